@@ -1,0 +1,3 @@
+from atdkit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""(commands being written)"""

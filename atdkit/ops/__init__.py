@@ -1,0 +1,1 @@
+"""Shared image and tensor operations (warping, splatting, correlation, optical flow)."""

@@ -1,0 +1,140 @@
+"""The dataset root: the one folder every stage reads and writes.
+
+```
+<root>/
+  dataset.json                   name, version, atdkit version, mining config
+  films.parquet                  one row per source film     (materialised from parts/films)
+  triplets.parquet               one row per kept triplet    (materialised from parts/triplets)
+  candidates.parquet             every rejected candidate and why (from parts/candidates)
+  parts/{films,triplets,candidates}/<film_id>.parquet   one part per mined film (idempotent)
+  frames/<triplet_id>/frame1.png frame2.png frame3.png  (frame2 = ground-truth middle frame)
+  flows/<triplet_id>/guide_flo13.npy guide_flo31.npy    SGM flows in the official format
+  labels/votes/*.parquet         append-only, one part per submission
+  labels/annotations/*.parquet   append-only, one part per submission
+  annotators.parquet             who may annotate (hashed tokens)
+  consensus.parquet              derived from labels (rebuildable at any time)
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from atdkit import __version__
+from atdkit.errors import BadInput
+from atdkit.store import atomic, schema
+from atdkit.store.parts import PartTable, to_table
+
+FRAME_NAMES = ("frame1.png", "frame2.png", "frame3.png")
+
+
+class DatasetRoot:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # ---- creation and metadata -------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike, name: str | None = None, config: dict[str, Any] | None = None) -> DatasetRoot:
+        """Open ``path`` as a dataset root, creating it (and dataset.json) when absent."""
+        root = cls(path)
+        root.path.mkdir(parents=True, exist_ok=True)
+        if not root.meta_path.exists():
+            root.write_meta({"name": name or root.path.name, "version": 1, "atdkit_version": __version__,
+                             "config": config or {}})
+        return root
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> DatasetRoot:
+        root = cls(path)
+        if not root.meta_path.is_file():
+            raise BadInput(f"{root.path}: not a dataset root (no dataset.json)")
+        return root
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "dataset.json"
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.meta_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BadInput(f"{self.meta_path}: unreadable dataset metadata ({exc})") from exc
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        atomic.write_text(self.meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+
+    # ---- tables ----------------------------------------------------------------
+    @property
+    def film_parts(self) -> PartTable:
+        return PartTable(self.path / "parts" / "films", schema.FILMS, key=("film_id",))
+
+    @property
+    def triplet_parts(self) -> PartTable:
+        return PartTable(self.path / "parts" / "triplets", schema.TRIPLETS, key=("triplet_id",))
+
+    @property
+    def candidate_parts(self) -> PartTable:
+        return PartTable(self.path / "parts" / "candidates", schema.CANDIDATES)
+
+    @property
+    def votes(self) -> PartTable:
+        return PartTable(self.path / "labels" / "votes", schema.VOTES)
+
+    @property
+    def annotations(self) -> PartTable:
+        return PartTable(self.path / "labels" / "annotations", schema.ANNOTATIONS)
+
+    def materialize(self) -> None:
+        """Rewrite films/triplets/candidates.parquet from their parts (atomically)."""
+        for parts, name in ((self.film_parts, "films"), (self.triplet_parts, "triplets"),
+                            (self.candidate_parts, "candidates")):
+            atomic.write_table(self.path / f"{name}.parquet", to_table(parts.read(), parts.schema))
+
+    def _read_materialized(self, name: str, parts: PartTable) -> pd.DataFrame:
+        path = self.path / f"{name}.parquet"
+        if path.is_file():
+            try:
+                return to_table(pq.read_table(path), parts.schema).to_pandas()
+            except Exception as exc:
+                raise BadInput(f"{path}: unreadable Parquet ({type(exc).__name__}: {exc})") from exc
+        return parts.read()
+
+    def films(self) -> pd.DataFrame:
+        return self._read_materialized("films", self.film_parts)
+
+    def triplets(self) -> pd.DataFrame:
+        return self._read_materialized("triplets", self.triplet_parts)
+
+    def candidates(self) -> pd.DataFrame:
+        return self._read_materialized("candidates", self.candidate_parts)
+
+    # ---- per-triplet files -----------------------------------------------------
+    def frames_dir(self, triplet_id: str) -> Path:
+        return self.path / "frames" / _safe_id(triplet_id)
+
+    def frame_paths(self, triplet_id: str) -> tuple[Path, Path, Path]:
+        d = self.frames_dir(triplet_id)
+        return tuple(d / n for n in FRAME_NAMES)  # type: ignore[return-value]
+
+    def read_frames(self, triplet_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """frame1, frame2, frame3 as H×W×3 uint8 RGB; raises BadInput naming the bad file."""
+        from atdkit.store.frames import read_rgb
+
+        return tuple(read_rgb(p) for p in self.frame_paths(triplet_id))  # type: ignore[return-value]
+
+    def flows_dir(self, triplet_id: str) -> Path:
+        return self.path / "flows" / _safe_id(triplet_id)
+
+
+def _safe_id(triplet_id: str) -> str:
+    """Triplet ids become folder names: refuse anything that could leave the root."""
+    if not triplet_id or "/" in triplet_id or "\\" in triplet_id or triplet_id in (".", "..") or "\x00" in triplet_id:
+        raise BadInput(f"invalid triplet id {triplet_id!r}")
+    return triplet_id

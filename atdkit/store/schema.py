@@ -1,0 +1,162 @@
+"""Every table atdkit writes, as pyarrow schemas. All readers and writers use these.
+
+Units: frame indices are 0-based source-frame indices; times in seconds; pixel
+coordinates are of the full-size frame they refer to (RoI: frame2 at full size);
+SSIM values in [-1, 1]; flow magnitudes in pixels of the working size recorded
+in ``dataset.json`` (``mining.flow_size``).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+DIFFICULTIES = ("easy", "medium", "hard")
+MOTION_TYPES = ("translation", "rotation", "scaling", "deformation")
+BEHAVIORS = ("speaking", "walking", "eating", "sporting", "fetching", "others")
+REJECT_REASONS = ("scene cut", "caption or overlay change", "near-duplicate", "unnatural motion", "other")
+
+# Annotator names reserved for machine-made labels: never counted as human votes.
+MACHINE_ANNOTATORS = ("synthetic-truth", "atd12k-official")
+
+
+def _schema(*fields: pa.Field) -> pa.Schema:
+    return pa.schema(list(fields))
+
+
+def f(name: str, type_: pa.DataType, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable)
+
+
+FILMS = _schema(
+    f("film_id", pa.string(), False),      # first 16 hex of the file's sha256
+    f("path", pa.string()),
+    f("sha256", pa.string()),
+    f("fps", pa.float64()),
+    f("n_frames", pa.int64()),
+    f("width", pa.int32()),
+    f("height", pa.int32()),
+    f("duration_s", pa.float64()),
+    f("style", pa.string()),
+    f("license", pa.string()),
+    f("split", pa.string()),
+    f("backend", pa.string()),             # decoder used: decord | pyav
+    f("cadence", pa.string()),             # JSON: per shot {shot, start, end, cadence: 1|2|3|mixed}
+    f("n_shots", pa.int32()),
+    f("n_candidates", pa.int64()),
+    f("n_triplets", pa.int64()),
+    f("status", pa.string()),              # ok | error
+    f("error", pa.string()),
+    f("mined_at", TS),
+)
+
+TRIPLETS = _schema(
+    f("triplet_id", pa.string(), False),   # stable: film_id + frame indices
+    f("film_id", pa.string()),
+    f("f1", pa.int64()),
+    f("f2", pa.int64()),
+    f("f3", pa.int64()),
+    f("stride", pa.int32()),               # f2-f1 = f3-f2
+    f("t1", pa.float64()),
+    f("t2", pa.float64()),
+    f("t3", pa.float64()),
+    f("shot", pa.int32()),
+    f("ssim_12", pa.float64()),
+    f("ssim_23", pa.float64()),
+    f("ssim_13", pa.float64()),
+    f("changes_12", pa.int32()),           # drawing changes in the first half
+    f("changes_23", pa.int32()),           # drawing changes in the second half
+    f("timing_balanced", pa.bool_()),
+    f("flow_mean", pa.float64()),
+    f("flow_p95", pa.float64()),
+    f("occlusion", pa.float64()),          # fraction of pixels failing the forward-backward check
+    f("auto_difficulty", pa.string()),     # easy | medium | hard
+    f("phash", pa.string()),               # perceptual hash of frame2 (hex)
+    f("split", pa.string()),
+    f("width", pa.int32()),
+    f("height", pa.int32()),
+    f("source", pa.string()),              # mined | atd12k
+    f("name", pa.string()),                # original folder name for imported triplets
+    f("frame_sha256", pa.list_(pa.string())),
+)
+
+CANDIDATES = _schema(
+    f("film_id", pa.string(), False),
+    f("f1", pa.int64()),
+    f("f2", pa.int64()),
+    f("f3", pa.int64()),
+    f("stride", pa.int32()),
+    f("shot", pa.int32()),
+    f("ssim_12", pa.float64()),
+    f("ssim_23", pa.float64()),
+    f("ssim_13", pa.float64()),
+    f("reason", pa.string()),              # why it was rejected
+)
+
+VOTES = _schema(
+    f("triplet_id", pa.string(), False),
+    f("annotator", pa.string(), False),
+    f("accept", pa.bool_(), False),
+    f("reason", pa.string()),
+    f("created_at", TS, False),
+)
+
+ANNOTATIONS = _schema(
+    f("triplet_id", pa.string(), False),
+    f("annotator", pa.string(), False),
+    f("roi_x", pa.float64()),
+    f("roi_y", pa.float64()),
+    f("roi_w", pa.float64()),
+    f("roi_h", pa.float64()),
+    f("difficulty", pa.string()),
+    f("motion_type", pa.string()),
+    f("behavior", pa.string()),
+    f("created_at", TS, False),
+)
+
+ANNOTATORS = _schema(
+    f("name", pa.string(), False),
+    f("role", pa.string(), False),         # annotator | admin
+    f("token_hash", pa.string(), False),   # scrypt hash, never the token
+    f("salt", pa.string(), False),
+    f("active", pa.bool_(), False),
+    f("created_at", TS, False),
+)
+
+CONSENSUS = _schema(
+    f("triplet_id", pa.string(), False),
+    f("status", pa.string()),              # accepted | rejected | pending | needs_adjudication
+    f("n_votes", pa.int32()),
+    f("n_accept", pa.int32()),
+    f("roi_x", pa.float64()),
+    f("roi_y", pa.float64()),
+    f("roi_w", pa.float64()),
+    f("roi_h", pa.float64()),
+    f("roi_iou", pa.float64()),            # mean pairwise IoU of the accepting annotators' boxes
+    f("roi_flag", pa.bool_()),             # IoU below 0.5
+    f("difficulty", pa.string()),
+    f("motion_type", pa.string()),
+    f("behavior", pa.string()),
+    f("conflicts", pa.string()),           # comma-separated fields without a majority
+    f("source", pa.string()),              # human | synthetic-truth | atd12k-official
+)
+
+RESULTS = _schema(
+    f("run_id", pa.string(), False),
+    f("method", pa.string(), False),
+    f("triplet_id", pa.string(), False),
+    f("profile", pa.string(), False),      # atd12k-official | standard
+    f("psnr", pa.float64()),
+    f("ssim", pa.float64()),
+    f("ie", pa.float64()),
+    f("roi_psnr", pa.float64()),
+    f("roi_ssim", pa.float64()),
+    f("roi_ie", pa.float64()),
+    f("lpips", pa.float64()),
+    f("chamfer", pa.float64()),
+    f("seconds", pa.float64()),
+    f("peak_mem_mb", pa.float64()),
+    f("error", pa.string()),
+    f("created_at", TS),
+)

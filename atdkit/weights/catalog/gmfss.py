@@ -1,0 +1,1 @@
+"""Weights of the gmfss family (filled in by its issue)."""

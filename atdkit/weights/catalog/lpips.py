@@ -1,0 +1,1 @@
+"""Weights of the lpips family (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Weights of the rife family (filled in by its issue)."""

@@ -1,0 +1,39 @@
+"""Method registry, distributed executor."""
+
+import pytest
+
+from atdkit.distributed import run_all
+from atdkit.errors import UnknownMethod
+from atdkit.methods import base
+
+
+def test_unknown_method_names_the_installed_ones():
+    with pytest.raises(UnknownMethod, match="installed methods: .*blend"):
+        base.load("no-such-method")
+
+
+def test_registry_lists_the_bundled_methods():
+    names = base.available()
+    for expected in ("repeat", "blend", "dis-flow", "animeinterp"):
+        assert expected in names
+
+
+def _square(x):
+    if x == 3:
+        raise ValueError("three")
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_all_returns_results_and_exceptions(workers):
+    out = dict(run_all(_square, range(5), workers=workers, progress=False))
+    assert {k: v for k, v in out.items() if k != 3} == {0: 0, 1: 1, 2: 4, 4: 16}
+    assert isinstance(out[3], ValueError)
+
+
+def test_run_all_on_a_real_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        out = dict(run_all(_square, range(6), scheduler=cluster.scheduler_address, progress=False))
+    assert out[5] == 25 and isinstance(out[3], ValueError)
