@@ -19,6 +19,7 @@ def _register_commands() -> None:
         datasets,
         demo,
         mine,
+        sgm,
         weights,
     )
 

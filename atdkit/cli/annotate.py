@@ -1,1 +1,105 @@
-"""(commands being written)"""
+"""``atdkit annotate``, ``atdkit annotators add|list|remove``, ``atdkit labels compact``,
+``atdkit consensus``."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from atdkit.cli.app import app
+from atdkit.errors import BadInput
+from atdkit.labels import annotators as people
+from atdkit.labels.consensus import compute, write_consensus
+from atdkit.store.dataset import DatasetRoot
+from atdkit.store.labels import adjudications_table
+
+console = Console()
+ROOT_OPTION = typer.Option(Path("."), "--root", envvar="ATDKIT_ROOT", help="dataset root (default: $ATDKIT_ROOT or .)")
+
+annotators_app = typer.Typer(help="Who may annotate: add (prints the token once), list, remove (revoke).",
+                             no_args_is_help=True)
+app.add_typer(annotators_app, name="annotators")
+labels_app = typer.Typer(help="Label parts: compact.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+
+
+def streamlit_command(root: Path, host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line serving the app on ``host:port`` for ``root``."""
+    from annotation_app import APP_SCRIPT
+
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
+            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--", "--root", str(root.resolve())]
+
+
+@app.command()
+def annotate(root: Path = typer.Argument(..., help="dataset root"),
+             host: str = typer.Option("127.0.0.1", help="address to listen on"),
+             port: int = typer.Option(8501, help="port to listen on")) -> None:
+    """Serve the annotation app for ROOT (Streamlit)."""
+    ds = DatasetRoot.open(root)
+    if not (ds.path / "triplets.parquet").is_file() and not ds.triplet_parts.parts():
+        raise BadInput(f"{ds.path}: no triplets to annotate (triplets.parquet missing)")
+    if people.read_annotators(ds).query("active").empty:
+        console.print("no active annotators yet: add one with "
+                      f"`atdkit annotators add NAME --admin --root {ds.path}`")
+    console.print(f"serving {ds.path} on http://{host}:{port}")
+    raise typer.Exit(subprocess.call(streamlit_command(ds.path, host, port), env={**os.environ}))
+
+
+@annotators_app.command("add")
+def annotators_add(name: str, admin: bool = typer.Option(False, "--admin", help="role admin (review, statistics, export)"),
+                   root: Path = ROOT_OPTION) -> None:
+    """Add an annotator and print their token (shown only this once)."""
+    token = people.add(DatasetRoot.open(root), name, admin=admin)
+    console.print(f"token for {name} (shown once, store it now):")
+    print(token)
+
+
+@annotators_app.command("list")
+def annotators_list(root: Path = ROOT_OPTION) -> None:
+    """List annotators (never tokens)."""
+    table = Table("name", "role", "active", "created")
+    for r in people.list_annotators(DatasetRoot.open(root)).itertuples(index=False):
+        table.add_row(r.name, r.role, "yes" if r.active else "revoked", str(r.created_at))
+    console.print(table)
+
+
+@annotators_app.command("remove")
+def annotators_remove(name: str, root: Path = ROOT_OPTION) -> None:
+    """Revoke an annotator's token (their labels stay)."""
+    people.remove(DatasetRoot.open(root), name)
+    console.print(f"revoked {name}")
+
+
+@labels_app.command("compact")
+def labels_compact(root: Path = typer.Argument(..., help="dataset root")) -> None:
+    """Merge the label parts of ROOT into one part per table (every submission kept)."""
+    ds = DatasetRoot.open(root)
+    (ds.path / "labels").mkdir(exist_ok=True)
+    # One compaction at a time (two at once could each merge the same parts); writers never wait.
+    with open(ds.path / "labels" / ".compact.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for table in (ds.votes, ds.annotations, adjudications_table(ds)):
+            before = len(table.parts())
+            table.compact()
+            console.print(f"{table.directory.relative_to(ds.path)}: {before} part(s) → {len(table.parts())}")
+
+
+@app.command()
+def consensus(root: Path = typer.Argument(..., help="dataset root")) -> None:
+    """Write ROOT/consensus.parquet from the votes, annotations and admin rulings."""
+    ds = DatasetRoot.open(root)
+    table = compute(ds)
+    path = write_consensus(ds, table)
+    counts = table["status"].value_counts()
+    console.print(f"{path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
+                  f"; RoI flagged (IoU < 0.5): {int(table['roi_flag'].fillna(False).sum())}")

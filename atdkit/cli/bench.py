@@ -1,1 +1,95 @@
-"""(commands being written)"""
+"""``atdkit bench``, ``atdkit report``, ``atdkit methods``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from atdkit.bench import metrics
+from atdkit.cli.app import app
+from atdkit.errors import BadInput
+
+console = Console()
+
+
+def _parse_size(size: str) -> tuple[int, int] | None:
+    if size.lower() == "native":
+        return None
+    try:
+        w, h = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise BadInput(f"--size {size!r}: expected WIDTHxHEIGHT (e.g. 960x540) or 'native'") from None
+    if w <= 0 or h <= 0:
+        raise BadInput(f"--size {size!r}: width and height must be positive")
+    return w, h
+
+
+@app.command()
+def bench(
+    root: Path = typer.Argument(..., help="dataset root"),
+    method: list[str] = typer.Option(..., "--method", "-m", help="method name (repeatable; see `atdkit methods`)"),
+    out: Path = typer.Option(..., "--out", help="run folder (resumable: rerun to continue)"),
+    profile: list[str] = typer.Option([metrics.DEFAULT_PROFILE], "--profile",
+                                      help=f"metric profile (repeatable): {', '.join(metrics.PROFILES)}"),
+    size: str = typer.Option("960x540", help="evaluation size WIDTHxHEIGHT, or 'native'"),
+    workers: int = typer.Option(1, help="local worker processes"),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:8786)"),
+    shard_size: int = typer.Option(8, help="triplets per work unit"),
+    save_predictions: bool = typer.Option(False, "--save-predictions", help="keep predicted frames as PNG"),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="run again the rows that recorded an error"),
+    no_chamfer: bool = typer.Option(False, "--no-chamfer", help="skip the chamfer line distance"),
+    device: str = typer.Option("cpu", help="torch device for learned methods"),
+) -> None:
+    """Score methods on every triplet of ROOT into RUN/results.parquet."""
+    from atdkit.bench.runner import run_benchmark
+
+    summary = run_benchmark(root, out, method, profiles=tuple(profile), size=_parse_size(size), workers=workers,
+                            scheduler=scheduler, shard_size=shard_size, save_predictions=save_predictions,
+                            retry_errors=retry_errors, chamfer=not no_chamfer, device=device)
+    typer.echo(f"{summary.rows_written} rows written ({summary.errors} with errors), "
+                  f"{summary.skipped_pairs} (method, triplet) pairs already done; results: {out / 'results.parquet'}")
+    for line in summary.shards_failed:
+        typer.echo(f"failed: {line}", err=True)
+    if summary.shards_failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(..., help="run folder written by `atdkit bench`"),
+    out: Path | None = typer.Option(None, "--out", help="report folder (default RUN/report)"),
+    reference: str | None = typer.Option(None, help="reference method for paired comparisons "
+                                                    "(default: animeinterp when present, else the best by PSNR)"),
+    gallery: int = typer.Option(3, help="best and worst triplets shown in the frame gallery"),
+    bootstrap: int = typer.Option(1000, help="bootstrap resamples for the 95% intervals"),
+) -> None:
+    """Leaderboards per category with bootstrap CIs, paired comparisons, Markdown + CSV + HTML."""
+    from atdkit.bench.report import write_report
+
+    rep = write_report(run, out, reference=reference, n_gallery=gallery, n_boot=bootstrap)
+    typer.echo(rep.leaderboard_markdown)
+    typer.echo(f"HTML report: {rep.html}")
+
+
+@app.command()
+def methods() -> None:
+    """List installed interpolation methods and whether their weights are present."""
+    from atdkit.methods import base
+
+    table = Table("name", "description", "licence", "weights")
+    for name in base.available():
+        try:
+            cls = base.method_class(name)
+        except Exception as exc:  # a broken third-party plugin must not hide the others
+            table.add_row(name, f"(cannot load: {type(exc).__name__}: {exc})", "", "")
+            continue
+        status = cls.weights_status()
+        if not status:
+            weights = "none needed"
+        else:
+            weights = ", ".join(f"{w}: {'present' if p else 'MISSING'}" for w, p in status.items())
+        table.add_row(name, cls.description, cls.license, weights)
+    console.print(table)

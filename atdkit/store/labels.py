@@ -3,13 +3,17 @@ of an annotator for a triplet wins (by ``created_at``, then by part order)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from atdkit.store.dataset import DatasetRoot
-from atdkit.store.schema import MACHINE_ANNOTATORS
+from atdkit.store.parts import PartTable, to_table
+from atdkit.store.schema import ADJUDICATIONS, MACHINE_ANNOTATORS
 
 
 def now_utc() -> datetime:
@@ -33,25 +37,128 @@ def add_annotations(root: DatasetRoot, rows: Iterable[Mapping]):
     return root.annotations.append(_stamp(rows))
 
 
-def _latest(df: pd.DataFrame) -> pd.DataFrame:
+def _latest_by(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The last row per ``key`` by ``created_at``, ties broken by row (= part) order."""
     if not len(df):
         return df
     df = df.reset_index(drop=True)
     df["_order"] = range(len(df))
     df = df.sort_values(["created_at", "_order"], kind="stable")
-    df = df.drop_duplicates(subset=["triplet_id", "annotator"], keep="last")
-    return df.drop(columns="_order").sort_values(["triplet_id", "annotator"]).reset_index(drop=True)
+    df = df.drop_duplicates(subset=key, keep="last")
+    return df.drop(columns="_order").sort_values(key).reset_index(drop=True)
+
+
+def _latest(df: pd.DataFrame) -> pd.DataFrame:
+    return _latest_by(df, ["triplet_id", "annotator"])
+
+
+def _humans(df: pd.DataFrame, humans_only: bool) -> pd.DataFrame:
+    if humans_only and len(df):
+        df = df[~df["annotator"].isin(MACHINE_ANNOTATORS)].reset_index(drop=True)
+    return df
 
 
 def latest_votes(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
-    df = _latest(root.votes.read(on_error=on_error))
-    if humans_only and len(df):
-        df = df[~df["annotator"].isin(MACHINE_ANNOTATORS)].reset_index(drop=True)
-    return df
+    return _humans(_latest(root.votes.read(on_error=on_error)), humans_only)
 
 
 def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
-    df = _latest(root.annotations.read(on_error=on_error))
-    if humans_only and len(df):
-        df = df[~df["annotator"].isin(MACHINE_ANNOTATORS)].reset_index(drop=True)
-    return df
+    return _humans(_latest(root.annotations.read(on_error=on_error)), humans_only)
+
+
+def adjudications_table(root: DatasetRoot) -> PartTable:
+    """Admin rulings: ``labels/adjudications/*.parquet``, one part per ruling."""
+    return PartTable(root.path / "labels" / "adjudications", ADJUDICATIONS)
+
+
+def add_adjudication(root: DatasetRoot, row: Mapping):
+    """Append one admin ruling (one atomic part); returns the part's path."""
+    return adjudications_table(root).append(_stamp([row]))
+
+
+def latest_adjudications(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
+    """The latest ruling per triplet."""
+    df = adjudications_table(root).read(on_error=on_error)
+    return _latest_by(df, ["triplet_id"])
+
+
+class IncrementalParts:
+    """Reads a part folder incrementally: parts are immutable, so each file is read once.
+
+    ``read()`` lists the folder, reads only parts it has not seen, forgets parts that
+    are gone (after compaction) and returns the union as a DataFrame, in part order.
+    Unreadable parts are skipped and listed in ``bad`` (path → message), so one
+    corrupt file never hides the others. Thread-safe (Streamlit sessions share it).
+    """
+
+    def __init__(self, parts: PartTable):
+        self.parts = parts
+        self.bad: dict[str, str] = {}
+        self._tables: dict[str, pa.Table] = {}
+        self._names: tuple[str, ...] = ()
+        self._frame: pd.DataFrame = parts.schema.empty_table().to_pandas()
+        self._lock = threading.Lock()
+        self.version = 0  # bumped whenever the union changes
+
+    def read(self) -> pd.DataFrame:
+        with self._lock:
+            paths = self.parts.parts()
+            names = tuple(p.name for p in paths)
+            if names == self._names:
+                return self._frame
+            for p in paths:
+                if p.name in self._tables or p.name in self.bad:
+                    continue
+                try:
+                    self._tables[p.name] = to_table(pq.read_table(p), self.parts.schema)
+                except Exception as exc:  # corrupt or foreign file: skip it, report it
+                    self.bad[p.name] = f"{p}: unreadable Parquet part ({type(exc).__name__})"
+            keep = set(names)
+            self._tables = {n: t for n, t in self._tables.items() if n in keep}
+            self.bad = {n: m for n, m in self.bad.items() if n in keep}
+            tables = [self._tables[n] for n in names if n in self._tables]
+            table = pa.concat_tables(tables) if tables else self.parts.schema.empty_table()
+            self._frame = table.to_pandas()
+            self._names = names
+            self.version += 1
+            return self._frame
+
+
+class LabelsCache:
+    """Latest votes, annotations and rulings of one root, re-reading only new parts."""
+
+    def __init__(self, root: DatasetRoot):
+        self.root = root
+        self._votes = IncrementalParts(root.votes)
+        self._annotations = IncrementalParts(root.annotations)
+        self._adjudications = IncrementalParts(adjudications_table(root))
+        self._derived: dict[tuple, tuple[int, pd.DataFrame]] = {}
+
+    def _memo(self, reader: IncrementalParts, what: tuple, derive) -> pd.DataFrame:
+        """``derive(reader.read())``, recomputed only when the parts changed.
+        Callers must not modify the returned frame."""
+        frame = reader.read()
+        hit = self._derived.get(what)
+        if hit is not None and hit[0] == reader.version:
+            return hit[1]
+        out = derive(frame)
+        self._derived[what] = (reader.version, out)
+        return out
+
+    def votes(self, humans_only: bool = False) -> pd.DataFrame:
+        return self._memo(self._votes, ("votes", humans_only), lambda df: _humans(_latest(df), humans_only))
+
+    def annotations(self, humans_only: bool = False) -> pd.DataFrame:
+        return self._memo(self._annotations, ("annotations", humans_only),
+                          lambda df: _humans(_latest(df), humans_only))
+
+    def adjudications(self) -> pd.DataFrame:
+        return self._memo(self._adjudications, ("adjudications",), lambda df: _latest_by(df, ["triplet_id"]))
+
+    def all_votes(self) -> pd.DataFrame:
+        """Every submitted vote, including superseded ones (for throughput statistics)."""
+        return self._votes.read()
+
+    @property
+    def bad_parts(self) -> list[str]:
+        return sorted({**self._votes.bad, **self._annotations.bad, **self._adjudications.bad}.values())

@@ -2,8 +2,8 @@
 
 Units: frame indices are 0-based source-frame indices; times in seconds; pixel
 coordinates are of the full-size frame they refer to (RoI: frame2 at full size);
-SSIM values in [-1, 1]; flow magnitudes in pixels of the working size recorded
-in ``dataset.json`` (``mining.flow_size``).
+SSIM values in [-1, 1]; flow magnitudes in pixels at a 960-pixel frame width
+(see ``atdkit.motion``), whatever the film's resolution.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ DIFFICULTIES = ("easy", "medium", "hard")
 MOTION_TYPES = ("translation", "rotation", "scaling", "deformation")
 BEHAVIORS = ("speaking", "walking", "eating", "sporting", "fetching", "others")
 REJECT_REASONS = ("scene cut", "caption or overlay change", "near-duplicate", "unnatural motion", "other")
+
+# Why the miner rejected a candidate triplet (candidates.reason); see atdkit.mining.sampler.
+MINING_REJECT_REASONS = ("spans cut", "held drawing", "unbalanced timing", "shot cap", "min spacing",
+                         "same drawings", "ssim below window", "ssim above window", "near-duplicate")
 
 # Annotator names reserved for machine-made labels: never counted as human votes.
 MACHINE_ANNOTATORS = ("synthetic-truth", "atd12k-official")
@@ -42,12 +46,13 @@ FILMS = _schema(
     f("license", pa.string()),
     f("split", pa.string()),
     f("backend", pa.string()),             # decoder used: decord | pyav
-    f("cadence", pa.string()),             # JSON: per shot {shot, start, end, cadence: 1|2|3|mixed}
+    f("cadence", pa.string()),             # JSON list per shot: {shot, start, end, cadence: 1|2|3|hold|mixed, drawings, pans}
     f("n_shots", pa.int32()),
-    f("n_candidates", pa.int64()),
-    f("n_triplets", pa.int64()),
+    f("n_candidates", pa.int64()),         # candidate triplets examined (kept + rejected)
+    f("n_triplets", pa.int64()),           # kept
     f("status", pa.string()),              # ok | error
     f("error", pa.string()),
+    f("notes", pa.string()),               # non-fatal remarks (grayscale source, odd dimensions)
     f("mined_at", TS),
 )
 
@@ -78,7 +83,11 @@ TRIPLETS = _schema(
     f("height", pa.int32()),
     f("source", pa.string()),              # mined | atd12k
     f("name", pa.string()),                # original folder name for imported triplets
-    f("frame_sha256", pa.list_(pa.string())),
+    f("frame_sha256", pa.list_(pa.string())),  # sha256 of frame{1,2,3}.png as written
+    f("prop_x", pa.float64()),             # RoI proposal (atdkit.motion): full-size pixels of frame2
+    f("prop_y", pa.float64()),
+    f("prop_w", pa.float64()),
+    f("prop_h", pa.float64()),
 )
 
 CANDIDATES = _schema(
@@ -91,7 +100,8 @@ CANDIDATES = _schema(
     f("ssim_12", pa.float64()),
     f("ssim_23", pa.float64()),
     f("ssim_13", pa.float64()),
-    f("reason", pa.string()),              # why it was rejected
+    f("reason", pa.string()),              # why it was rejected: one of MINING_REJECT_REASONS
+    f("detail", pa.string()),              # e.g. which SSIM failed, the duplicate's triplet id
 )
 
 VOTES = _schema(
@@ -109,6 +119,8 @@ ANNOTATIONS = _schema(
     f("roi_y", pa.float64()),
     f("roi_w", pa.float64()),
     f("roi_h", pa.float64()),
+    f("roi_image_w", pa.int32()),          # frame size the RoI refers to (ATD-12K: original size);
+    f("roi_image_h", pa.int32()),          # null = the stored frame2 size
     f("difficulty", pa.string()),
     f("motion_type", pa.string()),
     f("behavior", pa.string()),
@@ -133,6 +145,8 @@ CONSENSUS = _schema(
     f("roi_y", pa.float64()),
     f("roi_w", pa.float64()),
     f("roi_h", pa.float64()),
+    f("roi_image_w", pa.int32()),          # as in ANNOTATIONS: null = the stored frame2 size
+    f("roi_image_h", pa.int32()),
     f("roi_iou", pa.float64()),            # mean pairwise IoU of the accepting annotators' boxes
     f("roi_flag", pa.bool_()),             # IoU below 0.5
     f("difficulty", pa.string()),
@@ -140,6 +154,23 @@ CONSENSUS = _schema(
     f("behavior", pa.string()),
     f("conflicts", pa.string()),           # comma-separated fields without a majority
     f("source", pa.string()),              # human | synthetic-truth | atd12k-official
+)
+
+# An admin's ruling on a triplet (labels/adjudications/*.parquet); the latest per triplet wins and
+# overrides the human vote: null fields keep the consensus value.
+ADJUDICATIONS = _schema(
+    f("triplet_id", pa.string(), False),
+    f("admin", pa.string(), False),
+    f("status", pa.string()),              # accepted | rejected
+    f("roi_x", pa.float64()),
+    f("roi_y", pa.float64()),
+    f("roi_w", pa.float64()),
+    f("roi_h", pa.float64()),
+    f("difficulty", pa.string()),
+    f("motion_type", pa.string()),
+    f("behavior", pa.string()),
+    f("note", pa.string()),
+    f("created_at", TS, False),
 )
 
 RESULTS = _schema(

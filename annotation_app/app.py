@@ -1,0 +1,88 @@
+"""atdkit annotation app (run by ``atdkit annotate ROOT``).
+
+``streamlit run annotation_app/app.py -- --root ROOT`` (or ``ATDKIT_ROOT=ROOT``).
+Every page needs a login by token; annotators see the task view, admins also see
+review/adjudication, statistics and admin (export).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+if __package__ in (None, ""):  # run as a script by `streamlit run`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from annotation_app.text import md_escape  # noqa: E402
+from annotation_app.workspace import Workspace  # noqa: E402
+from atdkit.errors import AtdkitError  # noqa: E402
+
+
+def root_argument() -> str | None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--root")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return args.root or os.environ.get("ATDKIT_ROOT")
+
+
+@st.cache_resource(show_spinner=False)
+def workspace(root: str) -> Workspace:
+    # ATDKIT_APP_PREFETCH=0 turns off preparing the next triplet's images (benchmarks compare both).
+    return Workspace(root, prefetch=os.environ.get("ATDKIT_APP_PREFETCH", "1") != "0")
+
+
+def login(ws: Workspace) -> None:
+    st.title("atdkit annotation")
+    with st.form("login"):
+        token = st.text_input("Access token", type="password", key="login-token")
+        if st.form_submit_button("Log in", type="primary"):
+            user = ws.login(token.strip())
+            if user is None:
+                st.error("Unknown or revoked token.")
+            else:
+                st.session_state["user"] = user.name
+                st.rerun()
+
+
+def main() -> None:
+    st.set_page_config(page_title="atdkit annotation", layout="wide")
+    root = root_argument()
+    if not root:
+        st.error("No dataset root given: run `atdkit annotate ROOT`.")
+        return
+    try:
+        ws = workspace(str(Path(root).resolve()))
+    except AtdkitError as exc:
+        st.error(md_escape(exc))
+        return
+    name = st.session_state.get("user")
+    user = ws.still_active(name) if name else None
+    if name and user is None:
+        st.session_state.clear()
+        st.warning("Your token was revoked; log in again.")
+    if user is None:
+        login(ws)
+        return
+
+    from annotation_app.views import admin, annotate, review, statistics
+
+    pages = {"Annotate": annotate.render}
+    if user.is_admin:
+        pages |= {"Review": review.render, "Statistics": statistics.render, "Admin": admin.render}
+    with st.sidebar:
+        st.markdown(f"Logged in as **{md_escape(user.name)}** ({user.role})")
+        page = st.radio("Page", list(pages), key="page", label_visibility="collapsed")
+        if st.button("Log out"):
+            st.session_state.clear()
+            st.rerun()
+        notices = st.container()
+    pages[page](ws, user)
+    for msg in ws.labels.bad_parts:  # known once the page has read the labels
+        notices.warning(f"Skipped {md_escape(msg)}")
+
+
+main()

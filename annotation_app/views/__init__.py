@@ -1,0 +1,1 @@
+"""Pages of the annotation app; each has ``render(workspace, user)``."""

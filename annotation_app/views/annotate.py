@@ -1,0 +1,218 @@
+"""The task view: frames, flipbook, zoom, RoI on frame2, accept/reject with labels.
+
+Keyboard: A accept & submit · X reject & submit · S skip · E edit my last · P box = proposal.
+Widget keys carry the triplet id, so each triplet starts from its own defaults.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotation_app.roi import box_from_canvas, drawing_for
+from annotation_app.text import md_escape
+from annotation_app.workspace import TripletView, Workspace, zoom_crop
+from atdkit.errors import BadInput
+from atdkit.labels import judgements
+from atdkit.labels.annotators import Annotator
+from atdkit.labels.judgements import Box, Judgement
+from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES, REJECT_REASONS
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state["flash"] = (kind, text)
+
+
+def _show_flash() -> None:
+    kind, text = st.session_state.pop("flash", (None, None))
+    if kind:
+        getattr(st, kind)(text)
+
+
+def _done_with(tid: str) -> None:
+    """Leave the current triplet (submitted or skipped): the queue serves the next."""
+    if st.session_state.get("explicit") == tid:
+        st.session_state.pop("explicit", None)
+        if st.query_params.get("t") == tid:
+            del st.query_params["t"]
+
+
+def _own_previous(ws: Workspace, user: Annotator, tid: str) -> tuple[dict | None, dict | None]:
+    """This annotator's own latest vote and annotation for ``tid`` (never anyone else's)."""
+    votes = ws.labels.votes()
+    mine = votes[(votes["triplet_id"] == tid) & (votes["annotator"] == user.name)] if len(votes) else votes
+    if not len(mine):
+        return None, None
+    ann = ws.labels.annotations()
+    own = ann[(ann["triplet_id"] == tid) & (ann["annotator"] == user.name)] if len(ann) else ann
+    return mine.iloc[-1].to_dict(), (own.iloc[-1].to_dict() if len(own) else None)
+
+
+def _last_submitted(ws: Workspace, user: Annotator) -> str | None:
+    votes = ws.labels.votes()
+    mine = votes[votes["annotator"] == user.name] if len(votes) else votes
+    if not len(mine):
+        return None
+    return str(mine.loc[mine["created_at"].idxmax(), "triplet_id"])
+
+
+def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
+    ss = st.session_state
+    try:
+        view = ws.view(tid)
+        shown = ss.get(f"box-{tid}")
+        roi = None
+        if accept:
+            sx, sy = view.width / view.canvas_size[0], view.height / view.canvas_size[1]
+            roi = Box(*shown).scaled(sx, sy) if shown else view.proposal
+        j = judgements.validate(Judgement(
+            triplet_id=tid, annotator=user.name, accept=accept,
+            reason=ss.get(f"reason-{tid}"), note=ss.get(f"note-{tid}"), roi=roi,
+            difficulty=ss.get(f"difficulty-{tid}"), motion_type=ss.get(f"motion-{tid}"),
+            behavior=ss.get(f"behavior-{tid}"),
+        ), frame_size=(view.width, view.height))
+        judgements.write(ws.root, j)
+    except BadInput as exc:
+        _flash("error", f"Not saved: {md_escape(exc)}")
+        return
+    ss["last"] = tid
+    _done_with(tid)
+    _flash("success", "Saved " + ("accept" if accept else "reject") + f" for {md_escape(tid)}.")
+
+
+def _skip(tid: str) -> None:
+    st.session_state.setdefault("skipped", set()).add(tid)
+    _done_with(tid)
+
+
+def _edit_last(ws: Workspace, user: Annotator) -> None:
+    tid = _last_submitted(ws, user)
+    if tid is None:
+        _flash("info", "You have not submitted anything yet.")
+    else:
+        st.session_state["explicit"] = tid
+
+
+def _reset_box(tid: str) -> None:
+    st.session_state[f"nonce-{tid}"] = st.session_state.get(f"nonce-{tid}", 0) + 1
+    st.session_state.pop(f"box-{tid}", None)
+
+
+def _current(ws: Workspace, user: Annotator) -> str | None:
+    ss = st.session_state
+    requested = st.query_params.get("t")
+    if requested is not None and ss.get("requested") != requested:
+        ss["requested"] = requested
+        if ws.triplet(requested) is None:
+            st.error(f"Unknown triplet id {md_escape(requested)}: it is not in this dataset.")
+        else:
+            ss["explicit"] = requested
+    explicit = ss.get("explicit")
+    if explicit and ws.triplet(explicit) is not None:
+        return explicit
+    return ws.queue.next_for(user.name, ss.get("skipped", set()))
+
+
+def _progress(ws: Workspace, user: Annotator) -> None:
+    p = ws.queue.progress(user.name)
+    st.progress(p.done / p.total if p.total else 1.0,
+                text=f"{p.done}/{p.total} triplets complete · judged by you: {p.judged_by_you} · "
+                     f"left for you: {p.left_for_you} · judgements still needed: {p.needed_total}")
+
+
+def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
+    from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
+
+    ss = st.session_state
+    cw, ch = view.canvas_size
+    sx, sy = cw / view.width, ch / view.height
+    start = view.proposal
+    if prev_ann is not None and pd.notna(prev_ann.get("roi_w")):
+        start = Box(prev_ann["roi_x"], prev_ann["roi_y"], prev_ann["roi_w"], prev_ann["roi_h"])
+    nonce = ss.get(f"nonce-{tid}", 0)
+    if nonce:  # "Box = proposal" pressed
+        start = view.proposal
+    result = st_canvas(
+        fill_color="rgba(255, 75, 0, 0.12)", stroke_width=2, stroke_color="#ff4b00",
+        background_image=view.canvas_jpeg, width=cw, height=ch, drawing_mode="rect",
+        initial_drawing=drawing_for(start.scaled(sx, sy)), key=f"canvas-{tid}-{nonce}",
+    )
+    box = box_from_canvas(result.json_data)
+    if box is not None:
+        ss[f"box-{tid}"] = (box.x, box.y, box.w, box.h)
+    shown = ss.get(f"box-{tid}")
+    if shown:
+        full = Box(*shown).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
+        st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
+                   f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
+
+
+def _zoom(ws: Workspace, tid: str) -> None:
+    if not st.toggle("Zoom", key=f"zoom-{tid}"):
+        return
+    c = st.columns(4)
+    index = c[0].selectbox("Frame", (1, 2, 3), index=1, key=f"zoomframe-{tid}")
+    factor = c[1].slider("Factor", 1.0, 8.0, 3.0, 0.5, key=f"zoomfactor-{tid}")
+    cx = c[2].slider("Centre x", 0.0, 1.0, 0.5, 0.01, key=f"zoomx-{tid}")
+    cy = c[3].slider("Centre y", 0.0, 1.0, 0.5, 0.01, key=f"zoomy-{tid}")
+    st.image(zoom_crop(ws.frame(tid, index), factor, cx, cy), caption=f"frame{index} ×{factor:g}",
+             output_format="PNG")
+
+
+def render(ws: Workspace, user: Annotator) -> None:
+    ss = st.session_state
+    _show_flash()
+    _progress(ws, user)
+    tid = _current(ws, user)
+    bar = st.columns([1, 1, 4])
+    bar[0].button("Edit my last (E)", shortcut="E", on_click=_edit_last, args=(ws, user),
+                  disabled=_last_submitted(ws, user) is None)
+    if tid is None:
+        st.success("Nothing left for you to judge. Thank you!")
+        return
+    bar[1].button("Skip (S)", shortcut="S", on_click=_skip, args=(tid,))
+    try:
+        view = ws.view(tid)
+    except BadInput as exc:
+        st.error(f"Triplet {md_escape(tid)} cannot be shown: {md_escape(exc)}. Skip it; an admin has to fix the files.")
+        return
+    prev_vote, prev_ann = _own_previous(ws, user, tid)
+    bar[2].markdown(f"Triplet **{md_escape(tid)}**" + (" · editing your earlier judgement" if prev_vote else ""))
+
+    cols = st.columns(3)
+    for i, col in enumerate(cols):
+        col.image(view.frames_png[i], caption=f"frame{i + 1}", width="stretch", output_format="PNG")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**RoI on frame2** (drag to redraw; the box starts at the proposed moving region)")
+        _canvas(view, tid, prev_ann)
+        st.button("Box = proposal (P)", shortcut="P", on_click=_reset_box, args=(tid,))
+    with right:
+        st.image(view.flipbook_gif, caption="flipbook 1→2→3")
+        _zoom(ws, tid)
+
+    acc, rej = st.columns([3, 2])
+    with acc:
+        prev = prev_ann or {}
+        default_diff = prev.get("difficulty") or view.auto_difficulty
+        st.radio("Difficulty", DIFFICULTIES, horizontal=True, key=f"difficulty-{tid}",
+                 index=DIFFICULTIES.index(default_diff) if default_diff in DIFFICULTIES else None)
+        st.radio("Motion type", MOTION_TYPES, horizontal=True, key=f"motion-{tid}",
+                 index=MOTION_TYPES.index(prev["motion_type"]) if prev.get("motion_type") in MOTION_TYPES else None)
+        st.radio("Behaviour", BEHAVIORS, horizontal=True, key=f"behavior-{tid}",
+                 index=BEHAVIORS.index(prev["behavior"]) if prev.get("behavior") in BEHAVIORS else None)
+        st.button("Accept & submit (A)", type="primary", shortcut="A", on_click=_submit,
+                  args=(ws, user, tid, True), key=f"accept-{tid}")
+    with rej:
+        old_reason = (prev_vote or {}).get("reason")
+        old_reason = old_reason if isinstance(old_reason, str) else ""
+        reason = "other" if old_reason.startswith("other: ") else old_reason
+        st.radio("Reject reason", REJECT_REASONS, key=f"reason-{tid}",
+                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else 0)
+        st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
+                      value=old_reason.removeprefix("other: ") if reason == "other" else "")
+        st.button("Reject & submit (X)", shortcut="X", on_click=_submit,
+                  args=(ws, user, tid, False), key=f"reject-{tid}")
+
+    ws.prefetch(ws.queue.peek_for(user.name, ss.get("skipped", set()) | {tid}))

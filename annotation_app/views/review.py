@@ -1,0 +1,83 @@
+"""Review and adjudicate (admins): triplets whose labels have no majority.
+
+Judgements are shown anonymised (annotator 1, 2, …): the ruling is about labels, not people.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotation_app.text import md_escape
+from annotation_app.views.common import current_consensus, show_frames
+from annotation_app.workspace import Workspace
+from atdkit.labels.annotators import Annotator
+from atdkit.labels.consensus import ROI, merge_boxes
+from atdkit.store.labels import add_adjudication
+from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
+
+FIELDS = (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS))
+
+
+def _judgements(ws: Workspace, tid: str):
+    votes = ws.labels.votes(humans_only=True)
+    votes = votes[votes["triplet_id"] == tid]
+    ann = ws.labels.annotations(humans_only=True)
+    ann = ann[ann["triplet_id"] == tid]
+    table = votes[["annotator", "accept", "reason"]].merge(
+        ann[["annotator", *ROI, "difficulty", "motion_type", "behavior"]], on="annotator", how="left")
+    table.loc[~table["accept"].astype(bool), [*ROI, "difficulty", "motion_type", "behavior"]] = None
+    table.insert(0, "who", [f"annotator {i + 1}" for i in range(len(table))])
+    return table.drop(columns="annotator").reset_index(drop=True)
+
+
+def _rule(ws: Workspace, user: Annotator, tid: str, boxes: dict) -> None:
+    ss = st.session_state
+    status = ss[f"adj-status-{tid}"]
+    box = boxes.get(ss.get(f"adj-box-{tid}")) if status == "accepted" else None
+    row = {"triplet_id": tid, "admin": user.name, "status": status, "note": ss.get(f"adj-note-{tid}") or None}
+    if box is not None:
+        row.update(zip(ROI, box))
+    if status == "accepted":
+        for field, _ in FIELDS:
+            row[field] = ss.get(f"adj-{field}-{tid}")
+    add_adjudication(ws.root, row)
+    ss["flash-review"] = f"Ruling saved for {md_escape(tid)}."
+
+
+def render(ws: Workspace, user: Annotator) -> None:
+    if not user.is_admin:
+        st.error("Admins only.")
+        return
+    st.header("Adjudication queue")
+    msg = st.session_state.pop("flash-review", None)
+    if msg:
+        st.success(msg)
+    cons = current_consensus(ws)
+    todo = cons[cons["status"] == "needs_adjudication"]
+    st.caption(f"{len(todo)} triplet(s) need a ruling.")
+    if not len(todo):
+        st.success("Nothing to adjudicate.")
+        return
+    tid = st.selectbox("Triplet", list(todo["triplet_id"]), key="adj-tid")
+    row = todo[todo["triplet_id"] == tid].iloc[0]
+    st.markdown(f"Conflicts: **{md_escape(row['conflicts'])}**")
+    show_frames(ws, tid)
+    table = _judgements(ws, tid)
+    st.dataframe(table, hide_index=True)
+
+    boxes = {}
+    accepted = table.dropna(subset=list(ROI))
+    if len(accepted):
+        boxes["median of accepting boxes"] = merge_boxes(list(accepted[list(ROI)].itertuples(index=False, name=None)))
+        for r in accepted.itertuples(index=False):
+            boxes[f"box of {r.who}"] = (r.roi_x, r.roi_y, r.roi_w, r.roi_h)
+    st.radio("Ruling", ("accepted", "rejected"), horizontal=True, key=f"adj-status-{tid}")
+    if boxes:
+        st.selectbox("RoI", list(boxes), key=f"adj-box-{tid}")
+    cols = st.columns(3)
+    for col, (field, vocab) in zip(cols, FIELDS):
+        current = row[field] if isinstance(row[field], str) else None
+        col.selectbox(field.replace("_", " "), vocab, key=f"adj-{field}-{tid}",
+                      index=vocab.index(current) if current in vocab else None)
+    st.text_input("Note", key=f"adj-note-{tid}", max_chars=500)
+    st.button("Save ruling", type="primary", on_click=_rule, args=(ws, user, tid, boxes))

@@ -1,0 +1,71 @@
+"""The demo's benchmark and report steps (appended to :data:`atdkit.demo.STEPS`).
+
+``bench`` scores ``repeat``, ``blend`` and ``dis-flow`` on the demo dataset,
+plus any other installed method whose weights are present and whose first call,
+timed on one triplet, projects to at most :data:`EXTRA_METHOD_BUDGET_S` seconds
+for the whole dataset (so the demo stays a few minutes long). ``report`` writes
+the report and prints the leaderboard and the path of the HTML page.
+"""
+
+from __future__ import annotations
+
+import time
+
+from atdkit.bench.runner import DEFAULT_SIZE, check_methods, resize_to
+
+BASELINES = ("repeat", "blend", "dis-flow")
+EXTRA_METHOD_BUDGET_S = 45.0
+
+
+def _fast_extra_methods(ctx, root, tids: list[str]) -> list[str]:
+    """Installed methods beyond the baselines whose weights are present and that are fast enough here."""
+    from atdkit.methods import base
+
+    chosen = []
+    f1, _, f3 = (resize_to(f, DEFAULT_SIZE) for f in root.read_frames(tids[0]))
+    for name in base.available():
+        if name in BASELINES:
+            continue
+        try:
+            check_methods([name])
+            method = base.load(name)
+            start = time.perf_counter()
+            method.interpolate(f1, f3, 0.5, context=base.TripletContext(root.path, tids[0]))
+            projected = (time.perf_counter() - start) * len(tids)
+        except Exception as exc:  # missing weights, a broken plugin: the demo goes on without it
+            ctx.console.print(f"demo bench: skipping {name} ({type(exc).__name__}: {str(exc).splitlines()[0][:90]})")
+            continue
+        if projected <= EXTRA_METHOD_BUDGET_S:
+            chosen.append(name)
+        else:
+            ctx.console.print(f"demo bench: skipping {name} (about {projected:.0f} s for {len(tids)} triplets "
+                              f"on this machine; run `atdkit bench` with it yourself)")
+    return chosen
+
+
+def step_bench(ctx) -> None:
+    from atdkit.bench.runner import run_benchmark
+    from atdkit.store.dataset import DatasetRoot
+
+    root = DatasetRoot.open(ctx.dataset)
+    tids = list(root.triplets()["triplet_id"])
+    if not tids:
+        ctx.console.print("demo bench: no triplets to score")
+        return
+    methods = list(BASELINES) + _fast_extra_methods(ctx, root, tids)
+    run = ctx.out / "bench-run"
+    summary = run_benchmark(root, run, methods, workers=ctx.workers, save_predictions=True)
+    ctx.outputs["bench"] = run
+    ctx.console.print(f"[bold]benchmarked[/bold] {', '.join(methods)} on {len(tids)} triplets "
+                      f"({summary.rows_written} new rows, {summary.errors} with errors) → {run / 'results.parquet'}")
+
+
+def step_report(ctx) -> None:
+    from atdkit.bench.report import write_report
+
+    if "bench" not in ctx.outputs:
+        return
+    rep = write_report(ctx.outputs["bench"], n_gallery=2)
+    ctx.outputs["report"] = rep.html
+    print(rep.leaderboard_markdown)
+    ctx.console.print(f"[bold green]report:[/bold green] {rep.html}")

@@ -1,0 +1,88 @@
+"""``atdkit sgm`` (compute and cache SGM flows) and ``atdkit sgm-import`` (official pre-computed flows)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from atdkit.cli.app import app
+from atdkit.errors import AtdkitError, BadInput
+
+console = Console()
+
+
+@lru_cache(maxsize=4)
+def _sgm(vgg: str, style: str, size: tuple[int, int] | None):
+    from atdkit.methods.animeinterp.sgm import SGM
+
+    return SGM(vgg=None if vgg == "none" else vgg, style=style, size=size)
+
+
+def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None]) -> str:
+    """Work unit: (root, triplet_id, vgg, style, size) → 'cached' or 'computed' (idempotent, atomic writes)."""
+    from atdkit.methods.animeinterp.flows import ensure_flows, has_flows
+    from atdkit.store.dataset import DatasetRoot
+
+    root_path, tid, vgg, style, size = job
+    root = DatasetRoot.open(root_path)
+    if has_flows(root, tid):
+        return "cached"
+    ensure_flows(root, tid, _sgm(vgg, style, size))
+    return "computed"
+
+
+def _parse_size(text: str) -> tuple[int, int] | None:
+    if text.lower() == "native":
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise BadInput(f"--size {text!r}: expected WIDTHxHEIGHT (e.g. 960x540) or 'native'") from None
+    return w, h
+
+
+@app.command()
+def sgm(root: Path = typer.Argument(..., help="dataset root"),
+        workers: int = typer.Option(1, help="parallel processes (Dask with --scheduler)"),
+        scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
+        vgg: str = typer.Option("auto", help="VGG-19 file, 'auto' (registry, else weight-free) or 'none'"),
+        style: str = typer.Option("disney", help="line style: disney or japanese"),
+        size: str = typer.Option("960x540", help="working size WIDTHxHEIGHT (official 960x540) or 'native'"),
+        ) -> None:
+    """Compute SGM flows for every triplet without cached ones (resumable: finished triplets are skipped)."""
+    from atdkit.store.dataset import DatasetRoot
+
+    ds = DatasetRoot.open(root)
+    jobs = [(str(ds.path), str(tid), vgg, style, _parse_size(size)) for tid in ds.triplets()["triplet_id"]]
+    counts: dict[str, int] = {}
+    failures = []
+    from atdkit.distributed import run_all
+
+    for job, result in run_all(compute_one, jobs, workers=workers, scheduler=scheduler, desc="SGM flows"):
+        if isinstance(result, BaseException):
+            failures.append((job[1], result))
+            continue
+        counts[result] = counts.get(result, 0) + 1
+    console.print(f"SGM flows: {counts.get('computed', 0)} computed, {counts.get('cached', 0)} already cached, "
+                  f"{len(failures)} failed")
+    for tid, exc in failures[:10]:
+        console.print(f"  {tid}: {exc}")
+    if failures:
+        first = failures[0][1]
+        raise first if isinstance(first, AtdkitError) else AtdkitError(f"{failures[0][0]}: {first}")
+
+
+@app.command("sgm-import")
+def sgm_import(source: Path = typer.Argument(..., help="folder of <triplet folder>/guide_flo13.npy + guide_flo31.npy"),
+               root: Path = typer.Argument(..., help="dataset root"),
+               overwrite: bool = typer.Option(False, help="replace flows that are already cached")) -> None:
+    """Import officially pre-computed SGM flows (e.g. test_2k_pre_calc_sgm_flows) into the dataset root."""
+    from atdkit.methods.animeinterp.flows import import_flows
+    from atdkit.store.dataset import DatasetRoot
+
+    status = import_flows(source, DatasetRoot.open(root), overwrite=overwrite)
+    imported = sum(1 for s in status.values() if s == "imported")
+    console.print(f"imported {imported} triplets, kept {len(status) - imported} already cached")

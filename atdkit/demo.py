@@ -1,0 +1,149 @@
+"""``atdkit demo``: the whole pipeline on synthetic films, as a list of steps.
+
+Each step is a function ``step(ctx: DemoContext) -> None`` that reads and
+extends the shared context. Later capabilities append their own steps with
+:func:`add_step` (e.g. benchmarking and reporting) without changing these.
+
+Default steps: ``synthesize`` the films of ``data_manifests/demo_films.json``,
+``mine`` them into ``<out>/dataset``, ``label`` them from the synthetic ground
+truth (annotator ``synthetic-truth``), write a ``preview`` picture, print a
+``summary``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from atdkit.errors import BadInput
+
+MANIFEST = Path(__file__).resolve().parents[1] / "data_manifests" / "demo_films.json"
+
+
+@dataclass
+class DemoContext:
+    out: Path
+    console: Console
+    workers: int = 1
+    manifest: Path = MANIFEST
+    films: list[Path] = field(default_factory=list)
+    dataset: Path | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)   # what steps produced, by name
+
+
+Step = Callable[[DemoContext], None]
+
+
+def load_manifest(path: Path = MANIFEST) -> list[dict[str, Any]]:
+    try:
+        return json.loads(path.read_text())["films"]
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{path}: unreadable demo manifest ({exc})") from exc
+
+
+def step_synthesize(ctx: DemoContext) -> None:
+    from atdkit.synth import synthesize, truth_path
+
+    films_dir = ctx.out / "films"
+    for spec in load_manifest(ctx.manifest):
+        path = films_dir / f"{spec['name']}.mp4"
+        if not (path.exists() and truth_path(path).exists()):
+            synthesize(path, length_s=spec["length_s"], fps=spec["fps"], width=spec["width"], height=spec["height"],
+                       seed=spec["seed"], style=spec["style"])
+        ctx.films.append(path)
+    ctx.console.print(f"[bold]synthesized[/bold] {len(ctx.films)} films in {films_dir}")
+
+
+def step_mine(ctx: DemoContext) -> None:
+    from atdkit.mining.pipeline import mine
+
+    ctx.dataset = ctx.out / "dataset"
+    report = mine(ctx.films, ctx.dataset, workers=ctx.workers, progress=True)
+    if report.failed:
+        raise BadInput("; ".join(r["error"] for r in report.failed))
+    ctx.outputs["mine"] = report
+
+
+def step_label(ctx: DemoContext) -> None:
+    from atdkit.synth.truth import label_from_truth
+
+    ctx.outputs["labels"] = label_from_truth(ctx.dataset)
+
+
+def step_preview(ctx: DemoContext) -> None:
+    from atdkit.mining.preview import write_preview
+
+    ctx.outputs["preview"] = write_preview(ctx.dataset, ctx.dataset / "preview.png")
+
+
+def step_summary(ctx: DemoContext) -> None:
+    from rich.table import Table
+
+    from atdkit.store.dataset import DatasetRoot
+
+    root = DatasetRoot.open(ctx.dataset)
+    films, triplets, candidates = root.films(), root.triplets(), root.candidates()
+    table = Table("film", "frames", "shots", "cadence per shot", "triplets", title="films")
+    for f in films.itertuples():
+        cad = ",".join(s["cadence"] for s in json.loads(f.cadence)) if isinstance(f.cadence, str) else "-"
+        table.add_row(Path(f.path).name, str(f.n_frames), str(f.n_shots), cad, str(f.n_triplets))
+    ctx.console.print(table)
+    if len(triplets):
+        counts = Table("stride", "easy", "medium", "hard", "unbalanced timing", title="triplets")
+        for g, rows in triplets.groupby("stride"):
+            d = rows["auto_difficulty"].value_counts()
+            counts.add_row(str(g), *(str(int(d.get(k, 0))) for k in ("easy", "medium", "hard")),
+                           str(int((~rows["timing_balanced"]).sum())))
+        ctx.console.print(counts)
+    reasons = candidates["reason"].value_counts()
+    ctx.console.print("rejected candidates: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+    ctx.console.print(f"[bold green]dataset:[/bold green] {root.path}  ({len(triplets)} triplets, "
+                      f"{ctx.outputs.get('labels', 0)} new synthetic-truth labels)")
+    if ctx.outputs.get("preview"):
+        ctx.console.print(f"[bold green]preview:[/bold green] {ctx.outputs['preview']}")
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("synthesize", step_synthesize),
+    ("mine", step_mine),
+    ("label", step_label),
+    ("preview", step_preview),
+    ("summary", step_summary),
+]
+
+
+def add_step(name: str, step: Step, after: str | None = None) -> None:
+    """Register a demo step (at the end, or right after the step named ``after``)."""
+    names = [n for n, _ in STEPS]
+    if name in names:
+        STEPS[names.index(name)] = (name, step)
+        return
+    STEPS.insert(names.index(after) + 1 if after else len(STEPS), (name, step))
+
+
+def run_demo(out: str | os.PathLike = "atdkit-demo", workers: int | None = None, console: Console | None = None,
+             only: list[str] | None = None, manifest: str | os.PathLike | None = None) -> DemoContext:
+    """Run the demo steps in order (``only``: a subset by name); returns the context."""
+    ctx = DemoContext(Path(out).absolute(), console or Console(),
+                      workers if workers is not None else min(2, os.cpu_count() or 1),
+                      Path(manifest) if manifest else MANIFEST)
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    for name, step in STEPS:
+        if only and name not in only:
+            continue
+        with ctx.console.status(f"demo: {name}"):
+            step(ctx)
+    return ctx
+
+
+# Benchmark and report steps (owned by atdkit.bench).
+from atdkit.bench.demo_steps import step_bench, step_report  # noqa: E402
+
+add_step("bench", step_bench)
+add_step("report", step_report)

@@ -1,0 +1,1 @@
+"""Labels: annotators, the judgement queue, submissions, consensus and agreement."""

@@ -1,0 +1,80 @@
+"""The category labels a benchmark report groups by, one row per triplet.
+
+Per triplet, the first source that has any label wins:
+1. human consensus from ``consensus.parquet`` (accepted or needing adjudication;
+   its ``source`` column says ``human`` or the machine annotator it came from);
+2. machine labels: the latest annotation of an annotator in
+   ``schema.MACHINE_ANNOTATORS`` (``synthetic-truth`` from the demo films,
+   ``atd12k-official`` from ``import-atd``);
+3. otherwise the triplet is ``unlabelled`` (all label fields null).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from atdkit.errors import BadInput
+from atdkit.store.dataset import DatasetRoot
+from atdkit.store.labels import latest_annotations
+from atdkit.store.parts import to_table
+from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
+
+LABEL_FIELDS = ("difficulty", "motion_type", "behavior")
+ROI_FIELDS = ("roi_x", "roi_y", "roi_w", "roi_h", "roi_image_w", "roi_image_h")
+COLUMNS = ("triplet_id", *LABEL_FIELDS, *ROI_FIELDS, "source")
+UNLABELLED = "unlabelled"
+
+
+def _has_labels(row: dict) -> bool:
+    return any(pd.notna(row.get(k)) for k in (*LABEL_FIELDS, "roi_w"))
+
+
+def _read_consensus(root: DatasetRoot) -> pd.DataFrame:
+    path = root.path / "consensus.parquet"
+    if not path.is_file():
+        return pd.DataFrame(columns=[f.name for f in CONSENSUS])
+    try:
+        return to_table(pq.read_table(path), CONSENSUS).to_pandas()
+    except Exception as exc:
+        raise BadInput(f"{path}: unreadable consensus ({type(exc).__name__}: {exc})") from exc
+
+
+def _machine_labels(root: DatasetRoot) -> dict[str, dict]:
+    ann = latest_annotations(root, on_error="skip")
+    if not len(ann):
+        return {}
+    ann = ann[ann["annotator"].isin(MACHINE_ANNOTATORS)].sort_values("created_at", kind="stable")
+    return {r["triplet_id"]: r for r in ann.to_dict("records")}  # latest per triplet wins
+
+
+def category_labels(root: DatasetRoot | str) -> pd.DataFrame:
+    """One row per triplet of ``root``: triplet_id, difficulty, motion_type, behavior,
+    roi_x/y/w/h, roi_image_w/h (null = the stored frame2 size), source
+    (``human``, a machine annotator name, or ``unlabelled``)."""
+    root = root if isinstance(root, DatasetRoot) else DatasetRoot.open(root)
+    tids = list(root.triplets()["triplet_id"])
+    consensus = {r["triplet_id"]: r for r in _read_consensus(root).to_dict("records")
+                 if r.get("status") in ("accepted", "needs_adjudication")}
+    machine = _machine_labels(root)
+    rows = []
+    for tid in tids:
+        row = {"triplet_id": tid, "source": UNLABELLED}
+        c = consensus.get(tid)
+        if c is not None and _has_labels(c):
+            row.update({k: c.get(k) for k in (*LABEL_FIELDS, *ROI_FIELDS)})
+            row["source"] = c.get("source") or "human"
+            m = machine.get(tid)
+            if pd.isna(row.get("roi_image_w")) and m is not None and m["annotator"] == row["source"]:
+                row["roi_image_w"], row["roi_image_h"] = m.get("roi_image_w"), m.get("roi_image_h")
+        elif tid in machine and _has_labels(machine[tid]):
+            m = machine[tid]
+            row.update({k: m.get(k) for k in (*LABEL_FIELDS, *ROI_FIELDS)})
+            row["source"] = m["annotator"]
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    for k in ("roi_image_w", "roi_image_h"):
+        df[k] = df[k].astype("Int32")
+    for k in ("roi_x", "roi_y", "roi_w", "roi_h"):
+        df[k] = df[k].astype("float64")
+    return df

@@ -1,0 +1,101 @@
+"""One annotator's judgement of one triplet: validated, then written as parts.
+
+A judgement is a vote (accept/reject + reason) and, when accepted, an annotation
+(RoI in full-resolution frame2 pixels, difficulty, motion type, behaviour). The
+annotation part is written first and the vote part last: the vote commits the
+submission, and consensus only reads annotations of annotators whose latest vote
+accepts, so a crash between the two writes never yields a half judgement.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from atdkit.errors import BadInput
+from atdkit.store.dataset import DatasetRoot
+from atdkit.store.labels import add_annotations, add_votes, now_utc
+from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES, REJECT_REASONS
+
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels: top-left (x, y), width w, height h (all ≥ 0)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def clipped(self, width: int, height: int) -> Box:
+        """This box clipped to a width×height image."""
+        x0, y0 = min(max(self.x, 0.0), width), min(max(self.y, 0.0), height)
+        x1, y1 = min(max(self.x + self.w, 0.0), width), min(max(self.y + self.h, 0.0), height)
+        return Box(x0, y0, x1 - x0, y1 - y0)
+
+    def scaled(self, sx: float, sy: float) -> Box:
+        return Box(self.x * sx, self.y * sy, self.w * sx, self.h * sy)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    triplet_id: str
+    annotator: str
+    accept: bool
+    reason: str | None = None          # reject: one of REJECT_REASONS; "other" needs ``note``
+    note: str | None = None            # free text for "other"
+    roi: Box | None = None             # accept: full-resolution frame2 pixels
+    difficulty: str | None = None
+    motion_type: str | None = None
+    behavior: str | None = None
+
+
+def validate(j: Judgement, frame_size: tuple[int, int] | None = None) -> Judgement:
+    """Check vocabularies and the box; returns the judgement with the box clipped to
+    ``frame_size`` = (width, height). Raises BadInput with a one-line reason."""
+    if j.accept:
+        if j.roi is None:
+            raise BadInput("an accepted triplet needs an RoI box on frame2")
+        values = (j.roi.x, j.roi.y, j.roi.w, j.roi.h)
+        if not all(math.isfinite(v) for v in values):
+            raise BadInput(f"RoI box has non-finite coordinates {values}")
+        roi = j.roi.clipped(*frame_size) if frame_size else j.roi
+        if roi.w < 1 or roi.h < 1:
+            raise BadInput("RoI box is empty (draw a box on frame2)")
+        for field, vocab in (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS)):
+            value = getattr(j, field)
+            if value not in vocab:
+                raise BadInput(f"{field.replace('_', ' ')} must be one of {', '.join(vocab)} (got {value!r})")
+        return Judgement(j.triplet_id, j.annotator, True, None, None, roi, j.difficulty, j.motion_type, j.behavior)
+    if j.reason not in REJECT_REASONS:
+        raise BadInput(f"reject reason must be one of {', '.join(REJECT_REASONS)} (got {j.reason!r})")
+    note = (j.note or "").strip()
+    if j.reason == "other" and not note:
+        raise BadInput("reason 'other' needs a short explanation")
+    if len(note) > MAX_TEXT:
+        raise BadInput(f"explanation too long ({len(note)} > {MAX_TEXT} characters)")
+    return Judgement(j.triplet_id, j.annotator, False, j.reason, note or None)
+
+
+def reason_text(j: Judgement) -> str | None:
+    """The ``reason`` column: the listed reason, ``other: <text>`` for free text."""
+    if j.accept:
+        return None
+    return f"other: {j.note}" if j.reason == "other" else j.reason
+
+
+def write(root: DatasetRoot, j: Judgement, created_at: datetime | None = None) -> None:
+    """Append a validated judgement: annotation part (if accepted), then the vote part."""
+    ts = created_at or now_utc()
+    if j.accept:
+        add_annotations(root, [{
+            "triplet_id": j.triplet_id, "annotator": j.annotator,
+            "roi_x": j.roi.x, "roi_y": j.roi.y, "roi_w": j.roi.w, "roi_h": j.roi.h,
+            "difficulty": j.difficulty, "motion_type": j.motion_type, "behavior": j.behavior,
+            "created_at": ts,
+        }])
+    add_votes(root, [{"triplet_id": j.triplet_id, "annotator": j.annotator, "accept": j.accept,
+                      "reason": reason_text(j), "created_at": ts}])

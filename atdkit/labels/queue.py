@@ -1,0 +1,165 @@
+"""Which triplet an annotator gets next.
+
+Rules (human votes only, latest per annotator):
+- a triplet needs ``2 − max(accepts, rejects)`` more judgements: two independent
+  judgements, and a third when the first two disagree; a 2–2 split needs none
+  (it goes to adjudication);
+- nobody is served a triplet they have judged, or one they skipped this session;
+- partly judged triplets come first, then the dataset's order;
+- a lease marks "annotator X is looking at triplet T" until it expires, and a triplet
+  is served to at most as many concurrent annotators as judgements it still needs.
+
+Leases are one small JSON file per annotator under ``labels/leases/`` (each annotator
+looks at one triplet at a time), read and written under an exclusive ``flock`` on
+``labels/leases/.lock``, so processes on one machine never over-serve a triplet.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from atdkit.store.dataset import DatasetRoot
+from atdkit.store.labels import LabelsCache
+
+LEASE_SECONDS = 600.0
+
+
+def judgements_needed(votes: pd.DataFrame, triplet_ids: Sequence[str]) -> pd.Series:
+    """Per triplet id (in order): how many more human judgements it needs (0, 1 or 2).
+
+    ``votes`` are the latest human votes (columns triplet_id, accept)."""
+    needed = pd.Series(2, index=pd.Index(list(triplet_ids), name="triplet_id"), dtype="int64")
+    if len(votes):
+        acc = votes.groupby("triplet_id")["accept"].agg(["sum", "count"])
+        acc = acc[acc.index.isin(needed.index)]
+        top = pd.concat([acc["sum"], acc["count"] - acc["sum"]], axis=1).max(axis=1)
+        needed.loc[top.index] = (2 - top).clip(lower=0).astype("int64")
+    return needed
+
+
+@dataclass(frozen=True)
+class Progress:
+    judged_by_you: int      # triplets you have judged
+    left_for_you: int       # triplets that still need a judgement you could give
+    needed_total: int       # judgements still needed over all triplets
+    done: int               # triplets needing no more judgements
+    total: int              # triplets in the dataset
+
+
+class Queue:
+    def __init__(self, root: DatasetRoot, triplet_ids: Sequence[str], labels: LabelsCache | None = None,
+                 lease_seconds: float = LEASE_SECONDS, clock: Callable[[], float] = time.time):
+        self.root = root
+        self.triplet_ids = list(triplet_ids)
+        self.labels = labels or LabelsCache(root)
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.lease_dir = root.path / "labels" / "leases"
+        self._needed_cache: tuple[pd.DataFrame, pd.Series] | None = None
+
+    # ---- leases ------------------------------------------------------------------
+    @contextmanager
+    def _locked(self):
+        self.lease_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.lease_dir / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _lease_path(self, annotator: str) -> Path:
+        return self.lease_dir / f"{annotator}.json"
+
+    def _leases(self) -> dict[str, str]:
+        """annotator → triplet id, for unexpired leases."""
+        now, out = self.clock(), {}
+        for p in self.lease_dir.glob("*.json"):
+            try:
+                lease = json.loads(p.read_text())
+            except (OSError, ValueError):
+                continue  # a lease being replaced or a stray file: not a lease
+            if isinstance(lease, dict) and float(lease.get("expires", 0)) > now:
+                out[p.stem] = str(lease.get("triplet_id"))
+        return out
+
+    def lease_of(self, annotator: str) -> str | None:
+        return self._leases().get(annotator)
+
+    def _write_lease(self, annotator: str, tid: str) -> None:
+        # temp file + rename (readers never see half a lease); no fsync: a lease lost in a
+        # power cut only means the triplet may be served to one more annotator.
+        final = self._lease_path(annotator)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"triplet_id": tid, "expires": self.clock() + self.lease_seconds}))
+        os.replace(tmp, final)
+
+    def release(self, annotator: str) -> None:
+        with self._locked():
+            self._lease_path(annotator).unlink(missing_ok=True)
+
+    # ---- serving -----------------------------------------------------------------
+    def _needed(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Latest human votes and ``judgements_needed``, recomputed only when the votes changed
+        (``LabelsCache`` returns the same frame object until then)."""
+        votes = self.labels.votes(humans_only=True)
+        cached = self._needed_cache
+        if cached is None or cached[0] is not votes:
+            cached = self._needed_cache = (votes, judgements_needed(votes, self.triplet_ids))
+        return cached
+
+    def _candidates(self, annotator: str, skip: Iterable[str], leases: dict[str, str]) -> list[str]:
+        votes, needed = self._needed()
+        mine = set(votes.loc[votes["annotator"] == annotator, "triplet_id"]) if len(votes) else set()
+        taken = pd.Series([t for a, t in leases.items() if a != annotator], dtype="object").value_counts()
+        free = needed.sub(taken.reindex(needed.index, fill_value=0), fill_value=0)
+        skip = set(skip)
+        ok = (free > 0) & ~needed.index.isin(list(mine | skip))
+        partly = needed < 2
+        order = list(needed.index[ok & partly]) + list(needed.index[ok & ~partly])
+        return order
+
+    def next_for(self, annotator: str, skip: Iterable[str] = ()) -> str | None:
+        """Lease and return the next triplet for ``annotator`` (None when nothing is left).
+        An annotator's own unexpired lease on a still-open triplet is returned again."""
+        skip = set(skip)
+        with self._locked():
+            leases = self._leases()
+            candidates = self._candidates(annotator, skip, leases)
+            held = leases.get(annotator)
+            tid = held if held in candidates else (candidates[0] if candidates else None)
+            if tid is None:
+                self._lease_path(annotator).unlink(missing_ok=True)
+                return None
+            self._write_lease(annotator, tid)
+            return tid
+
+    def peek_for(self, annotator: str, skip: Iterable[str] = ()) -> str | None:
+        """The triplet ``next_for`` would most likely serve after the current one (no lease):
+        used to prefetch its images."""
+        leases = self._leases()
+        current = leases.get(annotator)
+        candidates = self._candidates(annotator, set(skip) | {current}, leases)
+        return candidates[0] if candidates else None
+
+    def progress(self, annotator: str) -> Progress:
+        votes, needed = self._needed()
+        mine = set(votes.loc[votes["annotator"] == annotator, "triplet_id"]) if len(votes) else set()
+        mine &= set(self.triplet_ids)
+        open_ = needed > 0
+        return Progress(
+            judged_by_you=len(mine),
+            left_for_you=int((open_ & ~needed.index.isin(list(mine))).sum()),
+            needed_total=int(needed.sum()),
+            done=int((~open_).sum()),
+            total=len(needed),
+        )

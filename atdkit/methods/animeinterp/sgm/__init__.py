@@ -1,0 +1,112 @@
+"""Segment-Guided Matching (SGM): AnimeInterp's rule-based coarse flow between two cels.
+
+``SGM(...)(frame1, frame3)`` gives the official guidance flows ``guide_flo13``
+and ``guide_flo31`` ((2,H,W) float32, x then y) at the working size (the
+official scripts resize to 960×540 first). Stages: label maps
+(:mod:`.labelmap`), per-segment descriptors (:mod:`.descriptors`), matching
+degree, mutual matching, validity and per-segment DIS flows (:mod:`.matching`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from atdkit.errors import WeightsMissing
+from atdkit.methods.animeinterp.sgm.descriptors import (
+    ColourShapeDescriptor,
+    VGGDescriptor,
+    load_vgg19,
+    normalise,
+)
+from atdkit.methods.animeinterp.sgm.labelmap import STYLES, label_map
+from atdkit.methods.animeinterp.sgm.matching import Segments, guidance_flow, matching_degree, mutual_matching
+
+log = logging.getLogger(__name__)
+OFFICIAL_SIZE = (960, 540)  # (width, height) the official scripts resize to
+
+
+@dataclass
+class SGMResult:
+    flow13: np.ndarray          # (2,H,W) float32, frame1 → frame3
+    flow31: np.ndarray          # (2,H,W) float32, frame3 → frame1
+    labels1: np.ndarray         # H×W segment ids
+    labels3: np.ndarray
+    matched13: np.ndarray       # (K1,) segments that received flow
+    matched31: np.ndarray       # (K3,)
+    descriptor: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def make_descriptor(vgg: str | os.PathLike | None = "auto", device: str = "cpu"):
+    """The VGG descriptor from a file, or the weight-free one.
+
+    ``vgg="auto"`` uses the registry's ``vgg19`` file when present and falls
+    back to :class:`ColourShapeDescriptor` with a warning otherwise; a path
+    must exist; ``None`` selects the weight-free descriptor explicitly.
+    """
+    if vgg is None:
+        return ColourShapeDescriptor()
+    if vgg == "auto":
+        from atdkit import weights
+
+        try:
+            path = weights.resolve("vgg19")
+        except WeightsMissing:
+            msg = ("SGM: VGG-19 weights not found (`atdkit weights fetch vgg19`); using the weight-free "
+                   "colour/shape segment descriptor instead of the official VGG one")
+            warnings.warn(msg, stacklevel=2)
+            log.warning(msg)
+            return ColourShapeDescriptor()
+        return VGGDescriptor(load_vgg19(path), device)
+    return VGGDescriptor(load_vgg19(vgg), device)
+
+
+class SGM:
+    """Callable SGM with fixed settings.
+
+    ``size``: (width, height) to resize frames to (official: 960×540; None
+    keeps the input size). ``style``: line-extraction parameters, "disney"
+    (the official default for folders not named "Japan") or "japanese".
+    """
+
+    def __init__(self, vgg: str | os.PathLike | None = "auto", style: str = "disney",
+                 size: tuple[int, int] | None = OFFICIAL_SIZE, device: str = "cpu"):
+        if style not in STYLES:
+            raise ValueError(f"unknown SGM line style {style!r}; choose from {sorted(STYLES)}")
+        self.descriptor = make_descriptor(vgg, device)
+        self.style = style
+        self.size = size
+
+    def __call__(self, frame1: np.ndarray, frame3: np.ndarray) -> SGMResult:
+        """Frames: H×W×3 uint8 RGB (same size). Flows come at ``self.size`` (or the input size)."""
+        seconds: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            seconds[stage] = seconds.get(stage, 0.0) + now - clock
+            clock = now
+
+        if self.size is not None and (frame1.shape[1], frame1.shape[0]) != tuple(self.size):
+            frame1, frame3 = cv2.resize(frame1, self.size), cv2.resize(frame3, self.size)
+        labels1, labels3 = label_map(frame1, self.style), label_map(frame3, self.style)
+        lap("label_maps")
+        seg1, seg3 = Segments.of(labels1), Segments.of(labels3)
+        p1 = normalise(self.descriptor(frame1, labels1, len(seg1.counts)))
+        p3 = normalise(self.descriptor(frame3, labels3, len(seg3.counts)))
+        lap("descriptors")
+        corr = matching_degree(p1, p3, seg1, seg3)
+        rank13, match13, rank31, match31 = mutual_matching(corr)
+        lap("matching")
+        flow13, ok13 = guidance_flow(frame1, frame3, seg1, seg3, rank13, match13)
+        flow31, ok31 = guidance_flow(frame3, frame1, seg3, seg1, rank31, match31)
+        lap("segment_flows")
+        return SGMResult(flow13, flow31, labels1, labels3, ok13, ok31, self.descriptor.name, seconds)

@@ -1,0 +1,159 @@
+"""Choosing triplets (f, f+g, f+2g) from a stream of classified frames.
+
+Candidates are visited in order of (f1, stride); each is rejected with the
+first reason that applies (cheap checks first, SSIM last), or kept:
+
+1. ``spans cut``        — f1 and f3 are in different shots;
+2. ``held drawing``     — a pair shows the same drawing (held, or panned over):
+   held frames never form a pair;
+3. ``unbalanced timing``— only with ``require_balanced``: the halves hold
+   different numbers of drawing changes (the middle frame is not the midpoint
+   of the motion). Otherwise such triplets are kept and flagged;
+4. ``shot cap``         — the shot already has ``per_shot_cap`` triplets;
+5. ``min spacing``      — f1 is closer than ``min_spacing`` frames to the
+   previous kept triplet of the shot;
+6. ``same drawings``    — an earlier candidate that reached the SSIM test picked
+   the same three drawings (strides 2 and 3 over holds do this): counted once;
+7. ``ssim below window`` / ``ssim above window`` — a pair's SSIM is outside
+   [ssim_low, ssim_high] (pairs tested 1–3, 1–2, 2–3; testing stops at the
+   first failure, so later SSIMs of a rejected candidate may be missing).
+
+The perceptual-hash check across the whole dataset runs after mining (see
+:mod:`atdkit.mining.dedup`). The visiting order and the rules are
+deterministic, so a film always yields the same triplets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from atdkit.mining.shots import FrameInfo
+
+
+@dataclass(frozen=True)
+class SamplerParams:
+    strides: tuple[int, ...] = (1, 2, 3)
+    ssim_low: float = 0.75
+    ssim_high: float = 0.95
+    min_spacing: int = 6
+    per_shot_cap: int = 10
+    require_balanced: bool = False
+
+    @property
+    def max_stride(self) -> int:
+        return max(self.strides)
+
+
+@dataclass
+class Candidate:
+    f1: int
+    stride: int
+    shot: int
+    drawings: tuple[int, int, int]
+    ssim_12: float | None = None
+    ssim_23: float | None = None
+    ssim_13: float | None = None
+    reason: str | None = None      # None: kept
+    detail: str | None = None
+
+    @property
+    def f2(self) -> int:
+        return self.f1 + self.stride
+
+    @property
+    def f3(self) -> int:
+        return self.f1 + 2 * self.stride
+
+    @property
+    def changes_12(self) -> int:
+        return self.drawings[1] - self.drawings[0]
+
+    @property
+    def changes_23(self) -> int:
+        return self.drawings[2] - self.drawings[1]
+
+    @property
+    def timing_balanced(self) -> bool:
+        return self.changes_12 == self.changes_23
+
+
+SSIMFn = Callable[[int, int], float]
+
+
+@dataclass
+class TripletSampler:
+    """Feed frames in order with :meth:`add`; each call returns the candidates it settled.
+
+    ``ssim(i, j)`` must return the SSIM of frames i < j; it is only called for
+    frames within ``2·max_stride`` of the newest frame (the caller's buffer).
+    """
+
+    params: SamplerParams
+    ssim: SSIMFn
+    frames: dict[int, FrameInfo] = field(default_factory=dict)
+    kept_per_shot: Counter = field(default_factory=Counter)
+    last_kept: dict[int, int] = field(default_factory=dict)
+    seen_drawings: set = field(default_factory=set)
+    _next_f1: int = 0
+
+    def add(self, info: FrameInfo) -> list[Candidate]:
+        self.frames[info.index] = info
+        out: list[Candidate] = []
+        while self._next_f1 + 2 * self.params.max_stride <= info.index:
+            out += self._visit(self._next_f1)
+        return out
+
+    def finish(self) -> list[Candidate]:
+        """Settle the remaining candidates once the last frame was added."""
+        out: list[Candidate] = []
+        last = max(self.frames) if self.frames else -1
+        while self._next_f1 + 2 * min(self.params.strides) <= last:
+            out += self._visit(self._next_f1)
+        return out
+
+    def _visit(self, f1: int) -> list[Candidate]:
+        out = []
+        for g in sorted(self.params.strides):
+            if f1 + 2 * g in self.frames:
+                out.append(self._judge(f1, g))
+        self._next_f1 = f1 + 1
+        # Keep only what later candidates can still look at.
+        for old in [k for k in self.frames if k < self._next_f1 - 1]:
+            del self.frames[old]
+        return out
+
+    def _judge(self, f1: int, g: int) -> Candidate:
+        p = self.params
+        a, b, c = self.frames[f1], self.frames[f1 + g], self.frames[f1 + 2 * g]
+        cand = Candidate(f1, g, a.shot, (a.drawing, b.drawing, c.drawing))
+        if a.shot != c.shot:
+            return _reject(cand, "spans cut")
+        if a.drawing == b.drawing or b.drawing == c.drawing:
+            return _reject(cand, "held drawing")
+        if p.require_balanced and not cand.timing_balanced:
+            return _reject(cand, "unbalanced timing", f"{cand.changes_12} vs {cand.changes_23} drawing changes")
+        if self.kept_per_shot[a.shot] >= p.per_shot_cap:
+            return _reject(cand, "shot cap")
+        last = self.last_kept.get(a.shot)
+        if last is not None and f1 - last < p.min_spacing:
+            return _reject(cand, "min spacing", f"{f1 - last} frames after the triplet at {last}")
+        if cand.drawings in self.seen_drawings:
+            return _reject(cand, "same drawings")
+        self.seen_drawings.add(cand.drawings)
+        for name, (i, j) in (("ssim_13", (f1, f1 + 2 * g)), ("ssim_12", (f1, f1 + g)), ("ssim_23", (f1 + g, f1 + 2 * g))):
+            value = self.ssim(i, j)
+            setattr(cand, name, value)
+            if value < p.ssim_low:
+                return _reject(cand, "ssim below window", f"{name}={value:.4f}")
+            if value > p.ssim_high:
+                return _reject(cand, "ssim above window", f"{name}={value:.4f}")
+        self.kept_per_shot[a.shot] += 1
+        self.last_kept[a.shot] = f1
+        return cand
+
+
+def _reject(cand: Candidate, reason: str, detail: str | None = None) -> Candidate:
+    cand.reason, cand.detail = reason, detail
+    return cand

@@ -1,0 +1,1 @@
+"""Decoder backends: one module per decoder (``decord``, ``pyav``)."""

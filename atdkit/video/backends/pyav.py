@@ -1,0 +1,79 @@
+"""The PyAV (FFmpeg) backend: reads every container FFmpeg knows, GIF included.
+
+At open, the video packets are demuxed once (no decoding) to count frames and
+check the frame rate; random access seeks to the keyframe before the wanted
+timestamp and decodes forward to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import av
+import numpy as np
+
+from atdkit.errors import BadInput
+from atdkit.video.probe import packet_times
+from atdkit.video.reader import VideoReader, check_frame_intervals, clean_message
+
+
+class PyAVReader(VideoReader):
+    backend = "pyav"
+
+    def __init__(self, path: str | os.PathLike, threads: int = 1):
+        super().__init__(path)
+        self._threads = threads
+        pts, self._time_base, self.fps = packet_times(self.path)
+        try:
+            with av.open(str(self.path)) as container:
+                ctx = container.streams.video[0].codec_context
+                self.width, self.height = int(ctx.width), int(ctx.height)
+        except Exception as exc:
+            raise BadInput(f"{self.path}: not a readable video ({clean_message(exc)})") from exc
+        self._pts = pts
+        self.n_frames = len(self._pts)
+        self._validate()
+        check_frame_intervals(self.path, [p * self._time_base for p in self._pts], self.fps)
+        self._container = None
+
+    def _open_stream(self):
+        self.close()
+        self._container = av.open(str(self.path))
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO" if self._threads > 1 else "SLICE"
+        stream.thread_count = self._threads
+        return stream
+
+    def _iter_frames(self) -> Iterator[np.ndarray]:
+        stream = self._open_stream()
+        i = 0
+        try:
+            for frame in self._container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+                i += 1
+        except BadInput:
+            raise
+        except Exception as exc:
+            raise self._stream_error(i, exc) from exc
+        finally:
+            self.close()
+
+    def _frame(self, index: int) -> np.ndarray:
+        target = self._pts[index]
+        stream = self._open_stream()
+        try:
+            self._container.seek(target, stream=stream, backward=True, any_frame=False)
+            for frame in self._container.decode(stream):
+                if frame.pts is not None and frame.pts >= target:
+                    return frame.to_ndarray(format="rgb24")
+        except Exception as exc:
+            raise self._stream_error(index, exc) from exc
+        finally:
+            self.close()
+        raise self._stream_error(index)
+
+    def close(self) -> None:
+        if getattr(self, "_container", None) is not None:
+            self._container.close()
+            self._container = None

@@ -1,0 +1,167 @@
+"""The reader interface every decoder backend implements, and the checks shared by all.
+
+A reader exposes the film's metadata (``fps``, ``n_frames``, ``width``,
+``height``, ``duration``), iterates its frames in order as H×W×3 uint8 RGB (the
+fast path: sequential decoding), and reads single frames by 0-based index
+(random access). Every failure is a :class:`~atdkit.errors.BadInput` whose
+message names the file and the problem in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from atdkit.errors import BadInput
+
+# Smallest frame side we accept: the 7×7 SSIM window and optical flow need room.
+MIN_SIDE = 32
+# Largest relative deviation of a frame interval from the nominal 1/fps before a
+# film counts as variable frame rate (container timestamps are rounded to ticks).
+VFR_TOLERANCE = 0.25
+
+
+def clean_message(exc: BaseException, limit: int = 160) -> str:
+    """First meaningful line of a decoder exception, without decord's "[time] file:line:" log prefix."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    text = re.sub(r"(\[[\d:]+\] \S+:\d+: )+(\[[^\]]*\] )?", "", text)
+    return text[:limit]
+
+
+def check_file(path: str | os.PathLike) -> Path:
+    """The path as a readable, non-empty regular file, or BadInput."""
+    p = Path(path)
+    if not p.exists():
+        raise BadInput(f"{p}: file not found")
+    if not p.is_file():
+        raise BadInput(f"{p}: not a regular file")
+    if p.stat().st_size == 0:
+        raise BadInput(f"{p}: empty file (0 bytes), not a video")
+    return p
+
+
+def check_frame_intervals(path: Path, times: Sequence[float], fps: float) -> None:
+    """Raise BadInput when the presentation times (seconds) are not a constant frame rate."""
+    if len(times) < 3 or not fps or fps <= 0:
+        return
+    dt = np.diff(np.asarray(times, dtype=np.float64))
+    nominal = 1.0 / fps
+    bad = np.abs(dt - nominal) > VFR_TOLERANCE * nominal
+    if bad.any():
+        raise BadInput(f"{path}: variable frame rate (frame intervals {dt.min() * 1000:.1f}–{dt.max() * 1000:.1f} ms, "
+                       f"nominal {nominal * 1000:.1f} ms); re-encode at a constant rate first")
+
+
+def to_rgb(frame: np.ndarray) -> np.ndarray:
+    """Any decoded frame (H×W gray, H×W×3, H×W×4) → contiguous H×W×3 uint8 RGB."""
+    if frame.ndim == 2:
+        frame = np.repeat(frame[:, :, None], 3, axis=2)
+    elif frame.shape[2] == 4:
+        frame = frame[:, :, :3]
+    return np.ascontiguousarray(frame, dtype=np.uint8)
+
+
+def is_grayscale(frame: np.ndarray) -> bool:
+    """True when an RGB frame carries no colour (R == G == B everywhere, up to ±2 codec rounding)."""
+    f = frame.astype(np.int16)
+    return bool(np.abs(f[..., 0] - f[..., 1]).max() <= 2 and np.abs(f[..., 1] - f[..., 2]).max() <= 2)
+
+
+class VideoReader(ABC):
+    """A decoded video stream. Subclasses set the metadata attributes in ``__init__``."""
+
+    backend: str = ""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = check_file(path)
+        self.fps: float = 0.0
+        self.n_frames: int = 0
+        self.width: int = 0
+        self.height: int = 0
+
+    @property
+    def duration(self) -> float:
+        """Seconds: n_frames / fps."""
+        return self.n_frames / self.fps if self.fps else 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        """Things about the film a user should know that are not errors (odd sizes, grayscale)."""
+        out = []
+        if self.width % 2 or self.height % 2:
+            out.append(f"odd dimensions {self.width}×{self.height} (kept as is)")
+        if getattr(self, "_grayscale", False):
+            out.append("grayscale source (frames replicated to RGB)")
+        return out
+
+    def _validate(self) -> None:
+        """Shared checks after a backend has read the metadata."""
+        if self.n_frames <= 0:
+            raise BadInput(f"{self.path}: zero frames (no decodable video frames)")
+        if min(self.width, self.height) < MIN_SIDE:
+            raise BadInput(f"{self.path}: frame size {self.width}×{self.height} too small (min side {MIN_SIDE} px)")
+        if not self.fps or not np.isfinite(self.fps) or self.fps <= 0:
+            raise BadInput(f"{self.path}: no usable frame rate in the stream")
+
+    def _stream_error(self, index: int, exc: BaseException | None = None) -> BadInput:
+        why = f" ({type(exc).__name__}: {clean_message(exc)})" if exc else ""
+        return BadInput(f"{self.path}: decoding failed at frame {index} of {self.n_frames} "
+                        f"(truncated or corrupt stream){why}")
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """All frames in order as H×W×3 uint8 RGB; BadInput when the stream breaks or ends early."""
+        count = 0
+        for frame in self._iter_frames():
+            if count >= self.n_frames:
+                break
+            frame = to_rgb(frame)
+            if frame.shape[:2] != (self.height, self.width):
+                raise BadInput(f"{self.path}: frame {count} is {frame.shape[1]}×{frame.shape[0]}, "
+                               f"expected {self.width}×{self.height} (resolution changes mid-stream)")
+            if count == 0:
+                self._grayscale = is_grayscale(frame)
+            yield frame
+            count += 1
+        if count < self.n_frames:
+            raise self._stream_error(count)
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not -self.n_frames <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range (0..{self.n_frames - 1})")
+        return to_rgb(self._frame(index % self.n_frames))
+
+    def read_first(self) -> np.ndarray:
+        """The first frame (also sets the grayscale note)."""
+        frame = self[0]
+        self._grayscale = is_grayscale(frame)
+        return frame
+
+    @abstractmethod
+    def _iter_frames(self) -> Iterator[np.ndarray]:
+        """Decoded frames in order (any of the layouts :func:`to_rgb` accepts)."""
+
+    @abstractmethod
+    def _frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` (0 ≤ index < n_frames), decoded accurately (not the nearest keyframe)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release decoder resources."""
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({str(self.path)!r}, {self.width}×{self.height}, "
+                f"{self.fps:.3f} fps, {self.n_frames} frames)")

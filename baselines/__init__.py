@@ -1,0 +1,1 @@
+"""Baseline interpolation methods, registered as ``atdkit.methods`` entry points."""

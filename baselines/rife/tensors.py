@@ -1,0 +1,48 @@
+"""Frame ↔ tensor conversion and padding shared by the learned baselines.
+
+Frames are H×W×3 ``uint8`` RGB (the :class:`~atdkit.methods.base.Interpolator`
+contract); tensors are (1, 3, H, W) ``float32`` in [0, 1]. Padding adds zeros on the
+right and bottom (as the released wrappers do) and :func:`to_frame` crops it away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from atdkit.errors import BadInput
+
+
+def check_pair(frame1: np.ndarray, frame3: np.ndarray, t: float) -> None:
+    """Raise :class:`BadInput` unless both frames are equal-size H×W×3 uint8 and 0 ≤ t ≤ 1."""
+    for name, f in (("frame1", frame1), ("frame3", frame3)):
+        if f.ndim != 3 or f.shape[2] != 3 or f.dtype != np.uint8:
+            raise BadInput(f"{name}: expected an H×W×3 uint8 RGB frame, got shape {f.shape} dtype {f.dtype}")
+    if frame1.shape != frame3.shape:
+        raise BadInput(f"frames differ in size: {frame1.shape} vs {frame3.shape}")
+    if not 0.0 <= float(t) <= 1.0:
+        raise BadInput(f"t must be within [0, 1], got {t}")
+
+
+def to_tensor(frame: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """H×W×3 uint8 → (1, 3, H, W) float32 in [0, 1] on ``device``."""
+    return torch.from_numpy(np.ascontiguousarray(frame)).to(device).permute(2, 0, 1)[None].float() / 255.0
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Zero-pad (B, C, H, W) on the right/bottom so that H and W are multiples of ``multiple``."""
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    return F.pad(x, (0, pw, 0, ph)) if ph or pw else x
+
+
+def to_frame(x: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """(1, 3, H', W') tensor → the top-left ``height``×``width`` crop as H×W×3 float32 in [0, 1]."""
+    out = x[0, :, :height, :width].clamp(0, 1).permute(1, 2, 0)
+    return out.detach().to("cpu", torch.float32).numpy().copy()
+
+
+def time_plane(t: float, like: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) tensor filled with ``t``, the time input of the networks."""
+    return like.new_full((like.shape[0], 1, *like.shape[2:]), float(t))

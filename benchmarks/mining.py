@@ -1,0 +1,98 @@
+"""Mining throughput next to its ceiling (decode only) and to a naive miner, measured in one run.
+
+For each resolution (960×540 and 1920×1080) it synthesizes ``--films`` distinct
+synthetic films and prints, in source frames per second (median of ``--repeats``):
+
+- decode only: every frame of every film decoded in order (decord, one process);
+- atdkit mine with ``--workers`` processes (a fresh dataset root per repeat);
+- naive miner: decode + full-resolution scikit-image SSIM for each of the 3
+  pairs of every candidate (f, f+g, f+2g), g ∈ {1,2,3}, no reuse — run on the
+  first ``--naive-frames`` frames of one film (it is that slow);
+
+and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
+(target ≥ 20). Run: ``python benchmarks/mining.py`` (``--quick`` for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from atdkit.mining.pipeline import mine
+from atdkit.mining.similarity import ssim_reference
+from atdkit.synth import synthesize
+from atdkit.video import open_video
+
+
+def decode_fps(films: list[Path]) -> float:
+    start, n = time.perf_counter(), 0
+    for film in films:
+        for _ in open_video(film, "decord"):
+            n += 1
+    return n / (time.perf_counter() - start)
+
+
+def mine_fps(films: list[Path], work: Path, workers: int) -> float:
+    out = work / f"root-{time.time_ns()}"
+    start = time.perf_counter()
+    report = mine(films, out, workers=workers, progress=False)
+    elapsed = time.perf_counter() - start
+    assert not report.failed, report.failed
+    n = sum(r["n_frames"] for r in report.results)
+    shutil.rmtree(out, ignore_errors=True)
+    return n / elapsed
+
+
+def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
+    """Decode, then full-resolution skimage SSIM for every pair of every candidate starting in the first frames."""
+    start = time.perf_counter()
+    frames = []
+    reader = iter(open_video(film, "decord"))
+    for _ in range(n_frames + 2 * max(strides)):
+        frames.append(next(reader))
+    for f in range(n_frames):
+        for g in strides:
+            a, b, c = frames[f], frames[f + g], frames[f + 2 * g]
+            ssim_reference(a, b), ssim_reference(b, c), ssim_reference(a, c)
+    return n_frames / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--films", type=int, default=4)
+    ap.add_argument("--length", type=float, default=4.0, help="seconds per film")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--naive-frames", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="1 film of 2 s, 1 repeat, 960×540 only")
+    args = ap.parse_args()
+    sizes = [(960, 540), (1920, 1080)]
+    if args.quick:
+        args.films, args.length, args.repeats, args.naive_frames, sizes = 1, 2.0, 1, 1, [(960, 540)]
+    work = Path(tempfile.mkdtemp(prefix="atdkit-bench-mining-"))
+    print(f"machine: {os.cpu_count()} cores; films per size: {args.films} × {args.length:g} s at 24 fps; "
+          f"workers: {args.workers}; medians of {args.repeats}")
+    rows = []
+    try:
+        for w, h in sizes:
+            films = [synthesize(work / f"film-{w}x{h}-{s}.mp4", length_s=args.length, width=w, height=h, seed=100 + s,
+                                style=("cel", "anime", "mono")[s % 3]) for s in range(args.films)]
+            dec = statistics.median(decode_fps(films) for _ in range(args.repeats))
+            mined = statistics.median(mine_fps(films, work, args.workers) for _ in range(args.repeats))
+            naive = naive_fps(films[0], args.naive_frames)
+            rows.append((f"{w}×{h}", dec, mined, naive))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{'size':>10} {'decode fps':>11} {'mine fps':>9} {'naive fps':>10} {'mine/decode':>12} {'mine/naive':>11}")
+    for size, dec, mined, naive in rows:
+        print(f"{size:>10} {dec:11.1f} {mined:9.1f} {naive:10.3f} {mined / dec:12.2f} {mined / naive:11.1f}")
+    print("targets: mine/decode ≥ 0.5 (with 2 workers), mine/naive ≥ 20")
+
+
+if __name__ == "__main__":
+    main()

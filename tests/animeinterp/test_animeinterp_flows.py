@@ -1,0 +1,118 @@
+"""SGM flows cached in the dataset root, imported official flows, the CLI, and animeinterp-sgm."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from atdkit.errors import BadInput
+from atdkit.methods.animeinterp import AnimeInterpSGM
+from atdkit.methods.animeinterp.flows import (
+    FLOW13,
+    FLOW31,
+    ensure_flows,
+    flow_paths,
+    import_flows,
+    load_flows,
+    read_flow,
+    resize_flow,
+)
+from atdkit.methods.animeinterp.sgm import SGM
+from atdkit.methods.base import TripletContext
+from atdkit.store.dataset import DatasetRoot
+from atdkit.store.frames import write_png
+
+
+@pytest.fixture
+def root(tmp_path, make_cel):
+    ds = DatasetRoot.create(tmp_path / "root", "t")
+    rows = []
+    for i, (tid, name) in enumerate((("film-a_1_2_3", "Disney_v4_0_Scene1"), ("film-a_5_6_7", None))):
+        for k, path in enumerate(ds.frame_paths(tid)):
+            write_png(path, make_cel((8 * k, 2 * k)))
+        rows.append({"triplet_id": tid, "film_id": "film-a", "name": name, "width": 128, "height": 96})
+    ds.triplet_parts.append(pd.DataFrame(rows))
+    ds.materialize()
+    return ds
+
+
+class Refuse:
+    def __call__(self, *args):
+        raise AssertionError("SGM must not run when flows are cached")
+
+
+def test_ensure_flows_computes_once_then_reuses(root):
+    sgm = SGM(vgg=None, style="japanese", size=None)
+    f13, f31 = ensure_flows(root, "film-a_1_2_3", sgm)
+    assert all(p.is_file() for p in flow_paths(root, "film-a_1_2_3"))
+    c13, c31 = ensure_flows(root, "film-a_1_2_3", Refuse())
+    assert np.array_equal(c13, f13) and np.array_equal(c31, f31)
+    saved = np.load(flow_paths(root, "film-a_1_2_3")[0])
+    assert saved.shape == (2, 96, 128) and saved.dtype == np.float32
+    assert load_flows(root, "film-a_5_6_7") is None
+
+
+def test_import_official_float64_flows_by_folder_name(root, tmp_path):
+    src = tmp_path / "test_2k_pre_calc_sgm_flows"
+    (src / "Disney_v4_0_Scene1").mkdir(parents=True)
+    (src / "unrelated").mkdir()
+    flow = np.random.default_rng(0).normal(size=(2, 540, 960))
+    np.save(src / "Disney_v4_0_Scene1" / FLOW13, flow)
+    np.save(src / "Disney_v4_0_Scene1" / FLOW31, -flow)
+    np.save(src / "unrelated" / FLOW13, flow)
+    assert import_flows(src, root) == {"film-a_1_2_3": "imported"}
+    f13, f31 = load_flows(root, "film-a_1_2_3")
+    np.testing.assert_allclose(f13, flow, rtol=1e-6)
+    assert import_flows(src, root) == {"film-a_1_2_3": "kept"}
+    np.save(src / "Disney_v4_0_Scene1" / FLOW31, np.zeros((3, 4, 5)))
+    with pytest.raises(BadInput, match="guide_flo31.npy"):
+        import_flows(src, root, overwrite=True)
+    np.testing.assert_allclose(load_flows(root, "film-a_1_2_3")[1], -flow, rtol=1e-6)  # nothing half-written
+
+
+def test_read_flow_rejects_bad_files(tmp_path):
+    np.save(tmp_path / "nan.npy", np.full((2, 3, 4), np.nan))
+    with pytest.raises(BadInput, match="NaN"):
+        read_flow(tmp_path / "nan.npy")
+    (tmp_path / "junk.npy").write_bytes(b"junk")
+    with pytest.raises(BadInput, match="junk.npy"):
+        read_flow(tmp_path / "junk.npy")
+
+
+def test_resize_flow_scales_vectors_with_the_grid():
+    flow = np.ones((2, 540, 960), np.float32)
+    out = resize_flow(flow, 480, 135)
+    assert out.shape == (2, 135, 480)
+    assert np.allclose(out[0], 0.5) and np.allclose(out[1], 0.25)
+
+
+def test_cli_computes_missing_flows_and_imports(root, tmp_path):
+    cmd = [sys.executable, "-m", "atdkit", "sgm", str(root.path), "--vgg", "none", "--style", "japanese",
+           "--size", "native"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "2 computed" in done.stdout
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert "0 computed, 2 already cached" in again.stdout
+    bad = subprocess.run([sys.executable, "-m", "atdkit", "sgm-import", str(tmp_path / "nope"), str(root.path)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and "nope" in bad.stderr
+
+
+def psnr(a, b):
+    return -10 * np.log10(np.mean((a - b) ** 2))
+
+
+def test_animeinterp_sgm_beats_blending_on_a_translated_cel(cel_pair, root):
+    frame1, frame2, frame3 = cel_pair
+    method = AnimeInterpSGM(vgg=None, style="japanese", sgm_size=None)
+    out = method.interpolate(frame1, frame3, 0.5)
+    gt = frame2 / 255.0
+    blend = (frame1 / 255.0 + frame3 / 255.0) / 2
+    assert out.shape == gt.shape and out.dtype == np.float32
+    assert psnr(out, gt) > psnr(blend, gt) + 3
+    cached = method.interpolate(frame1, frame3, 0.5, context=TripletContext(root.path, "film-a_1_2_3"))
+    assert load_flows(root, "film-a_1_2_3") is not None
+    assert psnr(cached, gt) > psnr(blend, gt) + 3

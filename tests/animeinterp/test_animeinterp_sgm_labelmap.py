@@ -1,0 +1,235 @@
+"""SGM label maps against a straightforward restatement of the official per-segment loops."""
+
+import cv2
+import numpy as np
+import pytest
+
+from atdkit.methods.animeinterp.sgm import labelmap as lm
+
+# ---- restatement of the official algorithm: one full-image pass per fill / region / pixel ----
+
+
+def ref_trapped_ball(unfilled, radius, keep_largest, max_iter=1000):
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    area = unfilled.copy()
+    fills = []
+    for _ in range(max_iter):
+        ys, xs = np.nonzero(cv2.morphologyEx(area, cv2.MORPH_ERODE, kernel) == 255)
+        if len(ys) == 0:
+            break
+        seed = (int(xs[0]), int(ys[0]))
+        pass1 = np.full(area.shape, 255, np.uint8)
+        cv2.floodFill(pass1, cv2.copyMakeBorder(255 - area, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), seed, 0, 0, 0, 4)
+        pass1 = cv2.morphologyEx(pass1, cv2.MORPH_DILATE, kernel)
+        pass2 = np.full(area.shape, 255, np.uint8)
+        cv2.floodFill(pass2, cv2.copyMakeBorder(pass1, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), seed, 0, 0, 0, 4)
+        fill = cv2.morphologyEx(pass2, cv2.MORPH_ERODE, kernel)
+        area = cv2.bitwise_and(area, fill)
+        fills.append(np.flatnonzero(fill == 0))
+    if keep_largest and fills:
+        biggest = max(len(f) for f in fills)
+        fills = [f for f in fills if len(f) >= biggest]
+    return fills
+
+
+def ref_flood(area):
+    fills = []
+    area = area.copy()
+    while True:
+        ys, xs = np.nonzero(area == 255)
+        if len(ys) == 0:
+            return fills
+        out = np.full(area.shape, 255, np.uint8)
+        cv2.floodFill(out, cv2.copyMakeBorder(255 - area, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0),
+                      (int(xs[0]), int(ys[0])), 0, 0, 0, 4)
+        area = cv2.bitwise_and(area, out)
+        fills.append(np.flatnonzero(out == 0))
+
+
+def ref_fill_map(binary):
+    result = binary.copy()
+    fills = []
+    for radius, keep in ((3, True), (2, False), (1, False)):
+        found = ref_trapped_ball(result, radius, keep)
+        fills += found
+        for f in found:
+            result.ravel()[f] = 0
+    fills += ref_flood(result)
+    out = np.zeros(binary.shape, np.int64)
+    for i, f in enumerate(fills):
+        out.ravel()[f] = i + 1
+    return out
+
+
+def ref_merge(image, fillmap, max_iter=10):
+    h, w = fillmap.shape
+    result = fillmap.copy()
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(max_iter):
+        result[fillmap == 0] = 0
+        ids = np.unique(result)
+        info = {}
+        for j in ids:
+            mask = result == j
+            pts = np.nonzero(mask)
+            hist = np.concatenate([np.histogram(image[..., c][mask], 25)[0] for c in range(3)]).astype(float)
+            info[j] = (pts, len(pts[0]), (pts[1].min(), pts[0].min(), pts[1].max(), pts[0].max()), hist / hist.sum())
+        for j in ids:
+            pts, area, (x1, y1, x2, y2), hist = info[j]
+            if j == 0 or area >= 500:
+                continue
+            bx1, by1 = max(x1 - 2, 0), max(y1 - 2, 0)
+            bx2, by2 = min(x2 + 3, w), min(y2 + 3, h)
+            fill = np.zeros((by2 - by1, bx2 - bx1), np.uint8)
+            fill[pts[0] - by1, pts[1] - bx1] = 255
+            contours, _ = cv2.findContours(fill, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            approx = cv2.approxPolyDP(contours[0], 0.02 * cv2.arcLength(contours[0], True), True)
+            border = cv2.morphologyEx(fill, cv2.MORPH_DILATE, cross) - fill
+            by, bx = np.nonzero(border == 255)
+            pixel_ids, counts = np.unique(result[by + by1, bx + bx1], return_counts=True)
+            nbrs = pixel_ids[pixel_ids != 0]
+            cnts = counts[1:] if pixel_ids[0] == 0 else counts
+            new_id, best, count_at_max, score = j, -1, -1, -1
+            if len(nbrs) == 0:
+                if area < 5:
+                    new_id = 0
+            else:
+                new_id = nbrs[0]
+                for k, n in enumerate(nbrs):
+                    score = np.sum(np.min([hist, info[n][3]], axis=0))
+                    if score > best:
+                        best, count_at_max, new_id = score, cnts[k], n
+            if (len(approx) == 1 or area == 1 or (area < 300 and len(nbrs) == 1)
+                    or (area < 500 and len(nbrs) == 1 and count_at_max > 2) or area < 50
+                    or (score > 0.2 and area < 150 and count_at_max > 1)
+                    or (score > 0.25 and area < 250 and count_at_max > 8)):
+                result[pts] = new_id
+        if len(ids) == len(np.unique(result)):
+            break
+    return result
+
+
+def ref_thinning(fillmap, max_iter=100):
+    h, w = fillmap.shape
+    result = fillmap.copy()
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(max_iter):
+        if not (result == 0).any():
+            break
+        line = np.full((h, w), 255, np.uint8)
+        line[result == 0] = 0
+        border = cv2.morphologyEx(line, cv2.MORPH_DILATE, cross) - line
+        tmp = result.copy()
+        for y, x in zip(*np.nonzero(border == 255)):
+            for ok, yy, xx in ((x - 1 > 0, y, x - 1), (x - 1 > 0 and y - 1 > 0, y - 1, x - 1), (y - 1 > 0, y - 1, x),
+                               (y - 1 > 0 and x + 1 < w, y - 1, x + 1), (x + 1 < w, y, x + 1),
+                               (x + 1 < w and y + 1 < h, y + 1, x + 1), (y + 1 < h, y + 1, x),
+                               (y + 1 < h and x - 1 > 0, y + 1, x - 1)):
+                if ok and result[yy, xx] != 0:
+                    tmp[y, x] = result[yy, xx]
+                    break
+        result = tmp
+    return result
+
+
+def ref_squeeze(labels):
+    out = labels.copy()
+    ids, counts = np.unique(labels, return_counts=True)
+    for new, old in enumerate(np.argsort(counts, kind="stable")):
+        out[labels == ids[old]] = new
+    return out
+
+
+# ---- drawn test images ----
+
+
+def drawn_lines(seed):
+    """A line drawing with closed shapes, a leaking gap, thin strokes, specks and border contact."""
+    rng = np.random.default_rng(seed)
+    img = np.full((72, 96), 255, np.uint8)
+    cv2.rectangle(img, (4, 4), (60, 50), 0, 1)
+    cv2.circle(img, (70, 30), 14, 0, 2)
+    cv2.line(img, (0, 60), (95, 58), 0, 1)
+    cv2.line(img, (30, 4), (30, 30), 0, 1)
+    cv2.ellipse(img, (40, 40), (12, 6), 0, 20, 340, 0, 1)  # open curve: a 1–3 px leak
+    for _ in range(12):
+        y, x = rng.integers(0, 72), rng.integers(0, 96)
+        img[y:y + rng.integers(1, 3), x:x + rng.integers(1, 3)] = 0
+    return img
+
+
+def coloured(binary, seed):
+    """Colour the regions of a line drawing (flat random colours plus noise), lines black."""
+    rng = np.random.default_rng(seed)
+    _, comp = cv2.connectedComponents((binary == 255).astype(np.uint8), connectivity=4)
+    palette = rng.integers(40, 250, (comp.max() + 1, 3))
+    img = palette[comp].astype(np.int64) + rng.integers(-6, 7, comp.shape + (3,))
+    img[binary == 0] = 0
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fill_map_equals_the_per_fill_loop(seed):
+    binary = drawn_lines(seed)
+    assert np.array_equal(lm.fill_map(binary), ref_fill_map(binary))
+
+
+def test_trapped_ball_respects_the_fill_limit():
+    binary = drawn_lines(0)
+    assert [list(f) for f in lm.trapped_ball_fills(binary, 1, max_fills=2)] == \
+        [list(f) for f in ref_trapped_ball(binary, 1, False, max_iter=2)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_merge_thinning_squeeze_equal_the_per_region_loops(seed):
+    binary = drawn_lines(seed)
+    image = coloured(binary, seed)
+    fills = ref_fill_map(binary)
+    merged = lm.merge_regions(image, fills)
+    want = ref_merge(image, fills)
+    assert np.array_equal(merged, want)
+    assert len(np.unique(merged)) < len(np.unique(fills))  # the specks did merge
+    thinned = lm.thin_lines(merged)
+    assert np.array_equal(thinned, ref_thinning(want))
+    assert np.array_equal(lm.squeeze_labels(thinned), ref_squeeze(thinned))
+
+
+def test_colour_histograms_equal_numpy_histogram():
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (20, 30, 3)).astype(np.uint8)
+    image[:5] = 77  # a flat region: NumPy widens the range by ±0.5
+    labels = np.zeros((20, 30), np.int64)
+    labels[5:12] = 1
+    labels[12:, :10] = 2
+    labels[12:, 10:] = 3
+    got = lm._colour_histograms(image, labels.ravel(), 4)
+    for j in range(4):
+        mask = labels == j
+        hist = np.concatenate([np.histogram(image[..., c][mask], 25)[0] for c in range(3)]).astype(float)
+        np.testing.assert_array_equal(got[j], hist / hist.sum())
+
+
+def test_line_mask_finds_the_outlines_of_a_drawn_cel(make_cel):
+    img = make_cel()
+    mask = lm.line_mask(img, "japanese")
+    assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    assert mask[35, 40 - 16] == 0 and mask[35, 40] == 255  # disc outline is line, its inside is not
+    assert np.all(lm.line_mask(np.full((20, 20, 3), 128, np.uint8)) == 255)  # flat frame: no lines
+
+
+def test_label_map_segments_a_drawn_cel(make_cel):
+    labels = lm.label_map(make_cel(), "japanese")
+    assert labels.min() == 0 and (labels >= 0).all()
+    counts = np.bincount(labels.ravel())
+    assert np.all(np.diff(counts) >= 0)  # ids ordered by size
+    disc = labels[35, 40]
+    assert labels[35, 45] == disc and labels[5, 5] != disc and labels[75, 60] != disc
+
+
+def test_full_pipeline_equals_the_loops_on_a_real_cartoon_crop(pigs_frames):
+    image = pigs_frames[0][60:160, 60:220]
+    binary = lm.line_mask(image, "disney")
+    fills = lm.fill_map(binary)
+    assert np.array_equal(fills, ref_fill_map(binary)) and fills.max() > 50
+    want = ref_squeeze(ref_thinning(ref_merge(image, fills)))
+    assert np.array_equal(lm.label_map(image, "disney"), want)

@@ -1,0 +1,172 @@
+"""End to end in Debian's chromium: `streamlit run` on 127.0.0.1, two annotators, a dragged RoI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from atdkit.labels import annotators
+from atdkit.store.labels import latest_annotations, latest_votes
+
+from conftest import build_root
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "annotation"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`atdkit annotate ROOT` as a subprocess on a free port of 127.0.0.1."""
+
+    def __init__(self, root: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(root.parent / "streamlit.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "atdkit", "annotate", str(root), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"streamlit did not start: {(root.parent / 'streamlit.log').read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)  # the server's own process group (start_new_session)
+            self.proc.wait(timeout=20)
+        self.log.close()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+
+
+# No "running" indicator and no element left over from before the rerun (marked stale until it ends).
+IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]') &&
+                   !document.querySelector('[data-stale="true"]')"""
+
+
+def wait_idle(page, settle: float = 0.15) -> None:
+    """Wait until Streamlit has finished the current rerun."""
+    time.sleep(settle)
+    page.wait_for_function(IDLE_JS, timeout=30000)
+
+
+def login(page, url: str, token: str) -> None:
+    page.goto(url)
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+    wait_idle(page)
+
+
+def shown_triplet(page) -> str:
+    return page.locator("strong", has_text="film0-").first.inner_text()
+
+
+def pick(page, label: str) -> None:
+    page.get_by_text(label, exact=True).click()
+    wait_idle(page)
+
+
+@pytest.fixture
+def server(tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not on PATH (install it with `make browser`)")
+    root = build_root(tmp_path / "root", n=3, size=(960, 540), proposals=False)
+    tokens = {n: annotators.add(root, n) for n in ("ann1", "ann2")}
+    srv = StreamlitServer(root.path)
+    yield root, tokens, srv
+    srv.stop()
+
+
+def test_two_annotators_drag_roi_and_submit(server):
+    from playwright.sync_api import sync_playwright
+
+    root, tokens, srv = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            a1 = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            a2 = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            login(a1, srv.url, tokens["ann1"])
+            login(a2, srv.url, tokens["ann2"])
+            assert shown_triplet(a1) == shown_triplet(a2) == "film0-0000"   # both judgements of it needed
+
+            # ann1 draws the RoI by dragging on frame2's canvas (640×360 shown for 960×540: ×1.5)
+            canvas = a1.locator("canvas").last
+            box = canvas.bounding_box()
+            assert round(box["width"]) == 640
+            x0, y0 = box["x"] + 100, box["y"] + 50
+            a1.mouse.move(x0, y0)
+            a1.mouse.down()
+            for k in range(1, 21):
+                a1.mouse.move(x0 + 10 * k, y0 + 7.5 * k)
+            a1.mouse.up()
+            wait_idle(a1)
+            a1.get_by_text("RoI on frame2 (full-resolution px): x=150").wait_for(timeout=30000)
+            pick(a1, "rotation")
+            pick(a1, "sporting")
+            a1.get_by_role("button", name="Accept & submit (A)").click()
+            a1.get_by_text("Saved accept").wait_for(timeout=30000)
+            wait_idle(a1)
+            assert shown_triplet(a1) == "film0-0001"
+            shot = ARTIFACTS / "annotation_e2e_ann1.png"
+
+            # ann2 sees none of it (blind), rejects with a free-text reason containing HTML
+            pick(a2, "other")                                        # a rerun after ann1's submission
+            assert shown_triplet(a2) == "film0-0000"
+            assert not a2.get_by_role("radio", name="rotation").is_checked()
+            assert not a2.get_by_role("radio", name="sporting").is_checked()
+            a2.get_by_label("Other: explain").fill("<b>cut</b> mid-blink")
+            a2.get_by_label("Other: explain").press("Enter")
+            wait_idle(a2)
+            a2.get_by_role("button", name="Reject & submit (X)").click()
+            a2.get_by_text("Saved reject").wait_for(timeout=30000)
+            wait_idle(a2)
+            assert a2.locator("b", has_text="cut").count() == 0
+
+            # keyboard: S skips the current triplet
+            before = shown_triplet(a1)
+            a1.get_by_text("flipbook 1→2→3").click()                 # focus the page, not a text field
+            a1.keyboard.press("s")
+            wait_idle(a1, settle=0.5)
+            assert shown_triplet(a1) != before
+            a1.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+        finally:
+            browser.close()
+
+    ann = latest_annotations(root).set_index(["triplet_id", "annotator"])
+    r = ann.loc[("film0-0000", "ann1")]
+    assert (r["roi_x"], r["roi_y"], r["roi_w"], r["roi_h"]) == pytest.approx((150, 75, 300, 225), abs=3)
+    assert (r["difficulty"], r["motion_type"], r["behavior"]) == ("easy", "rotation", "sporting")
+    votes = latest_votes(root).set_index(["triplet_id", "annotator"])
+    assert bool(votes.loc[("film0-0000", "ann1"), "accept"]) is True
+    v2 = votes.loc[("film0-0000", "ann2")]
+    assert not v2["accept"] and v2["reason"] == "other: <b>cut</b> mid-blink"
+    assert ("film0-0000", "ann2") not in ann.index
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,62 @@
+"""Annotators: hashed tokens only, login, revocation; the CLI."""
+
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from atdkit.cli import _register_commands
+from atdkit.cli.app import app
+from atdkit.errors import BadInput
+from atdkit.labels import annotators
+
+
+def test_tokens_are_hashed_and_authenticate(root):
+    tok_a = annotators.add(root, "alice")
+    tok_b = annotators.add(root, "bob", admin=True)
+    raw = (root.path / "annotators.parquet").read_bytes()
+    assert tok_a.encode() not in raw and tok_b.encode() not in raw
+    table = pq.read_table(root.path / "annotators.parquet").to_pandas()
+    assert set(table.columns) >= {"token_hash", "salt"} and table["salt"].nunique() == 2
+    assert annotators.authenticate(root, tok_a) == annotators.Annotator("alice", "annotator")
+    assert annotators.authenticate(root, tok_b).is_admin
+    assert annotators.authenticate(root, tok_a + "x") is None
+    assert annotators.authenticate(root, "") is None
+
+
+def test_remove_revokes_and_names_are_checked(root):
+    tok = annotators.add(root, "alice")
+    with pytest.raises(BadInput, match="already exists"):
+        annotators.add(root, "alice")
+    annotators.remove(root, "alice")
+    assert annotators.authenticate(root, tok) is None
+    assert list(annotators.list_annotators(root)["active"]) == [False]
+    new = annotators.add(root, "alice")  # re-issued: a new token, the old one stays dead
+    assert annotators.authenticate(root, new).name == "alice" and annotators.authenticate(root, tok) is None
+    for bad in ("synthetic-truth", "../x", "<script>", ""):
+        with pytest.raises(BadInput):
+            annotators.add(root, bad)
+    with pytest.raises(BadInput, match="no annotator"):
+        annotators.remove(root, "nobody")
+
+
+def test_cli_add_prints_token_once_list_remove(root):
+    _register_commands()
+    runner = CliRunner()
+    res = runner.invoke(app, ["annotators", "add", "carol", "--admin", "--root", str(root.path)])
+    assert res.exit_code == 0, res.output
+    token = res.output.strip().splitlines()[-1]
+    assert annotators.authenticate(root, token).is_admin
+    listed = runner.invoke(app, ["annotators", "list", "--root", str(root.path)])
+    assert "carol" in listed.output and token not in listed.output
+    assert runner.invoke(app, ["annotators", "remove", "carol", "--root", str(root.path)]).exit_code == 0
+    assert annotators.authenticate(root, token) is None
+
+
+def test_cli_error_is_one_line_exit_2(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "atdkit", "annotators", "remove", "x", "--root", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: ") and "not a dataset root" in res.stderr

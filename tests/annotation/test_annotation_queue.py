@@ -1,0 +1,88 @@
+"""The queue: two judgements, a third on disagreement, leases that expire."""
+
+from atdkit.labels import judgements
+from atdkit.labels.judgements import Box, Judgement
+from atdkit.labels.queue import Queue, judgements_needed
+from atdkit.store.labels import add_votes
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def _vote(root, tid, who, accept):
+    add_votes(root, [{"triplet_id": tid, "annotator": who, "accept": accept, "reason": None if accept else "scene cut"}])
+
+
+def test_needed_counts(root):
+    tids = ["a", "b", "c", "d", "e"]
+    import pandas as pd
+    votes = pd.DataFrame([("a", "x", True), ("b", "x", True), ("b", "y", True), ("c", "x", True), ("c", "y", False),
+                          ("d", "x", True), ("d", "y", False), ("d", "z", False), ("zz", "x", True)],
+                         columns=["triplet_id", "annotator", "accept"])
+    assert list(judgements_needed(votes, tids)) == [1, 0, 1, 0, 2]
+
+
+def test_two_then_third_on_disagreement(root):
+    tids = list(root.triplets()["triplet_id"])
+    q = Queue(root, tids[:1])
+    t = tids[0]
+    assert q.next_for("ann1") == t and q.next_for("ann2") == t  # two judgements needed: both may look
+    assert q.next_for("ann3") is None                            # but not a third at the same time
+    _vote(root, t, "ann1", True)
+    _vote(root, t, "ann2", False)
+    assert q.next_for("ann1") is None and q.next_for("ann2") is None  # never their own again
+    assert q.next_for("ann3") == t                                     # disagreement → third judgement
+    _vote(root, t, "ann3", True)
+    assert q.next_for("ann4") is None
+    p = q.progress("ann1")
+    assert (p.done, p.total, p.needed_total, p.judged_by_you, p.left_for_you) == (1, 1, 0, 1, 0)
+
+
+def test_partly_judged_first_skip_and_lease_expiry(root):
+    tids = list(root.triplets()["triplet_id"])
+    clock = Clock()
+    q = Queue(root, tids, lease_seconds=60, clock=clock)
+    _vote(root, tids[2], "ann9", True)
+    assert q.next_for("ann1") == tids[2]              # partly judged first
+    assert q.next_for("ann1") == tids[2]              # own lease is kept across reloads
+    assert q.next_for("ann2") == tids[0]              # tids[2] needs one more: leased by ann1
+    assert q.next_for("ann2", skip={tids[0]}) == tids[1]
+    assert q.next_for("ann3") == tids[0]              # ann2 moved on: tids[0] free again
+    clock.t += 61                                     # ann1 walked away
+    assert q.next_for("ann4") == tids[2]
+    assert q.peek_for("ann4") == tids[0]
+    q.release("ann4")
+    assert q.lease_of("ann4") is None
+
+
+def test_judgement_validation_and_write(root):
+    t = list(root.triplets()["triplet_id"])[0]
+    import pytest
+    from atdkit.errors import BadInput
+
+    good = Judgement(t, "ann1", True, roi=Box(-5, 10, 200, 20), difficulty="easy", motion_type="rotation",
+                     behavior="others")
+    v = judgements.validate(good, frame_size=(96, 64))
+    assert v.roi == Box(0, 10, 96, 20)                # clipped to the frame
+    for bad in (Judgement(t, "ann1", True, roi=None, difficulty="easy", motion_type="rotation", behavior="others"),
+                Judgement(t, "ann1", True, roi=Box(0, 0, 0, 5), difficulty="easy", motion_type="rotation",
+                          behavior="others"),
+                Judgement(t, "ann1", True, roi=Box(0, 0, 5, 5), difficulty="trivial", motion_type="rotation",
+                          behavior="others"),
+                Judgement(t, "ann1", True, roi=Box(0, float("nan"), 5, 5), difficulty="easy",
+                          motion_type="rotation", behavior="others"),
+                Judgement(t, "ann1", False, reason="other", note="  "),
+                Judgement(t, "ann1", False, reason="because"),
+                Judgement(t, "ann1", False, reason="other", note="x" * 501)):
+        with pytest.raises(BadInput):
+            judgements.validate(bad, frame_size=(96, 64))
+    judgements.write(root, v)
+    judgements.write(root, judgements.validate(Judgement(t, "ann1", False, reason="other", note="<b>x</b>")))
+    votes, ann = root.votes.read(), root.annotations.read()
+    assert len(votes) == 2 and len(ann) == 1
+    assert votes.sort_values("created_at").iloc[-1]["reason"] == "other: <b>x</b>"

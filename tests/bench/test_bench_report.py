@@ -1,0 +1,77 @@
+"""Report contents: tables per profile and category with counts, HTML with embedded images, failures."""
+
+import base64
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from bench_fixtures import build_root, raises_on
+
+from atdkit.bench.report import bootstrap_ci, paired, write_report
+from atdkit.bench.runner import run_benchmark
+from atdkit.store.atomic import write_table
+from atdkit.store.parts import to_table
+from atdkit.store.schema import CONSENSUS
+
+
+@pytest.fixture
+def finished_run(tmp_path):
+    root = build_root(tmp_path / "root", n=6)
+    run_benchmark(root, tmp_path / "run", ["repeat", "blend", "dis-flow"], profiles=("atd12k-official", "standard"),
+                  size=None, progress=False, save_predictions=True)
+    run_benchmark(root, tmp_path / "run", [raises_on("t002")], profiles=("atd12k-official", "standard"),
+                  size=None, progress=False)
+    return tmp_path / "run"
+
+
+def test_report_tables_counts_and_html(finished_run):
+    rep = write_report(finished_run, reference="blend", n_gallery=1, n_boot=200)
+    md = rep.markdown.read_text()
+    # one leaderboard per profile, never mixed
+    assert md.count("### Leaderboard") == 2
+    board = pd.read_csv(rep.directory / "leaderboard_atd12k-official.csv")
+    assert list(board["method"][:1]) == ["dis-flow"]
+    assert dict(zip(board["method"], board["n"])) == {"dis-flow": 6, "blend": 6, "repeat": 6, "flaky": 5}
+    assert dict(zip(board["method"], board["failures"]))["flaky"] == 1
+    assert (board["psnr_lo"] <= board["psnr"]).all() and (board["psnr"] <= board["psnr_hi"]).all()
+    by_diff = pd.read_csv(rep.directory / "by_difficulty_atd12k-official.csv")
+    counts = by_diff[by_diff["method"] == "blend"].set_index("difficulty")["n"].to_dict()
+    assert counts == {"easy": 2, "medium": 2, "hard": 1, "unlabelled": 1}
+    assert "| unlabelled | blend | 1 |" in md
+    pair = pd.read_csv(rep.directory / "paired_atd12k-official.csv").set_index("method")
+    assert pair.loc["dis-flow", "d_psnr"] > 0 and pair.loc["repeat", "d_psnr"] < 0
+    assert pair.loc["flaky", "n"] == 5
+    assert "boom on t002" in md and "boom on t002" in pd.read_csv(rep.directory / "failures.csv")["error"][0]
+    page = rep.html.read_text()
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    gifs = re.findall(r"data:image/gif;base64,([A-Za-z0-9+/=]+)", page)
+    assert len(pngs) > 10 and len(gifs) == 2  # one best, one worst triplet
+    assert base64.b64decode(pngs[0])[:8] == b"\x89PNG\r\n\x1a\n" and base64.b64decode(gifs[0])[:6] == b"GIF89a"
+    assert "src='http" not in page and "Failures" in page and "unlabelled" in page
+    assert "profile atd12k-official" in rep.leaderboard_markdown
+
+
+def test_consensus_labels_win_over_machine_labels(finished_run):
+    from atdkit.store.dataset import DatasetRoot
+
+    root = DatasetRoot.open(finished_run.parent / "root")
+    cons = pd.DataFrame([{"triplet_id": "t000", "status": "accepted", "difficulty": "hard", "motion_type": "scaling",
+                          "behavior": "eating", "source": "human"}])
+    write_table(root.path / "consensus.parquet", to_table(cons, CONSENSUS))
+    rep = write_report(finished_run, reference="blend", n_gallery=0, n_boot=50)
+    by_beh = pd.read_csv(rep.directory / "by_behavior_atd12k-official.csv")
+    assert by_beh[(by_beh["method"] == "blend")].set_index("behavior")["n"].to_dict() == \
+        {"eating": 1, "others": 4, "unlabelled": 1}
+
+
+def test_bootstrap_and_paired_statistics():
+    lo, hi = bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0]), n_boot=2000)
+    assert 1.0 <= lo < 2.5 < hi <= 4.0
+    assert bootstrap_ci(np.array([5.0])) == (5.0, 5.0)
+    df = pd.DataFrame({"method": ["a"] * 3 + ["b"] * 3, "triplet_id": ["x", "y", "z"] * 2,
+                       "psnr": [30, 31, 32, 29, 29, np.inf], "ssim": [0.9] * 6, "ie": [1, 2, 3, 2, 2, 2]})
+    p = paired(df, "b", n_boot=100).iloc[0]
+    # inf PSNR counts as 100 dB: differences 1, 2, 32-100
+    assert p["d_psnr"] == pytest.approx((1 + 2 + 32 - 100) / 3)
+    assert p["better_psnr"] == pytest.approx(2 / 3) and p["better_ie"] == pytest.approx(1 / 3)

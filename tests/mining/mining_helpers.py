@@ -1,0 +1,93 @@
+"""Helpers for the mining tests: where the real clips are, and writers of odd or broken films."""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def _testdata() -> Path:
+    """The real clips: $ATDKIT_TESTDATA, else the team's shared folder, else the repo's tests/data."""
+    for candidate in (os.environ.get("ATDKIT_TESTDATA"), "/work/shared/testdata",
+                      Path(__file__).resolve().parents[1] / "data"):
+        if candidate and (Path(candidate) / "pigs_in_a_polka.gif").is_file():
+            return Path(candidate)
+    return Path("/work/shared/testdata")
+
+
+TESTDATA = _testdata()
+GIF = TESTDATA / "pigs_in_a_polka.gif"
+WEBM = TESTDATA / "big_buck_bunny_432_433.webm"
+
+SMALL = {"length_s": 2.5, "fps": 24, "width": 320, "height": 180}
+
+
+def load_truth_json(film: Path) -> dict:
+    return json.loads(film.with_name(film.stem + ".truth.json").read_text())
+
+
+def write_vfr(path: Path, frames: list[np.ndarray]) -> Path:
+    """Matroska with irregular frame times (42 ms, then a 125 ms gap every third frame)."""
+    c = av.open(str(path), "w")
+    s = c.add_stream("mpeg4", rate=24)
+    s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    s.time_base = s.codec_context.time_base = Fraction(1, 1000)
+    t = 0
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts, vf.time_base = t, Fraction(1, 1000)
+        t += 42 if i % 3 else 125
+        for p in s.encode(vf):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+def write_zero_frames(path: Path) -> Path:
+    """Matroska with a video stream that holds no frame (and a little audio)."""
+    c = av.open(str(path), "w")
+    v = c.add_stream("mpeg4", rate=24)
+    v.width, v.height, v.pix_fmt = 320, 180, "yuv420p"
+    a = c.add_stream("pcm_s16le", rate=8000)
+    fr = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+    fr.sample_rate, fr.pts = 8000, 0
+    for p in a.encode(fr):
+        c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+def write_gray(path: Path, frames: list[np.ndarray]) -> Path:
+    """A lossless grayscale (FFV1, pix_fmt gray) film."""
+    c = av.open(str(path), "w")
+    s = c.add_stream("ffv1", rate=24)
+    s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "gray"
+    for f in frames:
+        for p in s.encode(av.VideoFrame.from_ndarray(f.mean(axis=2).astype(np.uint8), format="gray")):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+def write_tiny(path: Path) -> Path:
+    c = av.open(str(path), "w")
+    s = c.add_stream("mpeg4", rate=24)
+    s.width, s.height, s.pix_fmt = 16, 16, "yuv420p"
+    for i in range(5):
+        for p in s.encode(av.VideoFrame.from_ndarray(np.full((16, 16, 3), i * 40, np.uint8), format="rgb24")):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    return path
