@@ -55,10 +55,12 @@ def main() -> None:
         st.error("No dataset root given: run `atdkit annotate ROOT`.")
         return
     try:
-        ws = workspace(str(Path(root).resolve()))
-    except AtdkitError as exc:
+        serve(workspace(str(Path(root).resolve())))
+    except AtdkitError as exc:  # a broken table or file: say which, keep serving
         st.error(md_escape(exc))
-        return
+
+
+def serve(ws: Workspace) -> None:
     name = st.session_state.get("user")
     user = ws.still_active(name) if name else None
     if name and user is None:

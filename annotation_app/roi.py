@@ -8,24 +8,24 @@ _ORIGIN = {"left": 0.0, "top": 0.0, "center": 0.5, "right": 1.0, "bottom": 1.0}
 RECT_TYPES = ("rect", "Rect", "LabeledRect")
 
 
-def box_from_canvas(json_data: dict | None) -> Box | None:
-    """The last rectangle drawn on the canvas (Fabric.js JSON), in canvas pixels;
-    None when there is none. Scale and origin are applied; negative sizes (a drag
-    up or left) are normalised."""
+def boxes_from_canvas(json_data: dict | None) -> list[Box]:
+    """Every rectangle on the canvas (Fabric.js JSON), oldest first, in canvas pixels.
+    Scale and origin are applied; negative sizes (a drag up or left) are normalised."""
     objects = (json_data or {}).get("objects") or []
-    rects = [o for o in objects if isinstance(o, dict) and o.get("type") in RECT_TYPES]
-    if not rects:
-        return None
-    o = rects[-1]
-    w = float(o.get("width", 0)) * float(o.get("scaleX", 1))
-    h = float(o.get("height", 0)) * float(o.get("scaleY", 1))
-    x = float(o.get("left", 0)) - _ORIGIN.get(o.get("originX", "left"), 0.0) * w
-    y = float(o.get("top", 0)) - _ORIGIN.get(o.get("originY", "top"), 0.0) * h
-    if w < 0:
-        x, w = x + w, -w
-    if h < 0:
-        y, h = y + h, -h
-    return Box(x, y, w, h)
+    boxes = []
+    for o in objects:
+        if not isinstance(o, dict) or o.get("type") not in RECT_TYPES:
+            continue
+        w = float(o.get("width", 0)) * float(o.get("scaleX", 1))
+        h = float(o.get("height", 0)) * float(o.get("scaleY", 1))
+        x = float(o.get("left", 0)) - _ORIGIN.get(o.get("originX", "left"), 0.0) * w
+        y = float(o.get("top", 0)) - _ORIGIN.get(o.get("originY", "top"), 0.0) * h
+        if w < 0:
+            x, w = x + w, -w
+        if h < 0:
+            y, h = y + h, -h
+        boxes.append(Box(x, y, w, h))
+    return boxes
 
 
 def drawing_for(box: Box, stroke: str = "#ff4b00", fill: str = "rgba(255, 75, 0, 0.12)") -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class _Lru:
                 self.items.popitem(last=False)
 
 
-def _mtime(path: Path) -> float | None:
+def _mtime(path: Path) -> int | None:
     try:
         return path.stat().st_mtime_ns
     except OSError:
@@ -131,8 +131,8 @@ class Workspace:
         self.labels = LabelsCache(self.root)
         self.canvas_width = canvas_width
         self._lock = threading.Lock()
-        self._triplets: tuple[float | None, pd.DataFrame, dict[str, dict]] | None = None
-        self._annotators: tuple[float | None, pd.DataFrame] | None = None
+        self._triplets: tuple[int | None, pd.DataFrame, dict[str, dict]] | None = None
+        self._annotators: tuple[int | None, pd.DataFrame] | None = None
         self._views = _Lru(16)
         self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atdkit-prefetch")
         self._queue: Queue | None = None

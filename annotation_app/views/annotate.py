@@ -6,11 +6,14 @@ Widget keys carry the triplet id, so each triplet starts from its own defaults.
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import pandas as pd
 import streamlit as st
 
-from annotation_app.roi import box_from_canvas, drawing_for
+from annotation_app.roi import boxes_from_canvas, drawing_for
 from annotation_app.text import md_escape
+from annotation_app.views.common import frame_row
 from annotation_app.workspace import TripletView, Workspace, zoom_crop
 from atdkit.errors import BadInput
 from atdkit.labels import judgements
@@ -24,8 +27,12 @@ def _flash(kind: str, text: str) -> None:
 
 
 def _show_flash() -> None:
+    """The message of the last action: a toast for success (it survives the reruns that
+    mounting the next triplet's canvas causes), an inline box otherwise."""
     kind, text = st.session_state.pop("flash", (None, None))
-    if kind:
+    if kind == "success":
+        st.toast(text, icon="✅")
+    elif kind:
         getattr(st, kind)(text)
 
 
@@ -60,7 +67,7 @@ def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
     ss = st.session_state
     try:
         view = ws.view(tid)
-        shown = ss.get(f"box-{tid}")
+        shown = ss.get(f"box-{tid}")  # canvas pixels, set whenever the canvas was shown
         roi = None
         if accept:
             sx, sy = view.width / view.canvas_size[0], view.height / view.canvas_size[1]
@@ -94,8 +101,9 @@ def _edit_last(ws: Workspace, user: Annotator) -> None:
 
 
 def _reset_box(tid: str) -> None:
-    st.session_state[f"nonce-{tid}"] = st.session_state.get(f"nonce-{tid}", 0) + 1
+    """Back to the proposal: forget the drawn box and remount the canvas."""
     st.session_state.pop(f"box-{tid}", None)
+    st.session_state[f"nonce-{tid}"] = st.session_state.get(f"nonce-{tid}", 0) + 1
 
 
 def _current(ws: Workspace, user: Annotator) -> str | None:
@@ -121,30 +129,33 @@ def _progress(ws: Workspace, user: Annotator) -> None:
 
 
 def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
+    """frame2 with the RoI box. ``box-<tid>`` in the session holds the box in canvas pixels;
+    a newly drawn box replaces the old one (the canvas is remounted with just the new box)."""
     from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
 
     ss = st.session_state
     cw, ch = view.canvas_size
     sx, sy = cw / view.width, ch / view.height
-    start = view.proposal
-    if prev_ann is not None and pd.notna(prev_ann.get("roi_w")):
-        start = Box(prev_ann["roi_x"], prev_ann["roi_y"], prev_ann["roi_w"], prev_ann["roi_h"])
-    nonce = ss.get(f"nonce-{tid}", 0)
-    if nonce:  # "Box = proposal" pressed
+    if f"box-{tid}" not in ss:
         start = view.proposal
+        if prev_ann is not None and pd.notna(prev_ann.get("roi_w")) and not ss.get(f"nonce-{tid}"):
+            start = Box(prev_ann["roi_x"], prev_ann["roi_y"], prev_ann["roi_w"], prev_ann["roi_h"])
+        ss[f"box-{tid}"] = astuple(start.scaled(sx, sy))
+    nonce = ss.get(f"nonce-{tid}", 0)
     result = st_canvas(
         fill_color="rgba(255, 75, 0, 0.12)", stroke_width=2, stroke_color="#ff4b00",
         background_image=view.canvas_jpeg, width=cw, height=ch, drawing_mode="rect",
-        initial_drawing=drawing_for(start.scaled(sx, sy)), key=f"canvas-{tid}-{nonce}",
+        initial_drawing=drawing_for(Box(*ss[f"box-{tid}"])), key=f"canvas-{tid}-{nonce}",
     )
-    box = box_from_canvas(result.json_data)
-    if box is not None:
-        ss[f"box-{tid}"] = (box.x, box.y, box.w, box.h)
-    shown = ss.get(f"box-{tid}")
-    if shown:
-        full = Box(*shown).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
-        st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
-                   f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
+    boxes = boxes_from_canvas(result.json_data)
+    if boxes:
+        ss[f"box-{tid}"] = astuple(boxes[-1])
+    if len(boxes) > 1:  # redrawn: keep only the new box on the canvas
+        ss[f"nonce-{tid}"] = nonce + 1
+        st.rerun()
+    full = Box(*ss[f"box-{tid}"]).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
+    st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
+               f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
 
 
 def _zoom(ws: Workspace, tid: str) -> None:
@@ -179,9 +190,7 @@ def render(ws: Workspace, user: Annotator) -> None:
     prev_vote, prev_ann = _own_previous(ws, user, tid)
     bar[2].markdown(f"Triplet **{md_escape(tid)}**" + (" · editing your earlier judgement" if prev_vote else ""))
 
-    cols = st.columns(3)
-    for i, col in enumerate(cols):
-        col.image(view.frames_png[i], caption=f"frame{i + 1}", width="stretch", output_format="PNG")
+    frame_row(view)
 
     left, right = st.columns([3, 2])
     with left:

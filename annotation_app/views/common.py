@@ -1,11 +1,13 @@
-"""Pieces shared by the admin pages."""
+"""Pieces shared by the pages."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from annotation_app.workspace import Workspace
+from annotation_app.text import md_escape
+from annotation_app.workspace import TripletView, Workspace
+from atdkit.errors import BadInput
 from atdkit.labels.consensus import build_consensus
 
 
@@ -15,17 +17,19 @@ def current_consensus(ws: Workspace) -> pd.DataFrame:
                            ws.labels.adjudications())
 
 
-def show_frames(ws: Workspace, tid: str) -> bool:
-    """frame1–3 side by side; False (with an error shown) when they cannot be read."""
-    from atdkit.errors import BadInput
-    from annotation_app.text import md_escape
+def frame_row(view: TripletView) -> None:
+    """frame1, frame2, frame3 side by side (lossless PNG as encoded by the workspace)."""
+    for i, col in enumerate(st.columns(3)):
+        col.image(view.frames_png[i], caption=f"frame{i + 1}", width="stretch", output_format="PNG")
 
+
+def show_frames(ws: Workspace, tid: str) -> bool:
+    """The frame row and the flipbook; False (with an error shown) when the frames cannot be read."""
     try:
         view = ws.view(tid)
     except BadInput as exc:
         st.error(md_escape(exc))
         return False
-    for i, col in enumerate(st.columns(3)):
-        col.image(view.frames_png[i], caption=f"frame{i + 1}", width="stretch", output_format="PNG")
+    frame_row(view)
     st.image(view.flipbook_gif, caption="flipbook 1→2→3")
     return True

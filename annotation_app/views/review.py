@@ -5,6 +5,8 @@ Judgements are shown anonymised (annotator 1, 2, …): the ruling is about label
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import streamlit as st
 
 from annotation_app.text import md_escape
@@ -16,6 +18,18 @@ from atdkit.store.labels import add_adjudication
 from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
 
 FIELDS = (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS))
+
+
+COLOURS = ((255, 75, 0), (0, 120, 255), (0, 170, 80), (200, 0, 200), (120, 120, 0))
+
+
+def boxes_overlay(frame: np.ndarray, boxes: dict[str, tuple]) -> np.ndarray:
+    """frame (H×W×3 uint8 RGB) with each (x, y, w, h) box outlined; the first box thick."""
+    out = frame.copy()
+    for i, (x, y, w, h) in enumerate(boxes.values()):
+        cv2.rectangle(out, (round(x), round(y)), (round(x + w), round(y + h)), COLOURS[i % len(COLOURS)],
+                      3 if i == 0 else 1)
+    return out
 
 
 def _judgements(ws: Workspace, tid: str):
@@ -71,6 +85,9 @@ def render(ws: Workspace, user: Annotator) -> None:
         boxes["median of accepting boxes"] = merge_boxes(list(accepted[list(ROI)].itertuples(index=False, name=None)))
         for r in accepted.itertuples(index=False):
             boxes[f"box of {r.who}"] = (r.roi_x, r.roi_y, r.roi_w, r.roi_h)
+    if boxes:
+        st.image(boxes_overlay(ws.frame(tid, 2), boxes), output_format="PNG",
+                 caption="frame2 with the boxes (thick: median of accepting boxes)")
     st.radio("Ruling", ("accepted", "rejected"), horizontal=True, key=f"adj-status-{tid}")
     if boxes:
         st.selectbox("RoI", list(boxes), key=f"adj-box-{tid}")

@@ -54,7 +54,7 @@ def render(ws: Workspace, user: Annotator) -> None:
     st.subheader("Throughput (judgements per hour)")
     tp = throughput(submissions)
     if len(tp):
-        st.line_chart(tp)
+        st.bar_chart(tp)
     else:
         st.caption("No judgements yet.")
 

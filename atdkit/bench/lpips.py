@@ -127,7 +127,7 @@ def _read_state(path: os.PathLike) -> dict[str, torch.Tensor]:
 def from_files(backbone_path: os.PathLike, linear_path: os.PathLike, device: str = "cpu") -> LPIPSAlex:
     model = LPIPSAlex()
     model.load_weights(_read_state(backbone_path), _read_state(linear_path), str(backbone_path), str(linear_path))
-    return model.eval().to(device)
+    return model.eval().requires_grad_(False).to(device)
 
 
 _CACHE: dict[tuple, LPIPSAlex] = {}

@@ -89,8 +89,11 @@ def get_profile(name: str) -> Profile:
 # ---- inputs -----------------------------------------------------------------------------------
 
 def truth_to_float(truth_u8: np.ndarray) -> np.ndarray:
-    """uint8 image → float64 in [0, 1], holding ``float32(u8 / 255)`` exactly as ``ToTensor`` does."""
-    return (truth_u8.astype(np.float32) / np.float32(255.0)).astype(np.float64)
+    """uint8 image → float64 in [0, 1], holding ``float32(u8 / 255)`` exactly as ``ToTensor`` does.
+    The result is C-contiguous in the input's index order (a transposed view gives planes)."""
+    out = truth_u8.astype(np.float32, order="C")
+    out /= np.float32(255.0)
+    return out.astype(np.float64)
 
 
 def prepare_prediction(pred: np.ndarray, profile: Profile) -> np.ndarray:
@@ -100,7 +103,8 @@ def prepare_prediction(pred: np.ndarray, profile: Profile) -> np.ndarray:
     """
     if pred.dtype == np.uint8:
         return truth_to_float(pred)
-    out = np.clip(pred.astype(np.float64), 0.0, 1.0)
+    out = pred.astype(np.float64, order="C")
+    np.clip(out, 0.0, 1.0, out=out)
     if profile.quantize_prediction:
         out = np.round(out * 255.0) / 255.0
     return out
@@ -199,6 +203,13 @@ def ssim_map(pred: np.ndarray, truth: np.ndarray, taps: np.ndarray, *, sample_co
     y = np.asarray(truth, dtype=np.float64)
     x = x[None] if x.ndim == 2 else np.ascontiguousarray(x.transpose(2, 0, 1))  # channel planes
     y = y[None] if y.ndim == 2 else np.ascontiguousarray(y.transpose(2, 0, 1))
+    return _ssim_map_planes(x, y, taps, sample_covariance, data_range)
+
+
+def _ssim_map_planes(x: np.ndarray, y: np.ndarray, taps: np.ndarray, sample_covariance: bool,
+                     data_range: float) -> np.ndarray:
+    """:func:`ssim_map` of C×H×W float64 planes."""
+    k = len(taps)
     c, h, w = x.shape
     out = np.empty((c, h - k + 1, w - k + 1))
     # Strips of output rows keep every temporary small (cache-resident, no fresh pages).
@@ -345,16 +356,17 @@ def score(pred: np.ndarray, truth_u8: np.ndarray, profile: Profile | str = DEFAU
     prof = get_profile(profile) if isinstance(profile, str) else profile
     if pred.shape != truth_u8.shape or pred.ndim != 3 or pred.shape[2] != 3:
         raise BadInput(f"prediction {pred.shape} does not match the truth {truth_u8.shape} (H×W×3 expected)")
-    p = prepare_prediction(pred, prof)
-    t = truth_to_float(truth_u8)
+    p = prepare_prediction(pred.transpose(2, 0, 1), prof)   # 3×H×W planes
+    t = truth_to_float(truth_u8.transpose(2, 0, 1))
     taps = ssim_taps(prof.ssim_window, prof.ssim_win_size, prof.ssim_sigma)
     k = len(taps)
     r = k // 2
-    if p.shape[0] < k or p.shape[1] < k:
-        raise BadInput(f"frame {p.shape[1]}x{p.shape[0]} is smaller than the {k}x{k} SSIM window")
+    if p.shape[1] < k or p.shape[2] < k:
+        raise BadInput(f"frame {p.shape[2]}x{p.shape[1]} is smaller than the {k}x{k} SSIM window")
     diff = p - t
-    sq = np.einsum("ijk,ijk->ij", diff, diff)            # Σ_c (pred − truth)², per pixel
-    s_map = ssim_map(p, t, taps, sample_covariance=prof.ssim_sample_covariance, data_range=prof.ssim_data_range)
+    diff *= diff
+    sq = diff.sum(axis=0)                                    # Σ_c (pred − truth)², per pixel
+    s_map = _ssim_map_planes(p, t, taps, prof.ssim_sample_covariance, prof.ssim_data_range)
     out: dict[str, float | None] = {
         "psnr": _psnr_from_mse(float(sq.mean()) / 3.0, prof.psnr_data_range),
         "ssim": mean_of_planes(s_map),
@@ -363,7 +375,7 @@ def score(pred: np.ndarray, truth_u8: np.ndarray, profile: Profile | str = DEFAU
         "chamfer": None,
     }
     if with_chamfer:
-        c = chamfer_line_distance(p, t)
+        c = chamfer_line_distance(p.transpose(1, 2, 0), t.transpose(1, 2, 0))
         out["chamfer"] = None if math.isnan(c) else c
     if roi is not None:
         x, y, _, _ = roi

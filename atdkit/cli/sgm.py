@@ -21,17 +21,27 @@ def _sgm(vgg: str, style: str, size: tuple[int, int] | None):
     return SGM(vgg=None if vgg == "none" else vgg, style=style, size=size)
 
 
-def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None]) -> str:
-    """Work unit: (root, triplet_id, vgg, style, size) → 'cached' or 'computed' (idempotent, atomic writes)."""
-    from atdkit.methods.animeinterp.flows import ensure_flows, has_flows
-    from atdkit.store.dataset import DatasetRoot
+def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None, bool]) -> str:
+    """Work unit: (root, triplet_id, vgg, style, size, preview) → 'cached' or 'computed'.
 
-    root_path, tid, vgg, style, size = job
+    Idempotent, atomic writes; with ``preview`` the flows are also drawn as
+    ``guide_flo13.png`` / ``guide_flo31.png`` beside the ``.npy`` files.
+    """
+    from atdkit.methods.animeinterp.flows import ensure_flows, flow_paths, has_flows
+    from atdkit.methods.animeinterp.sgm.visualise import flow_image
+    from atdkit.store.dataset import DatasetRoot
+    from atdkit.store.frames import write_png
+
+    root_path, tid, vgg, style, size, preview = job
     root = DatasetRoot.open(root_path)
-    if has_flows(root, tid):
-        return "cached"
-    ensure_flows(root, tid, _sgm(vgg, style, size))
-    return "computed"
+    status = "cached" if has_flows(root, tid) else "computed"
+    flows = ensure_flows(root, tid, _sgm(vgg, style, size))
+    if preview:
+        top = max(float(abs(f).max()) for f in flows)
+        for flow, path in zip(flows, flow_paths(root, tid)):
+            if not path.with_suffix(".png").is_file():
+                write_png(path.with_suffix(".png"), flow_image(flow, top))
+    return status
 
 
 def _parse_size(text: str) -> tuple[int, int] | None:
@@ -51,12 +61,13 @@ def sgm(root: Path = typer.Argument(..., help="dataset root"),
         vgg: str = typer.Option("auto", help="VGG-19 file, 'auto' (registry, else weight-free) or 'none'"),
         style: str = typer.Option("disney", help="line style: disney or japanese"),
         size: str = typer.Option("960x540", help="working size WIDTHxHEIGHT (official 960x540) or 'native'"),
+        preview: bool = typer.Option(False, help="also draw each flow as a colour PNG beside it"),
         ) -> None:
     """Compute SGM flows for every triplet without cached ones (resumable: finished triplets are skipped)."""
     from atdkit.store.dataset import DatasetRoot
 
     ds = DatasetRoot.open(root)
-    jobs = [(str(ds.path), str(tid), vgg, style, _parse_size(size)) for tid in ds.triplets()["triplet_id"]]
+    jobs = [(str(ds.path), str(tid), vgg, style, _parse_size(size), preview) for tid in ds.triplets()["triplet_id"]]
     counts: dict[str, int] = {}
     failures = []
     from atdkit.distributed import run_all

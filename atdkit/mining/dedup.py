@@ -41,6 +41,13 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+def _popcount(x: np.ndarray) -> np.ndarray:
+    """Set bits per uint64 (numpy ≥ 2 has it built in)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x)
+    return np.unpackbits(x.view(np.uint8)).reshape(len(x), 64).sum(axis=1)
+
+
 def find_duplicates(triplets: pd.DataFrame, max_distance: int) -> dict[str, str]:
     """{dropped triplet id: id of the kept triplet it duplicates}, visiting in (film_id, f1, stride) order."""
     if max_distance < 0 or not len(triplets):
@@ -53,7 +60,7 @@ def find_duplicates(triplets: pd.DataFrame, max_distance: int) -> dict[str, str]
     dropped: dict[str, str] = {}
     for i, h in enumerate(hashes):
         if len(kept_hashes):
-            dist = np.bitwise_count(np.bitwise_xor(kept_hashes, h))
+            dist = _popcount(np.bitwise_xor(kept_hashes, h))
             j = int(np.argmin(dist))
             if dist[j] <= max_distance:
                 dropped[ids[i]] = ids[kept_idx[j]]

@@ -11,9 +11,12 @@ Every frame is compared with the previous one on a small grayscale thumbnail
 - ``cut``: a new shot — a large part of the frame changes even after alignment,
   the colour distribution moves, *and* the two frames are not views of the same
   scene: ORB features matched between them do not agree on one homography
-  (RANSAC). The last test keeps in-shot reframes and zooms (many matches agree
-  on a similarity) and flying drops over a still background (the background's
-  matches agree) from counting as cuts.
+  (RANSAC), and less than ``same_scene_texture`` of the textured pixels
+  (gradient > 1.5 per pixel) stayed the same (|difference| ≤ 3). The last test
+  keeps in-shot reframes and zooms (many matches agree on a homography) and
+  drops or debris flying over a still background (the textured background that
+  shows between them is unchanged) from counting as cuts. Flat areas are left
+  out of that count: consecutive shots often share flat colours.
 
 "Changes" are measured as the fraction of thumbnail pixels whose absolute
 difference exceeds ``pixel_threshold`` (0–255 scale); the noise floor of
@@ -41,6 +44,7 @@ class ShotParams:
     cut_fraction: float = 0.30        # a cut changes at least this fraction after alignment…
     cut_hist: float = 0.05            # …moves the colour histogram by this (Bhattacharyya distance)…
     same_scene_inliers: int = 25      # …and has fewer homography inliers than this (or than 30 % of matches)
+    same_scene_texture: float = 0.2   # …and keeps fewer of its textured pixels unchanged than this
     min_pan: float = 0.05             # thumbnail pixels of global shift that count as a camera move
 
 
@@ -119,8 +123,22 @@ def global_shift(prev: np.ndarray, cur: np.ndarray, iterations: int = 4, outlier
     return float(d[0]), float(d[1])
 
 
-def same_scene(a: np.ndarray, b: np.ndarray, min_inliers: int = 25) -> bool:
-    """True when ORB matches between two thumbnails agree on one homography (same scene, reframed)."""
+def unchanged_texture(a: np.ndarray, b: np.ndarray, gradient: float = 1.5, tolerance: float = 3.0) -> float:
+    """Fraction of a's textured pixels (Sobel gradient > ``gradient``) that b keeps within ``tolerance``."""
+    gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+    gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+    textured = cv2.magnitude(gx, gy) > gradient
+    n = int(np.count_nonzero(textured))
+    if n < 100:
+        return 0.0
+    return float(np.count_nonzero(cv2.absdiff(a, b)[textured] <= tolerance)) / n
+
+
+def same_scene(a: np.ndarray, b: np.ndarray, min_inliers: int = 25, min_texture: float = 0.2) -> bool:
+    """True when two thumbnails show the same scene: much of a's texture is unchanged in b, or ORB matches
+    between them agree on one homography (reframed, zoomed)."""
+    if unchanged_texture(a, b) >= min_texture:
+        return True
     orb = cv2.ORB_create(500, fastThreshold=10, edgeThreshold=15, patchSize=15)
     ka, da = orb.detectAndCompute(np.clip(a, 0, 255).astype(np.uint8), None)
     kb, db = orb.detectAndCompute(np.clip(b, 0, 255).astype(np.uint8), None)
@@ -152,7 +170,7 @@ def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotPar
         if aligned < params.hold_fraction:
             return Relation("pan", changed, aligned, (dx, dy), hist)
     if aligned >= params.cut_fraction and hist >= params.cut_hist and \
-            not same_scene(prev.thumb, cur.thumb, params.same_scene_inliers):
+            not same_scene(prev.thumb, cur.thumb, params.same_scene_inliers, params.same_scene_texture):
         return Relation("cut", changed, aligned, (dx, dy), hist)
     return Relation("change", changed, aligned, (dx, dy), hist)
 

@@ -32,7 +32,7 @@ class FeaturePyramid(nn.Module):
         self.prelu6 = nn.PReLU()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B,C,H,W) → features at full, 1/2 and 1/4 resolution."""
+        """(B,C,H,W) → features at 1, 1/2, 1/4 of the input resolution (÷ first_stride)."""
         x1 = self.prelu2(self.conv2(self.prelu1(self.conv1(x))))
         x2 = self.prelu4(self.conv4(self.prelu3(self.conv3(x1))))
         x3 = self.prelu6(self.conv6(self.prelu5(self.conv5(x2))))

@@ -105,18 +105,30 @@ class GridNet(nn.Module):
 
     def forward(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, x3: torch.Tensor,
                 x4: torch.Tensor | None = None) -> torch.Tensor:
+        """``x4``: the extra row-0 input, required exactly when built with ``extra_head_channels``."""
+        if (x4 is None) != (not hasattr(self, "residual_model_head4")):
+            raise ValueError("GridNet: pass x4 exactly when the net has an extra head (extra_head_channels)")
+        # intermediates are deleted after their last use: at full resolution each is large
         x00 = self.residual_model_head(x) + self.residual_model_head1(x1)
-        if x4 is not None:  # GMFSS: the extra full-resolution input
+        if x4 is not None:
             x00 = x00 + self.residual_model_head4(x4)
         x01 = self.residual_model_01(x00) + x00
         x10 = self.downsample_model_10(x00) + self.residual_model_head2(x2)
+        del x00
         x20 = self.downsample_model_20(x10) + self.residual_model_head3(x3)
         x11 = self.residual_model_11(x10) + x10 + self.downsample_model_11(x01)
+        del x10
         x21 = self.residual_model_21(x20) + x20 + self.downsample_model_21(x11)
+        del x20
         x24 = self.residual_model_24(x21) + x21
+        del x21
         x25 = self.residual_model_25(x24) + x24
         x14 = self.upsample_model_14(x24) + (self.residual_model_14(x11) + x11)
+        del x24, x11
         x04 = self.upsample_model_04(x14) + (self.residual_model_04(x01) + x01)
+        del x01
         x15 = self.upsample_model_15(x25) + (self.residual_model_15(x14) + x14)
+        del x25, x14
         x05 = self.upsample_model_05(x15) + (self.residual_model_05(x04) + x04)
+        del x15, x04
         return self.residual_model_tail(x05)

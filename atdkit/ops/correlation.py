@@ -27,7 +27,7 @@ def all_pairs_correlation(fmap1: torch.Tensor, fmap2: torch.Tensor) -> torch.Ten
     """(B,D,H,W) × (B,D,H,W) → (B·H·W, 1, H, W): source pixel rows, target map per row, / sqrt(D)."""
     b, d, h, w = fmap1.shape
     corr = torch.matmul(fmap1.reshape(b, d, h * w).transpose(1, 2), fmap2.reshape(b, d, h * w))
-    return (corr / math.sqrt(d)).reshape(b * h * w, 1, h, w)
+    return corr.div_(math.sqrt(d)).reshape(b * h * w, 1, h, w)  # in place: the volume is the big tensor
 
 
 def window_offsets(radius: int, device=None, dtype=torch.float32) -> torch.Tensor:

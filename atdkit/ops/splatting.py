@@ -120,7 +120,7 @@ def splat_average(src: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     values = _accumulate(src, index, weight)
     norm = _splat_plane(index, weight, flow.shape).to(src.dtype)
     # holes hold only zero-weight contributions (0), so dividing them by 1 leaves 0
-    return values / torch.where(norm > 0, norm, torch.ones_like(norm))
+    return values.div_(torch.where(norm > 0, norm, torch.ones_like(norm)))
 
 
 def splat_softmax(src: torch.Tensor, flow: torch.Tensor, metric: torch.Tensor, eps: float = SOFTSPLAT_EPS) -> torch.Tensor:
@@ -135,4 +135,4 @@ def splat_softmax(src: torch.Tensor, flow: torch.Tensor, metric: torch.Tensor, e
     index, weight = splat_targets(flow)
     values = _accumulate(src * z, index, weight)
     norm = _splat_plane(index, weight, flow.shape, z.reshape(z.shape[0], -1)).to(src.dtype)
-    return values / (norm + eps)
+    return values.div_(norm + eps)

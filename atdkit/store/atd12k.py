@@ -79,13 +79,13 @@ def parse_annotation(path: Path) -> dict:
     try:
         level = data["level"]
         roi = data["motion_RoI"]
-        width, height = data["image_size"]
+        width, height = (int(v) for v in data["image_size"])
         box = [float(roi[k]) for k in ("x", "y", "width", "height")]
     except (KeyError, TypeError, ValueError) as exc:
         raise BadInput(f"{path}: annotation lacks or mangles level/motion_RoI/image_size ({exc!r})") from None
-    if level not in (0, 1, 2) or isinstance(level, bool):
+    if isinstance(level, bool) or not isinstance(level, int) or level not in (0, 1, 2):
         raise BadInput(f"{path}: level {level!r} is not 0, 1 or 2")
-    if int(width) <= 0 or int(height) <= 0 or box[2] <= 0 or box[3] <= 0:
+    if width <= 0 or height <= 0 or box[2] <= 0 or box[3] <= 0:
         raise BadInput(f"{path}: image_size {data['image_size']!r} or RoI size is not positive")
     motion = data.get("general_motion_type")
     behavior = data.get("behavior")
@@ -94,7 +94,7 @@ def parse_annotation(path: Path) -> dict:
     if behavior is not None and behavior not in BEHAVIORS:
         raise BadInput(f"{path}: behavior {behavior!r} not in {', '.join(BEHAVIORS)}")
     return {"difficulty": DIFFICULTIES[level], "roi_x": box[0], "roi_y": box[1], "roi_w": box[2], "roi_h": box[3],
-            "roi_image_w": int(width), "roi_image_h": int(height), "motion_type": motion, "behavior": behavior}
+            "roi_image_w": width, "roi_image_h": height, "motion_type": motion, "behavior": behavior}
 
 
 def _sha256(path: Path) -> str:
@@ -157,13 +157,15 @@ def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = 
                 summary.n_flows += 1
         film = {"film_id": f"atd12k-{split}", "path": str((src / folder).resolve()), "n_triplets": len(triplets),
                 "split": split, "status": "ok", "style": "ATD-12K", "mined_at": now}
-        root.film_parts.append(pd.DataFrame([film]), name=f"atd12k-{split}")
-        root.triplet_parts.append(pd.DataFrame(triplets), name=f"atd12k-{split}")
+        # Unnamed (time-ordered) parts: importing again, e.g. after fixing a JSON file, supersedes
+        # the earlier rows (latest part / latest created_at wins) instead of being ignored.
+        root.film_parts.append(pd.DataFrame([film]))
+        root.triplet_parts.append(pd.DataFrame(triplets))
         if annotations:
-            root.annotations.append(pd.DataFrame(annotations), name=f"{ANNOTATOR}-{split}")
+            root.annotations.append(pd.DataFrame(annotations))
             votes = [{"triplet_id": a["triplet_id"], "annotator": ANNOTATOR, "accept": True, "created_at": now}
                      for a in annotations]
-            root.votes.append(pd.DataFrame(votes), name=f"{ANNOTATOR}-{split}")
+            root.votes.append(pd.DataFrame(votes))
         summary.n_triplets += len(triplets)
         summary.n_labelled += len(annotations)
     root.materialize()

@@ -81,10 +81,10 @@ class PartTable:
     def has_part(self, name: str) -> bool:
         return (self.directory / f"{name}.parquet").exists()
 
-    def read_table(self, on_error: str = "raise") -> pa.Table:
-        """Union of all parts. ``on_error='skip'`` skips unreadable parts instead of raising."""
+    def read_table(self, on_error: str = "raise", paths: list[Path] | None = None) -> pa.Table:
+        """Union of all parts (or of ``paths``). ``on_error='skip'`` skips unreadable parts instead of raising."""
         tables = []
-        for p in self.parts():
+        for p in self.parts() if paths is None else paths:
             try:
                 tables.append(to_table(pq.read_table(p), self.schema))
             except Exception as exc:  # corrupt or foreign file
@@ -95,8 +95,8 @@ class PartTable:
             return self.schema.empty_table()
         return pa.concat_tables(tables)
 
-    def read(self, on_error: str = "raise") -> pd.DataFrame:
-        df = self.read_table(on_error=on_error).to_pandas()
+    def read(self, on_error: str = "raise", paths: list[Path] | None = None) -> pd.DataFrame:
+        df = self.read_table(on_error=on_error, paths=paths).to_pandas()
         if self.key and len(df):
             df = df.drop_duplicates(subset=list(self.key), keep="last").reset_index(drop=True)
         return df
@@ -106,7 +106,8 @@ class PartTable:
         old = self.parts()
         if len(old) <= 1:
             return old[0] if old else None
-        merged = to_table(self.read(), self.schema)
+        # Only the listed parts: one appended meanwhile is not deleted below, so it must not be merged.
+        merged = to_table(self.read(paths=old), self.schema)
         # The merged part is named after every old one, so "last wins" order is kept.
         path = atomic.write_table(self.directory / _part_name("compacted"), merged)
         for p in old:

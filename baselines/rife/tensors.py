@@ -27,7 +27,7 @@ def check_pair(frame1: np.ndarray, frame3: np.ndarray, t: float) -> None:
 
 def to_tensor(frame: np.ndarray, device: torch.device | str) -> torch.Tensor:
     """H×W×3 uint8 → (1, 3, H, W) float32 in [0, 1] on ``device``."""
-    return torch.from_numpy(np.ascontiguousarray(frame)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    return torch.tensor(frame, device=device).permute(2, 0, 1)[None].float() / 255.0  # a copy: inputs may be read-only
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:

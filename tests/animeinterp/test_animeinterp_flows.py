@@ -16,6 +16,7 @@ from atdkit.methods.animeinterp.flows import (
     flow_paths,
     import_flows,
     load_flows,
+    provenance,
     read_flow,
     resize_flow,
 )
@@ -49,6 +50,8 @@ def test_ensure_flows_computes_once_then_reuses(root):
     assert all(p.is_file() for p in flow_paths(root, "film-a_1_2_3"))
     c13, c31 = ensure_flows(root, "film-a_1_2_3", Refuse())
     assert np.array_equal(c13, f13) and np.array_equal(c31, f31)
+    assert provenance(root, "film-a_1_2_3") == {"source": "computed", "descriptor": "colour-shape",
+                                                "style": "japanese", "size": [128, 96]}
     saved = np.load(flow_paths(root, "film-a_1_2_3")[0])
     assert saved.shape == (2, 96, 128) and saved.dtype == np.float32
     assert load_flows(root, "film-a_5_6_7") is None
@@ -63,6 +66,7 @@ def test_import_official_float64_flows_by_folder_name(root, tmp_path):
     np.save(src / "Disney_v4_0_Scene1" / FLOW31, -flow)
     np.save(src / "unrelated" / FLOW13, flow)
     assert import_flows(src, root) == {"film-a_1_2_3": "imported"}
+    assert provenance(root, "film-a_1_2_3")["source"] == "imported"
     f13, f31 = load_flows(root, "film-a_1_2_3")
     np.testing.assert_allclose(f13, flow, rtol=1e-6)
     assert import_flows(src, root) == {"film-a_1_2_3": "kept"}
@@ -94,11 +98,25 @@ def test_cli_computes_missing_flows_and_imports(root, tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "2 computed" in done.stdout
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(cmd + ["--preview"], capture_output=True, text=True, timeout=300)
     assert "0 computed, 2 already cached" in again.stdout
+    picture = root.flows_dir("film-a_1_2_3") / "guide_flo13.png"
+    assert picture.is_file() and picture.stat().st_size > 100
     bad = subprocess.run([sys.executable, "-m", "atdkit", "sgm-import", str(tmp_path / "nope"), str(root.path)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and "nope" in bad.stderr
+
+
+def test_flow_picture_colours_direction_and_length():
+    from atdkit.methods.animeinterp.sgm.visualise import flow_image, segment_image
+
+    flow = np.zeros((2, 4, 6), np.float32)
+    flow[0, :, 3:] = 5.0  # right half moves right
+    img = flow_image(flow)
+    assert img.shape == (4, 6, 3) and img.dtype == np.uint8
+    assert np.all(img[:, :3] == 0) and np.all(img[:, 3:].max(axis=2) == 255)
+    seg = segment_image(np.array([[0, 1], [1, 2]]), matched=np.array([True, False, True]))
+    assert np.all(seg[0, 1] == 255)
 
 
 def psnr(a, b):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from atdkit.labels import judgements
 from atdkit.labels.judgements import Box, Judgement
 from atdkit.store.dataset import DatasetRoot
@@ -45,3 +43,13 @@ def submit_forever(root_path: str) -> None:
         judgements.write(root, Judgement(f"k{i:05d}", "killed", True, roi=Box(1, 1, 5, 5), difficulty="hard",
                                          motion_type="scaling", behavior="others"))
         i += 1
+
+
+def lease_next(root_path: str, annotator: str, barrier, results) -> None:
+    """Ask the queue for a triplet at the same moment as the other parties; put (annotator, id)."""
+    from atdkit.labels.queue import Queue
+
+    root = DatasetRoot.open(root_path)
+    queue = Queue(root, list(root.triplets()["triplet_id"]))
+    barrier.wait(timeout=120)
+    results.put((annotator, queue.next_for(annotator)))

@@ -10,7 +10,7 @@ from annotation_app import APP_SCRIPT
 from atdkit.labels import annotators
 from atdkit.store.labels import latest_annotations, latest_votes
 
-from conftest import PROPOSAL, build_root
+from annotation_fixtures import PROPOSAL, build_root
 
 
 def _app(root, monkeypatch) -> AppTest:
@@ -55,7 +55,7 @@ def test_accept_stores_proposal_box_and_labels_then_next(root, tokens, monkeypat
     tid = _current_tid(at)
     assert at.radio(key=f"difficulty-{tid}").value == "easy"  # pre-filled from auto_difficulty
     _accept(at, tid, motion="rotation", behavior="eating")
-    assert any("Saved accept" in s.value for s in at.success)
+    assert any("Saved accept" in t.value for t in at.toast)
     assert _current_tid(at) == "film0-0001"
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx(PROPOSAL)
@@ -187,6 +187,18 @@ def test_admin_pages_review_statistics_export(root, tokens, monkeypatch):
     assert any("Exported" in s.value for s in at.success)
     exported = json.loads((root.path / "exports" / "atd" / "test_2k_annotations" / t / f"{t}.json").read_text())
     assert exported["behavior"] == "eating" and exported["motion_RoI"]["width"] == 10
+
+
+def test_corrupt_annotators_table_is_reported_and_recovers(root, tokens, monkeypatch):
+    good = (root.path / "annotators.parquet").read_bytes()
+    (root.path / "annotators.parquet").write_bytes(b"garbage")
+    at = _app(root, monkeypatch)
+    at.text_input(key="login-token").input(tokens["ann1"])
+    at.button[0].click().run()
+    assert any("annotators.parquet" in e.value.replace("\\", "") and "unreadable" in e.value for e in at.error)
+    (root.path / "annotators.parquet").write_bytes(good)
+    _login(at.run(), tokens["ann1"])
+    assert _current_tid(at) == "film0-0000"
 
 
 def test_annotator_cannot_open_admin_pages(root, tokens, monkeypatch):

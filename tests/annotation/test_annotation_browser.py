@@ -2,76 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from annotation_browser_harness import REPO, StreamlitServer, launch_chromium, wait_idle
+from annotation_fixtures import build_root
 from atdkit.labels import annotators
 from atdkit.store.labels import latest_annotations, latest_votes
 
-from conftest import build_root
-
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "annotation"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class StreamlitServer:
-    """`atdkit annotate ROOT` as a subprocess on a free port of 127.0.0.1."""
-
-    def __init__(self, root: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(root.parent / "streamlit.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "atdkit", "annotate", str(root), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start: {(root.parent / 'streamlit.log').read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)  # the server's own process group (start_new_session)
-            self.proc.wait(timeout=20)
-        self.log.close()
-
-
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-
-
-# No "running" indicator and no element left over from before the rerun (marked stale until it ends).
-IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]') &&
-                   !document.querySelector('[data-stale="true"]')"""
-
-
-def wait_idle(page, settle: float = 0.15) -> None:
-    """Wait until Streamlit has finished the current rerun."""
-    time.sleep(settle)
-    page.wait_for_function(IDLE_JS, timeout=30000)
 
 
 def login(page, url: str, token: str) -> None:
@@ -84,6 +26,12 @@ def login(page, url: str, token: str) -> None:
 
 def shown_triplet(page) -> str:
     return page.locator("strong", has_text="film0-").first.inner_text()
+
+
+def wait_for_triplet(page, tid: str) -> None:
+    """Wait until the task view shows ``tid`` (the submission went through) and the rerun ended."""
+    page.locator("strong", has_text=tid).first.wait_for(timeout=30000)
+    wait_idle(page)
 
 
 def pick(page, label: str) -> None:
@@ -128,10 +76,13 @@ def test_two_annotators_drag_roi_and_submit(server):
             a1.mouse.up()
             wait_idle(a1)
             a1.get_by_text("RoI on frame2 (full-resolution px): x=150").wait_for(timeout=30000)
+            roi_shot = ARTIFACTS / "annotation_e2e_roi_drawn.png"
+            a1.screenshot(path=str(roi_shot), full_page=True)
+            print(f"screenshot: {roi_shot}")
             pick(a1, "rotation")
             pick(a1, "sporting")
             a1.get_by_role("button", name="Accept & submit (A)").click()
-            a1.get_by_text("Saved accept").wait_for(timeout=30000)
+            wait_for_triplet(a1, "film0-0001")
             wait_idle(a1)
             assert shown_triplet(a1) == "film0-0001"
             shot = ARTIFACTS / "annotation_e2e_ann1.png"
@@ -145,7 +96,7 @@ def test_two_annotators_drag_roi_and_submit(server):
             a2.get_by_label("Other: explain").press("Enter")
             wait_idle(a2)
             a2.get_by_role("button", name="Reject & submit (X)").click()
-            a2.get_by_text("Saved reject").wait_for(timeout=30000)
+            wait_for_triplet(a2, "film0-0001")
             wait_idle(a2)
             assert a2.locator("b", has_text="cut").count() == 0
 
@@ -169,4 +120,4 @@ def test_two_annotators_drag_roi_and_submit(server):
     v2 = votes.loc[("film0-0000", "ann2")]
     assert not v2["accept"] and v2["reason"] == "other: <b>cut</b> mid-blink"
     assert ("film0-0000", "ann2") not in ann.index
-    assert shot.stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000 and roi_shot.stat().st_size > 10_000

@@ -48,6 +48,29 @@ def test_8_processes_x_50_judgements_with_concurrent_compaction(tmp_path):
     assert not list(root.path.rglob(".*.tmp"))
 
 
+def test_leases_across_processes_never_over_serve(root):
+    """6 annotators in 6 processes ask at once for one of 2 fresh triplets (2 judgements each)."""
+    from atdkit.store import atomic
+    from atdkit.store.parts import to_table
+    from atdkit.store.schema import TRIPLETS
+
+    two = root.triplets().iloc[:2]
+    atomic.write_table(root.path / "triplets.parquet", to_table(two, TRIPLETS))  # keep only two triplets
+    tids = list(two["triplet_id"])
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=annotation_workers.lease_next, args=(str(root.path), f"a{k}", barrier, results))
+             for k in range(6)]
+    for p in procs:
+        p.start()
+    got = dict(results.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    served = [t for t in got.values() if t is not None]
+    assert sorted(served) == sorted(tids * 2)            # each triplet to exactly two annotators
+    assert list(got.values()).count(None) == 2
+
+
 def test_sigkill_mid_writes_leaves_only_complete_parts(tmp_path):
     root = DatasetRoot.create(tmp_path / "root")
     code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import annotation_workers as w; "

@@ -82,6 +82,12 @@ def test_bad_json_and_missing_frames_are_recorded_and_others_go_on(tmp_path):
     labels = category_labels(root).set_index("triplet_id")
     assert labels.loc[f"atd12k-test-{names[0]}", "source"] == "unlabelled"
     assert root.meta()["imports"][0]["errors"] == summary.errors
+    # fixing the JSON and importing again labels the triplet, without duplicating triplets
+    (src / "test_2k_annotations" / names[0] / f"{names[0]}.json").write_text(json.dumps(
+        {"level": 2, "motion_RoI": {"x": 1, "y": 1, "width": 50, "height": 50}, "image_size": [96, 54]}))
+    import_atd(src, tmp_path / "root", progress=False)
+    labels = category_labels(root).set_index("triplet_id")
+    assert labels.loc[f"atd12k-test-{names[0]}", "difficulty"] == "hard" and len(labels) == 3
 
 
 def test_parse_annotation_rejects_bad_values(tmp_path):
@@ -89,6 +95,14 @@ def test_parse_annotation_rejects_bad_values(tmp_path):
     p.write_text(json.dumps({"level": 5, "motion_RoI": {"x": 0, "y": 0, "width": 1, "height": 1},
                              "image_size": [10, 10]}))
     with pytest.raises(BadInput, match="level 5"):
+        parse_annotation(p)
+    p.write_text(json.dumps({"level": 1.0, "motion_RoI": {"x": 0, "y": 0, "width": 1, "height": 1},
+                             "image_size": [10, 10]}))
+    with pytest.raises(BadInput, match="level 1.0"):
+        parse_annotation(p)
+    p.write_text(json.dumps({"level": 1, "motion_RoI": {"x": 0, "y": 0, "width": 1, "height": 1},
+                             "image_size": "ab"}))
+    with pytest.raises(BadInput, match="lacks"):
         parse_annotation(p)
     p.write_text(json.dumps({"level": 1, "motion_RoI": {"x": 0}, "image_size": [10, 10]}))
     with pytest.raises(BadInput, match="lacks"):
@@ -115,6 +129,7 @@ def test_train_jpegs_import_as_png_and_not_a_folder_fails(tmp_path):
         import_atd(tmp_path / "root", tmp_path / "r2", progress=False)
 
 
+@pytest.mark.slow
 def test_cli_import_bench_report_export(tmp_path):
     import subprocess
     import sys
@@ -136,5 +151,3 @@ def test_cli_import_bench_report_export(tmp_path):
     assert "| blend | 2 |" in rep.stdout and (tmp_path / "run" / "report" / "index.html").is_file()
     exp = cli("export-atd", tmp_path / "root", "--out", tmp_path / "back")
     assert exp.returncode == 0 and "exported 2 triplets, 1 annotation files, 2 flow pairs" in exp.stdout
-    bad = cli("report", tmp_path / "nowhere")
-    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "no run.json" in bad.stderr

@@ -112,3 +112,24 @@ def test_registry_files_fill_the_lpips_column_and_absence_leaves_it_null(tmp_pat
     run_benchmark(root, tmp_path / "run1", ["blend", "repeat"], size=None, progress=False, chamfer=False)
     df = read_results(tmp_path / "run1")
     assert df["lpips"].notna().all() and (df["lpips"] > 0).all()
+
+
+@pytest.mark.weights
+def test_published_linear_layers_load_key_for_key(tmp_path):
+    """The real alex.pth (from the pinned lpips wheel via `make weights`) with a synthesised backbone."""
+    from atdkit import weights
+    from atdkit.errors import WeightsMissing
+    from atdkit.weights.catalog.lpips import LINEAR
+
+    try:
+        linear_path = weights.resolve(LINEAR)
+    except WeightsMissing:
+        pytest.skip("lpips-alex-lin-v0.1 not fetched (make weights)")
+    weights.verify(LINEAR, linear_path)
+    backbone, _ = _fake_states()
+    torch.save(backbone, tmp_path / "backbone.pth")
+    model = L.from_files(tmp_path / "backbone.pth", linear_path)
+    published = torch.load(linear_path, map_location="cpu", weights_only=True)
+    for i, lin in enumerate(model.lins):
+        assert torch.equal(lin.weight, published[f"lin{i}.model.1.weight"])
+        assert float(lin.weight.min()) >= 0.0

@@ -75,3 +75,10 @@ def test_bootstrap_and_paired_statistics():
     # inf PSNR counts as 100 dB: differences 1, 2, 32-100
     assert p["d_psnr"] == pytest.approx((1 + 2 + 32 - 100) / 3)
     assert p["better_psnr"] == pytest.approx(2 / 3) and p["better_ie"] == pytest.approx(1 / 3)
+
+
+def test_report_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
+    from atdkit.errors import BadInput
+
+    with pytest.raises(BadInput, match="no run.json"):
+        write_report(tmp_path)

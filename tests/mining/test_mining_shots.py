@@ -45,6 +45,18 @@ def test_reencode_noise_pan_and_zoom(small_film):
         assert relate(frame_features(frame), frame_features(zoom)).kind == "change"
 
 
+def test_flying_drops_over_a_shot_are_not_a_cut(small_film):
+    frame = _frame(small_film)
+    rng = np.random.default_rng(5)
+    drops = frame.copy()
+    for _ in range(200):  # a burst of spray/rain drops covering much of the frame
+        x, y = int(rng.integers(0, frame.shape[1])), int(rng.integers(0, frame.shape[0]))
+        cv2.ellipse(drops, (x, y), (int(rng.integers(3, 9)), int(rng.integers(6, 16))), 20, 0, 360,
+                    (235, 245, 255), -1, cv2.LINE_AA)
+    rel = relate(frame_features(frame), frame_features(drops))
+    assert rel.aligned > 0.3 and rel.kind == "change", rel
+
+
 def test_a_real_cel_clip_has_no_cut():
     tracker = ShotTracker()
     for frame in open_video(GIF):

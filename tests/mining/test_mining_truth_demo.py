@@ -67,7 +67,8 @@ def test_demo_runs_end_to_end_on_a_small_manifest(tmp_path):
         {"name": "a", "seed": 5, "length_s": 2.0, "fps": 24, "width": 320, "height": 180, "style": "cel"},
         {"name": "b", "seed": 6, "length_s": 2.0, "fps": 24, "width": 320, "height": 180, "style": "mono"}]}))
     run = subprocess.run([sys.executable, "-m", "atdkit", "demo", "--out", str(tmp_path / "demo"), "--workers", "1",
-                          "--manifest", str(manifest)], capture_output=True, text=True)
+                          "--manifest", str(manifest), "--only", "synthesize,mine,label,preview,summary"],
+                         capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     root = DatasetRoot.open(tmp_path / "demo" / "dataset")
     assert len(root.films()) == 2 and (root.films()["status"] == "ok").all()
@@ -75,17 +76,22 @@ def test_demo_runs_end_to_end_on_a_small_manifest(tmp_path):
     assert len(latest_annotations(root)) == len(root.triplets())
     assert (tmp_path / "demo" / "dataset" / "preview.png").stat().st_size > 1000
     assert str(tmp_path / "demo" / "dataset") in run.stdout.replace("\n", "")
+    bad = subprocess.run([sys.executable, "-m", "atdkit", "demo", "--out", str(tmp_path / "demo"), "--only", "nope"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "error: unknown demo steps nope" in bad.stderr
 
 
 def test_steps_can_be_added_without_touching_the_others(monkeypatch):
     monkeypatch.setattr("atdkit.demo.STEPS", list(STEPS))
     from atdkit import demo
 
-    def bench(ctx):
-        ctx.outputs["bench"] = True
+    def extra(ctx):
+        ctx.outputs["extra"] = True
 
-    add_step("bench", bench, after="label")
+    before = [n for n, _ in demo.STEPS]
+    add_step("extra-check", extra, after="label")
     names = [n for n, _ in demo.STEPS]
-    assert names.index("bench") == names.index("label") + 1 and names[-1] == "summary"
+    assert names.index("extra-check") == names.index("label") + 1
+    assert [n for n in names if n != "extra-check"] == before  # the other steps keep their order
     with pytest.raises(ValueError):
-        add_step("x", bench, after="no-such-step")
+        add_step("x", extra, after="no-such-step")

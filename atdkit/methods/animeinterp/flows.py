@@ -5,10 +5,13 @@ of shape (2, H, W), channel 0 = x, channel 1 = y, in pixels of the size they
 were computed at (official: 960×540). atdkit writes float32 (the official
 scripts wrote float64; both are read). Files are written atomically, so an
 interrupted job leaves either both complete files or a triplet to redo.
+``sgm.json`` beside them records how they were made (descriptor, line style,
+size, or the folder they were imported from).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -16,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from atdkit.errors import BadInput
-from atdkit.store.atomic import atomic_path
+from atdkit.store.atomic import atomic_path, write_text
 from atdkit.store.dataset import DatasetRoot
 
 FLOW13 = "guide_flo13.npy"
 FLOW31 = "guide_flo31.npy"
+PROVENANCE = "sgm.json"
 
 
 def read_flow(path: str | os.PathLike) -> np.ndarray:
@@ -61,10 +65,23 @@ def load_flows(root: DatasetRoot, triplet_id: str) -> tuple[np.ndarray, np.ndarr
     return read_flow(p13), read_flow(p31)
 
 
-def save_flows(root: DatasetRoot, triplet_id: str, flow13: np.ndarray, flow31: np.ndarray) -> None:
+def save_flows(root: DatasetRoot, triplet_id: str, flow13: np.ndarray, flow31: np.ndarray,
+               meta: dict | None = None) -> None:
+    """Write both flows (and, when given, ``meta`` as ``sgm.json``) atomically."""
     p13, p31 = flow_paths(root, triplet_id)
+    if meta is not None:
+        write_text(p13.parent / PROVENANCE, json.dumps(meta, sort_keys=True) + "\n")
     write_flow(p13, flow13)
     write_flow(p31, flow31)
+
+
+def provenance(root: DatasetRoot, triplet_id: str) -> dict | None:
+    """How a triplet's cached flows were made (``sgm.json``), or None when unrecorded."""
+    path = root.flows_dir(triplet_id) / PROVENANCE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def ensure_flows(root: DatasetRoot, triplet_id: str, sgm=None) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +95,9 @@ def ensure_flows(root: DatasetRoot, triplet_id: str, sgm=None) -> tuple[np.ndarr
         sgm = SGM()
     frame1, _, frame3 = root.read_frames(triplet_id)
     result = sgm(frame1, frame3)
-    save_flows(root, triplet_id, result.flow13, result.flow31)
+    save_flows(root, triplet_id, result.flow13, result.flow31,
+               {"source": "computed", "descriptor": result.descriptor, "style": sgm.style,
+                "size": list(result.flow13.shape[:0:-1])})
     return result.flow13, result.flow31
 
 
@@ -108,8 +127,10 @@ def import_flows(source: str | os.PathLike, root: DatasetRoot, overwrite: bool =
         if has_flows(root, tid) and not overwrite:
             status[tid] = "kept"
             continue
+        for f in files:
+            read_flow(f)  # validate both before anything is written
+        write_text(root.flows_dir(tid) / PROVENANCE, json.dumps({"source": "imported", "from": str(folder)}) + "\n")
         for f, dest in zip(files, flow_paths(root, tid)):
-            read_flow(f)  # validate before anything is written
             with atomic_path(dest) as tmp:
                 shutil.copyfile(f, tmp)
         status[tid] = "imported"

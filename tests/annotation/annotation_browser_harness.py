@@ -1,0 +1,65 @@
+"""Driving the app in Debian's chromium: `atdkit annotate` on a free port of 127.0.0.1, plus
+helpers to wait for Streamlit reruns. Used by the browser test and benchmarks/annotate.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`atdkit annotate ROOT` as a subprocess on a free port of 127.0.0.1."""
+
+    def __init__(self, root: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(root.parent / "streamlit.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "atdkit", "annotate", str(root), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"streamlit did not start: {(root.parent / 'streamlit.log').read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)  # the server's own process group (start_new_session)
+            self.proc.wait(timeout=20)
+        self.log.close()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+
+
+# No "running" indicator and no element left over from before the rerun (marked stale until it ends).
+IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]') &&
+                   !document.querySelector('[data-stale="true"]')"""
+
+
+def wait_idle(page, settle: float = 0.15) -> None:
+    """Wait until Streamlit has finished the current rerun."""
+    time.sleep(settle)
+    page.wait_for_function(IDLE_JS, timeout=30000)
