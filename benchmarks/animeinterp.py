@@ -36,7 +36,7 @@ def real_pair() -> tuple[np.ndarray, np.ndarray]:
     frames = []
     for i in (10, 12):
         im.seek(i)
-        frames.append(np.asarray(im.convert("RGB").resize((W, H), Image.LANCZOS)))
+        frames.append(np.array(im.convert("RGB").resize((W, H), Image.LANCZOS)))
     return frames[0], frames[1]
 
 

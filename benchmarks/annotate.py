@@ -126,8 +126,11 @@ def measure(root_path: Path, n: int, prefetch: bool) -> list[float]:
                     first, full = page.evaluate(SUBMIT_AND_TIME_JS,
                                                 ["Accept & submit" if accept else "Reject & submit", following])
                 except Exception as exc:
-                    state = page.evaluate("() => [...document.querySelectorAll('strong, [data-testid=stAlert]')]"
-                                          ".map(e => e.textContent)")
+                    state = page.evaluate("""() => ({txt: [...document.querySelectorAll('strong, [data-testid=stAlert]')].map(e => e.textContent),
+                      status: !!document.querySelector('[data-testid="stStatusWidget"]'),
+                      stale: [...document.querySelectorAll('[data-stale="true"]')].map(e => e.textContent.slice(0, 60)),
+                      imgs: [...document.querySelectorAll('[data-testid="stImage"] img')].map(i => [i.complete, i.naturalWidth]),
+                      canv: [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')].map(e => e.shadowRoot ? e.shadowRoot.querySelectorAll('canvas').length : -1)})""")
                     raise RuntimeError(f"after submitting {current} (prefetch={prefetch}): {exc}; page: {state}")
                 if i >= 2:
                     times.append((first / 1000, full / 1000))

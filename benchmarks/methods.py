@@ -8,8 +8,10 @@ present, otherwise random weights: the cost is the same). All are loaded through
 Each method runs in a fresh process (so one's memory does not hide another's): one warm-up
 call, then ``--repeats`` timed calls on two real cartoon frames (pigs_in_a_polka.gif frames
 10 and 12, Lanczos-resized to 960×540); the median seconds and the peak additional resident
-memory of a call (:mod:`atdkit.bench.memory`) are printed with the ratio to dis-flow, and a
-bar chart is written to ``benchmarks/results/methods_cpu.png``.
+memory of a call (:mod:`atdkit.bench.memory`: additional RSS during the timed call, which
+misses memory the allocator kept from the warm-up) are printed with the process's peak RSS
+above its RSS once the method was loaded (``ru_maxrss``, includes the warm-up: the first-call
+working set), the ratio to dis-flow, and a bar chart in ``benchmarks/results/methods_cpu.png``.
 
 Run: .venv/bin/python benchmarks/methods.py [--repeats 3] [--threads 2] [--methods a,b]
 """
@@ -60,6 +62,8 @@ def _load(name: str):
 
 def measure(name: str, threads: int, repeats: int) -> dict:
     """In a fresh process: load ``name``, warm up, time ``repeats`` calls with their peak memory."""
+    import resource
+
     import torch
 
     from atdkit.bench.memory import METHOD as MEMORY_METHOD
@@ -71,6 +75,7 @@ def measure(name: str, threads: int, repeats: int) -> dict:
     except Exception as exc:  # noqa: BLE001  (report any import/load failure as a skip reason)
         return {"name": name, "skipped": f"{type(exc).__name__}: {exc}"}
     f1, f3 = real_pair()
+    loaded_mb = _rss_mb()
     method.interpolate(f1, f3, 0.5)  # warm-up (allocator, lazy initialisation)
     seconds, peaks = [], []
     for _ in range(repeats):
@@ -80,8 +85,17 @@ def measure(name: str, threads: int, repeats: int) -> dict:
             seconds.append(time.perf_counter() - start)
         peaks.append(pm.peak_mb)
     assert out.shape == (H, W, 3) and np.isfinite(out).all()
+    working_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - loaded_mb
     return {"name": name, "seconds": statistics.median(seconds), "peak_mb": statistics.median(peaks),
+            "working_mb": working_mb,
             "all_seconds": seconds, "note": note, "memory": MEMORY_METHOD}
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _run_fresh(name: str, threads: int, repeats: int) -> dict:
@@ -100,8 +114,8 @@ def plot(rows: list[dict], path: Path) -> None:
     ax_t.barh(names, [r["seconds"] for r in rows], color="tab:blue")
     ax_t.set_xlabel("seconds per 960×540 frame (median)")
     ax_t.set_xscale("log")
-    ax_m.barh(names, [r["peak_mb"] for r in rows], color="tab:orange")
-    ax_m.set_xlabel("peak additional RSS per call (MiB)")
+    ax_m.barh(names, [r["working_mb"] for r in rows], color="tab:orange")
+    ax_m.set_xlabel("peak RSS above the loaded model (MiB)")
     ax_m.set_yticklabels([])
     fig.suptitle("Interpolation methods on CPU")
     fig.tight_layout()
@@ -125,14 +139,14 @@ def main() -> None:
             print(f"  {name:<14} skipped: {result['skipped']}")
             continue
         rows.append(result)
-        print(f"  {name:<14} {result['seconds']:8.2f} s  {result['peak_mb']:8.0f} MiB  "
+        print(f"  {name:<14} {result['seconds']:8.2f} s  {result['peak_mb']:6.0f} / {result['working_mb']:6.0f} MiB  "
               f"(runs {', '.join(f'{s:.2f}' for s in result['all_seconds'])}) {result['note']}", flush=True)
     base = next((r for r in rows if r["name"] == "dis-flow"), None)
-    print(f"\n{'method':<14} {'s/frame':>9} {'peak MiB':>9} {'× dis-flow time':>16}  (memory: "
-          f"{rows[0]['memory'] if rows else '-'})")
+    print(f"\n{'method':<14} {'s/frame':>9} {'call MiB':>9} {'working MiB':>12} {'× dis-flow time':>16}"
+          f"  (call: additional {rows[0]['memory'] if rows else '-'} in a timed call; working: ru_maxrss − loaded)")
     for r in rows:
         ratio = f"{r['seconds'] / base['seconds']:.1f}×" if base else "-"
-        print(f"{r['name']:<14} {r['seconds']:>9.2f} {r['peak_mb']:>9.0f} {ratio:>16}  {r['note']}")
+        print(f"{r['name']:<14} {r['seconds']:>9.2f} {r['peak_mb']:>9.0f} {r['working_mb']:>12.0f} {ratio:>16}  {r['note']}")
     if rows:
         plot(rows, args.plot)
         print(f"\nchart: {args.plot}")

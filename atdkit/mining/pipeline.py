@@ -37,12 +37,12 @@ from atdkit.mining import dedup
 from atdkit.mining.sampler import Candidate, SamplerParams, TripletSampler
 from atdkit.mining.shots import ShotParams, ShotTracker, frame_features
 from atdkit.mining.similarity import SSIMStats, ssim_decide, ssim_stats, to_working, working_size
-from atdkit.motion import motion_stats
+from atdkit.motion import FLOW_WIDTH, motion_stats
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import encode_png
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class MiningConfig:
     per_shot_cap: int = 10
     require_balanced: bool = False
     phash_distance: int = 4
+    flow_width: int = FLOW_WIDTH     # DIS working width (px, at most) of the motion statistics
     shot: ShotParams = field(default_factory=ShotParams)
 
     def __post_init__(self) -> None:
@@ -67,6 +68,8 @@ class MiningConfig:
             raise BadInput(f"SSIM window [{self.ssim_low}, {self.ssim_high}] must satisfy 0 ≤ low ≤ high ≤ 1")
         if self.ssim_channels not in ("rgb", "gray"):
             raise BadInput(f"ssim channels must be rgb or gray, not {self.ssim_channels!r}")
+        if self.flow_width < 32:
+            raise BadInput(f"flow width {self.flow_width} too small (min 32 px)")
         if min(self.ssim_size) < 16:
             raise BadInput(f"ssim size {self.ssim_size} too small")
 
@@ -217,7 +220,8 @@ def _mine_frames(root: DatasetRoot, path: Path, film_id: str, config: MiningConf
         def settle(cands: list[Candidate]) -> None:
             for c in cands:
                 if c.reason is None:
-                    kept.append(_keep(root, film_id, c, ring, reader.fps, (reader.width, reader.height), job, written))
+                    kept.append(_keep(root, film_id, c, ring, reader.fps, (reader.width, reader.height), config,
+                                      job, written))
                 else:
                     rejected.append(c)
 
@@ -246,12 +250,13 @@ def _mine_frames(root: DatasetRoot, path: Path, film_id: str, config: MiningConf
 
 
 def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, fps: float,
-          full_size: tuple[int, int], job: dict[str, Any], written: list[str]) -> dict[str, Any]:
+          full_size: tuple[int, int], config: MiningConfig, job: dict[str, Any], written: list[str]
+          ) -> dict[str, Any]:
     tid = triplet_id(film_id, c.f1, c.stride)
     frames = [ring.slots[i].frame for i in (c.f1, c.f2, c.f3)]
     works = [ring.slots[i].work for i in (c.f1, c.f2, c.f3)]
     motion = motion_stats(frames[0] if works[0].ndim == 2 else works[0], frames[2] if works[2].ndim == 2 else works[2],
-                          full_size)
+                          full_size, config.flow_width)
     shas = []
     for name, rgb in zip(("frame1.png", "frame2.png", "frame3.png"), frames):
         data = encode_png(rgb)

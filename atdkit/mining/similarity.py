@@ -18,7 +18,9 @@ How it is fast and still exact:
   (the normalisations cancel); every bracket is an exact integer plus a constant;
 - per-frame terms (Sx, Sx², n·Sxx − Sx²) are computed once per frame and reused
   for every pair; a pair costs one uint16 product, one box filter and a few
-  float32 operations on the exact integers. Each bracket is rounded to float32
+  float32 operations on the exact integers, done in bands of rows whose
+  buffers stay in cache (each band's window sums include a 3-row halo, so they
+  are the whole-frame sums). Each bracket is rounded to float32
   once, so a window's value is off by at most ~6e-7 (|n·Sxy − Sx·Sy| is bounded
   by the variance bracket, so no cancellation); measured ~2e-8;
 - :func:`ssim_exact` evaluates the same integers in float64 (~1e-12 from
@@ -100,11 +102,13 @@ def ssim_stats(frame: np.ndarray) -> SSIMStats:
     return SSIMStats(frame, sx, sx2, var)
 
 
+BAND_ROWS = 32  # SSIM-map rows per band: a band's buffers (~1 MB at 960×3) stay in cache between operations
+
 _WORKSPACES: dict[tuple, dict[str, np.ndarray]] = {}
 
 
 def _workspace(shape: tuple[int, ...], depth: int) -> dict[str, np.ndarray]:
-    """Reusable output buffers per frame shape (fresh allocations cost more than the arithmetic)."""
+    """Reusable band buffers per band shape (fresh allocations cost more than the arithmetic)."""
     key = (shape, depth)
     ws = _WORKSPACES.get(key)
     if ws is None:
@@ -123,24 +127,36 @@ def _flat(x: np.ndarray) -> np.ndarray:
 
 
 def _ssim(a: SSIMStats, b: SSIMStats, depth: int) -> float:
+    """Mean SSIM over the border-free windows, computed in bands of ``BAND_ROWS`` map rows.
+
+    A band's x·y window sums come from the band's rows plus ``PAD`` rows either
+    side, so they are exactly the whole-frame sums (border handling only touches
+    the halo rows and edge columns, which are dropped)."""
     if a.x.shape != b.x.shape:
         raise ValueError(f"SSIM of frames with different shapes {a.x.shape} and {b.x.shape}")
-    w = _workspace(a.x.shape, depth)
-    np.multiply(a.x, b.x, out=w["xy"], dtype=np.uint16)
-    cov = _flat(cv2.boxFilter(w["xy"], cv2.CV_32S, (WIN, WIN), dst=w["cov"], normalize=False,
-                              borderType=cv2.BORDER_REFLECT))
-    p = np.multiply(_flat(a.sx), _flat(b.sx), out=_flat(w["p"]))
-    np.multiply(cov, N, out=cov)
-    np.subtract(cov, p, out=cov)                                                      # n·Sxy − Sx·Sy, exact
-    num = cv2.addWeighted(p, 2.0, p, 0.0, K1, dst=_flat(w["a"]), dtype=depth)          # 2·Sx·Sy + C1·n²
-    cv2.multiply(num, cv2.addWeighted(cov, 2.0, cov, 0.0, K2, dst=_flat(w["b"]), dtype=depth), dst=num)
-    den = cv2.addWeighted(_flat(a.sx2), 1.0, _flat(b.sx2), 1.0, K1, dst=_flat(w["c"]), dtype=depth)
-    cv2.multiply(den, cv2.addWeighted(_flat(a.var), 1.0, _flat(b.var), 1.0, K2, dst=_flat(w["d"]), dtype=depth),
-                 dst=den)
-    cv2.divide(num, den, dst=num)
-    inner = w["a"][PAD:-PAD, PAD:-PAD]
-    n_windows = inner.shape[0] * inner.shape[1]
-    return float(np.sum(cv2.sumElems(inner)[: a.channels]) / (n_windows * a.channels))
+    height, width = a.x.shape[:2]
+    channels = a.channels
+    total = 0.0
+    for r0 in range(PAD, height - PAD, BAND_ROWS):
+        r1 = min(r0 + BAND_ROWS, height - PAD)
+        rows = r1 - r0
+        w = _workspace((rows + 2 * PAD, *a.x.shape[1:]), depth)
+        xy = np.multiply(a.x[r0 - PAD:r1 + PAD], b.x[r0 - PAD:r1 + PAD], out=w["xy"], dtype=np.uint16)
+        cov = cv2.boxFilter(xy, cv2.CV_32S, (WIN, WIN), dst=w["cov"], normalize=False, borderType=cv2.BORDER_REFLECT)
+        cov = _flat(cov[PAD:PAD + rows])
+        band = slice(r0, r1)
+        p = np.multiply(_flat(a.sx[band]), _flat(b.sx[band]), out=_flat(w["p"][:rows]))
+        np.multiply(cov, N, out=cov)
+        np.subtract(cov, p, out=cov)                                                  # n·Sxy − Sx·Sy, exact
+        num = cv2.addWeighted(p, 2.0, p, 0.0, K1, dst=_flat(w["a"][:rows]), dtype=depth)  # 2·Sx·Sy + C1·n²
+        cv2.multiply(num, cv2.addWeighted(cov, 2.0, cov, 0.0, K2, dst=_flat(w["b"][:rows]), dtype=depth), dst=num)
+        den = cv2.addWeighted(_flat(a.sx2[band]), 1.0, _flat(b.sx2[band]), 1.0, K1, dst=_flat(w["c"][:rows]),
+                              dtype=depth)
+        cv2.multiply(den, cv2.addWeighted(_flat(a.var[band]), 1.0, _flat(b.var[band]), 1.0, K2,
+                                          dst=_flat(w["d"][:rows]), dtype=depth), dst=den)
+        cv2.divide(num, den, dst=num)
+        total += cv2.sumElems(num[:, PAD * channels:(width - PAD) * channels])[0]
+    return float(total / ((height - 2 * PAD) * (width - 2 * PAD) * channels))
 
 
 def ssim_fast(a: SSIMStats, b: SSIMStats) -> float:

@@ -30,8 +30,15 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+# Lossless either way; the "up" row filter with zlib's RLE strategy encodes cel frames (flat colours,
+# long runs) ~3-4× faster than libpng's adaptive filter choice, and a little smaller.
+_PNG_FAST = [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+
+
 def encode_png(rgb: np.ndarray, compression: int = 1) -> bytes:
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, compression])
+    """H×W×3 uint8 RGB → lossless PNG bytes (zlib level ``compression``, 0–9; "up" filter, RLE strategy)."""
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_PNG_COMPRESSION, compression, *_PNG_FAST])
     if not ok:
         raise ValueError("PNG encoding failed")
     return buf.tobytes()

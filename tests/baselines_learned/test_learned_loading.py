@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import weights_file
+from learned_fixtures import weights_file
 
 from atdkit.errors import BadInput, WeightsMismatch
 from atdkit.weights.checkpoint import load_exact, read_state_dict

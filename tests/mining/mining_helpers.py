@@ -11,16 +11,7 @@ import av
 import numpy as np
 
 
-def _testdata() -> Path:
-    """The real clips: $ATDKIT_TESTDATA, else the team's shared folder, else the repo's tests/data."""
-    for candidate in (os.environ.get("ATDKIT_TESTDATA"), "/work/shared/testdata",
-                      Path(__file__).resolve().parents[1] / "data"):
-        if candidate and (Path(candidate) / "pigs_in_a_polka.gif").is_file():
-            return Path(candidate)
-    return Path("/work/shared/testdata")
-
-
-TESTDATA = _testdata()
+TESTDATA = Path(os.environ["ATDKIT_TESTDATA"])  # set by tests/conftest.py
 GIF = TESTDATA / "pigs_in_a_polka.gif"
 WEBM = TESTDATA / "big_buck_bunny_432_433.webm"
 

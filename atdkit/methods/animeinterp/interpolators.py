@@ -102,7 +102,7 @@ class AnimeInterp(_SGMFlows, Interpolator):
         h, w = frame.shape[:2]
         if self.working_size is not None:
             if (w, h) != tuple(self.working_size):
-                frame = np.asarray(Image.fromarray(frame).resize(tuple(self.working_size), Image.LANCZOS))
+                frame = np.array(Image.fromarray(frame).resize(tuple(self.working_size), Image.LANCZOS))
             return frame, (0, 0, 0, 0)
         pad_h, pad_w = max(-h % 4, MIN_SIDE - h), max(-w % 4, MIN_SIDE - w)  # RFR's pyramid needs ≥ 64 px
         return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge"), (0, pad_h, 0, pad_w)

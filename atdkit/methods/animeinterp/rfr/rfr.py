@@ -74,7 +74,7 @@ class RFR(nn.Module):
         super().__init__()
         self.attention2 = ErrorAttention(6, 1)
         self.fnet = BasicEncoder(output_dim=HIDDEN + CONTEXT)
-        self.update_block = BasicUpdateBlock(CORR_LEVELS * (2 * CORR_RADIUS + 1) ** 2, HIDDEN)
+        self.update_block = BasicUpdateBlock(CORR_LEVELS * (2 * CORR_RADIUS + 1) ** 2, HIDDEN, CONTEXT)
 
     def error_map(self, image1: torch.Tensor, image2: torch.Tensor, init: torch.Tensor) -> torch.Tensor:
         """The released code's (unused) confidence input: Σ_c |warp(image2, init) − image1| at 1/8."""
@@ -99,13 +99,13 @@ class RFR(nn.Module):
         h, w = size
         corr = CorrelationPyramid(fmap1, fmap2, CORR_LEVELS, CORR_RADIUS)
         net, inp = torch.split(fmap1, [HIDDEN, CONTEXT], 1)
-        net, inp = torch.tanh(net), torch.relu(inp)
+        net, terms = torch.tanh(net), self.update_block.context_terms(torch.relu(inp))
         coords0 = pixel_grid(b, gh, gw, device=fmap1.device, dtype=fmap1.dtype)
         coords1 = coords0 if init is None else (coords0 + init) + init  # the init is added twice
         for i in range(iters):
             coords1 = coords1.detach()
             last = i == iters - 1
-            net, mask, delta = self.update_block(net, inp, corr.lookup(coords1), coords1 - coords0, with_mask=last)
+            net, mask, delta = self.update_block(net, terms, corr.lookup(coords1), coords1 - coords0, with_mask=last)
             coords1 = coords1 + delta
         del corr
         up = convex_upsample(coords1 - coords0, mask)

@@ -30,9 +30,21 @@ class MotionEncoder(nn.Module):
 
 
 class SepConvGRU(nn.Module):
-    def __init__(self, hidden: int = 128, inputs: int = 256):
+    """Separable ConvGRU: a 1×5 pass then a 5×1 pass, each z, r = σ(conv[h, x]), q = tanh(conv[r·h, x]),
+    h ← (1 − z)·h + z·q, with x = [context, motion] (parameters as RAFT's: ``convz1`` … ``convq2``
+    take the 384 channels [h, context, motion]).
+
+    The context is the same at every iteration and a convolution is linear in
+    its input channels, so the context's share of each gate (plus the bias) is
+    computed once by :meth:`context_terms` and added at every step; only h and
+    the motion features are convolved per iteration (and z, r in one call).
+    Equal to the concatenated convolutions up to float summation order (tests).
+    """
+
+    def __init__(self, hidden: int = 128, context: int = 128, motion: int = 128):
         super().__init__()
-        c = hidden + inputs
+        c = hidden + context + motion
+        self.hidden, self.context = hidden, context
         self.convz1 = nn.Conv2d(c, hidden, (1, 5), padding=(0, 2))
         self.convr1 = nn.Conv2d(c, hidden, (1, 5), padding=(0, 2))
         self.convq1 = nn.Conv2d(c, hidden, (1, 5), padding=(0, 2))
@@ -40,17 +52,36 @@ class SepConvGRU(nn.Module):
         self.convr2 = nn.Conv2d(c, hidden, (5, 1), padding=(2, 0))
         self.convq2 = nn.Conv2d(c, hidden, (5, 1), padding=(2, 0))
 
-    @staticmethod
-    def _step(h, x, convz, convr, convq):
-        hx = torch.cat([h, x], 1)
-        z = torch.sigmoid(convz(hx))
-        r = torch.sigmoid(convr(hx))
-        q = torch.tanh(convq(torch.cat([r * h, x], 1)))
-        return (1 - z) * h + z * q
+    def _passes(self):
+        return ((self.convz1, self.convr1, self.convq1), (self.convz2, self.convr2, self.convq2))
 
-    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        h = self._step(h, x, self.convz1, self.convr1, self.convq1)
-        return self._step(h, x, self.convz2, self.convr2, self.convq2)
+    def _context_weight(self, conv: nn.Conv2d) -> torch.Tensor:
+        return conv.weight[:, self.hidden:self.hidden + self.context]
+
+    def _state_weight(self, conv: nn.Conv2d) -> torch.Tensor:
+        """Weights of the [h, motion] channels."""
+        w = conv.weight
+        return torch.cat([w[:, :self.hidden], w[:, self.hidden + self.context:]], 1)
+
+    def context_terms(self, context: torch.Tensor) -> list[torch.Tensor]:
+        """Per pass: (B, 3·hidden, H, W) = conv_context(context) + bias for z, r, q."""
+        terms = []
+        for convs in self._passes():
+            weight = torch.cat([self._context_weight(c) for c in convs], 0)
+            bias = torch.cat([c.bias for c in convs], 0)
+            terms.append(F.conv2d(context, weight, bias, padding=convs[0].padding))
+        return terms
+
+    def forward(self, h: torch.Tensor, motion: torch.Tensor, terms: list[torch.Tensor]) -> torch.Tensor:
+        n = self.hidden
+        for (convz, convr, convq), term in zip(self._passes(), terms):
+            zr_weight = torch.cat([self._state_weight(convz), self._state_weight(convr)], 0)
+            zr = torch.sigmoid(F.conv2d(torch.cat([h, motion], 1), zr_weight, padding=convz.padding) + term[:, :2 * n])
+            z, r = zr[:, :n], zr[:, n:]
+            q = torch.tanh(F.conv2d(torch.cat([r * h, motion], 1), self._state_weight(convq), padding=convq.padding)
+                           + term[:, 2 * n:])
+            h = (1 - z) * h + z * q
+        return h
 
 
 class FlowHead(nn.Module):
@@ -64,20 +95,25 @@ class FlowHead(nn.Module):
 
 
 class BasicUpdateBlock(nn.Module):
-    def __init__(self, corr_channels: int = 324, hidden: int = 128):
+    def __init__(self, corr_channels: int = 324, hidden: int = 128, context: int = 128):
         super().__init__()
         self.encoder = MotionEncoder(corr_channels)
-        self.gru = SepConvGRU(hidden, 128 + hidden)
+        self.gru = SepConvGRU(hidden, context, 128)
         self.flow_head = FlowHead(hidden, 256)
         self.mask = nn.Sequential(nn.Conv2d(hidden, 256, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(256, 64 * 9, 1))
 
-    def forward(self, net, inp, corr, flow, with_mask: bool = True):
-        """→ (new hidden state, 0.25·upsampling mask logits (B,576,h,w) or None, Δflow (B,2,h,w)).
+    def context_terms(self, inp: torch.Tensor) -> list[torch.Tensor]:
+        """The context's fixed contribution to the GRU gates (compute once per image pair)."""
+        return self.gru.context_terms(inp)
 
+    def forward(self, net, terms, corr, flow, with_mask: bool = True):
+        """One iteration from the hidden state, :meth:`context_terms`, correlation and flow.
+
+        → (new hidden state, 0.25·upsampling mask logits (B,576,h,w) or None, Δflow (B,2,h,w)).
         The mask only matters for the final upsampling, so callers skip it
         (``with_mask=False``) on all but the last iteration.
         """
         motion = self.encoder(flow, corr)
-        net = self.gru(net, torch.cat([inp, motion], 1))
+        net = self.gru(net, motion, terms)
         mask = 0.25 * self.mask(net) if with_mask else None
         return net, mask, self.flow_head(net)

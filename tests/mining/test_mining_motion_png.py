@@ -1,0 +1,64 @@
+"""Motion statistics in 960-px units at any flow working size; lossless fast PNG frames."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from atdkit.errors import BadInput
+from atdkit.mining.pipeline import MiningConfig, mine
+from atdkit.motion import FLOW_WIDTH, motion_stats
+from atdkit.store.frames import encode_png
+
+
+def _cel_scene(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Flat-colour ellipses with dark outlines on a smooth background (H×W×3 uint8 RGB)."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((height, width, 3), np.uint8)
+    img[:] = np.linspace(60, 200, width, dtype=np.uint8)[None, :, None]
+    for _ in range(40):
+        c = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        axes = (int(rng.integers(width // 40, width // 10)), int(rng.integers(height // 40, height // 10)))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        cv2.ellipse(img, c, axes, float(rng.integers(0, 180)), 0, 360, colour, -1)
+        cv2.ellipse(img, c, axes, 0, 0, 360, (20, 20, 20), max(1, width // 480))
+    return img
+
+
+@pytest.mark.parametrize("size", [(960, 540), (1920, 1080)])
+def test_flow_magnitudes_are_in_960px_units_at_any_working_width(size):
+    w, h = size
+    scene = _cel_scene(w + 200, h, seed=1)
+    shift = 24 * w // 960  # 24 px at 960 width: a camera pan
+    frame1, frame3 = scene[:, :w].copy(), scene[:, shift:shift + w].copy()
+    results = {fw: motion_stats(frame1, frame3, flow_width=fw) for fw in (FLOW_WIDTH, 480)}
+    for fw, m in results.items():
+        assert m.flow_p95 == pytest.approx(24.0, abs=2.5), fw
+        assert m.flow_mean == pytest.approx(24.0, abs=4.0), fw
+        assert m.occlusion < 0.10, fw                   # a pan only uncovers a strip at the border
+        assert m.auto_difficulty == "medium", fw        # 12 ≤ p95 < 40
+    # a still pair is easy at any working width
+    for fw in (FLOW_WIDTH, 480):
+        still = motion_stats(frame1, frame1, flow_width=fw)
+        assert still.flow_p95 < 1.0 and still.occlusion < 0.02 and still.auto_difficulty == "easy"
+
+
+def test_encode_png_is_lossless():
+    rng = np.random.default_rng(0)
+    for img in (_cel_scene(333, 201, seed=2), rng.integers(0, 256, (57, 91, 3), np.uint8)):
+        data = encode_png(img)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(back[:, :, ::-1], img)
+
+
+def test_flow_width_is_recorded_in_the_dataset_config(tmp_path, small_film):
+    out = tmp_path / "root"
+    mine([small_film], out, MiningConfig(flow_width=160), progress=False)
+    config = json.loads((out / "dataset.json").read_text())["config"]["mining"]
+    assert config["flow_width"] == 160
+    with pytest.raises(BadInput, match="flow_width"):
+        mine([small_film], out, MiningConfig(), progress=False)
