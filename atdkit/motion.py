@@ -2,10 +2,11 @@
 
 Flow is DIS (``atdkit.ops.optical_flow.dis_flow``, preset "medium") on frames
 area-downscaled to at most ``flow_width`` pixels wide (default
-``FLOW_WIDTH`` = 240: a quarter of the reference width; DIS at 480 px costs ~4×
-more; on 40 synthetic triplets it gave the same difficulty on 36 (the others
-sit near a threshold and flip both ways; same class counts), median |Δ p95|
-≈ 1 px at 960 width; the mining config records the width used).
+``FLOW_WIDTH`` = 240: a quarter of the reference width. DIS at 480 px costs ~4×
+more; on 46 mined triplets (synthetic films and the real test clips) 240 px
+gave the same difficulty as 480 px for 42, the others sitting near a
+threshold, with median |Δ p95| ≈ 1.1 px at 960 width. The mining config
+records the width used).
 All quantities are in **units of a 960-pixel frame width** (the ATD-12K
 evaluation size), whatever the working size, so films of any resolution and
 any flow width are comparable:
@@ -23,9 +24,10 @@ any flow width are comparable:
 - RoI proposal: the bounding box, in full-resolution pixels of frame2, of what
   moves against the camera: pixels where frame3 differs from frame1 moved by the
   camera (median flow) by more than 25 (gray, 0–255, after a σ = 1.5 blur),
-  cleaned by a 5×5 opening, all at ``ROI_WIDTH`` = 480 px wide (camera shift
-  = median flow rescaled to that width). It covers each moving piece at both ends of its
-  motion, hence also where it is in frame2. No local motion ⇒ the whole frame.
+  cleaned by a 5×5 opening, all at ``ROI_WIDTH`` = 480 px wide (camera shift =
+  median flow rescaled to that width). It covers each moving piece at both ends
+  of its motion, hence also where it is in frame2. No local motion ⇒ the whole
+  frame.
 """
 
 from __future__ import annotations

@@ -10,21 +10,10 @@ from rich.table import Table
 
 from atdkit.bench import metrics
 from atdkit.cli.app import app
-from atdkit.errors import BadInput
+from atdkit.cli.options import parse_size
 
 console = Console()
 
-
-def _parse_size(size: str) -> tuple[int, int] | None:
-    if size.lower() == "native":
-        return None
-    try:
-        w, h = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        raise BadInput(f"--size {size!r}: expected WIDTHxHEIGHT (e.g. 960x540) or 'native'") from None
-    if w <= 0 or h <= 0:
-        raise BadInput(f"--size {size!r}: width and height must be positive")
-    return w, h
 
 
 @app.command()
@@ -46,7 +35,7 @@ def bench(
     """Score methods on every triplet of ROOT into RUN/results.parquet."""
     from atdkit.bench.runner import run_benchmark
 
-    summary = run_benchmark(root, out, method, profiles=tuple(profile), size=_parse_size(size), workers=workers,
+    summary = run_benchmark(root, out, method, profiles=tuple(profile), size=parse_size(size, allow_native=True), workers=workers,
                             scheduler=scheduler, shard_size=shard_size, save_predictions=save_predictions,
                             retry_errors=retry_errors, chamfer=not no_chamfer, device=device)
     typer.echo(f"{summary.rows_written} rows written ({summary.errors} with errors), "

@@ -10,20 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from atdkit.cli.app import app
+from atdkit.cli.options import parse_size
 from atdkit.errors import BadInput
 
 console = Console(stderr=True)
 
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'960x540' → (960, 540)."""
-    try:
-        w, h = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise BadInput(f"size {text!r}: expected WIDTHxHEIGHT, e.g. 960x540") from None
-    if w <= 0 or h <= 0:
-        raise BadInput(f"size {text!r}: width and height must be positive")
-    return w, h
 
 
 @app.command()

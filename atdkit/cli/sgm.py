@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from atdkit.cli.app import app
-from atdkit.errors import AtdkitError, BadInput
+from atdkit.cli.options import parse_size
+from atdkit.errors import AtdkitError
 
 console = Console()
 
@@ -44,15 +45,6 @@ def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None, bool]) ->
     return status
 
 
-def _parse_size(text: str) -> tuple[int, int] | None:
-    if text.lower() == "native":
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise BadInput(f"--size {text!r}: expected WIDTHxHEIGHT (e.g. 960x540) or 'native'") from None
-    return w, h
-
 
 @app.command()
 def sgm(root: Path = typer.Argument(..., help="dataset root"),
@@ -67,7 +59,7 @@ def sgm(root: Path = typer.Argument(..., help="dataset root"),
     from atdkit.store.dataset import DatasetRoot
 
     ds = DatasetRoot.open(root)
-    jobs = [(str(ds.path), str(tid), vgg, style, _parse_size(size), preview) for tid in ds.triplets()["triplet_id"]]
+    jobs = [(str(ds.path), str(tid), vgg, style, parse_size(size, allow_native=True), preview) for tid in ds.triplets()["triplet_id"]]
     counts: dict[str, int] = {}
     failures = []
     from atdkit.distributed import run_all

@@ -1,5 +1,6 @@
 """Fixtures for the AnimeInterp tests: real cartoon frames and drawn cels."""
 
+import os
 from pathlib import Path
 
 import cv2
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"
+TESTDATA = Path(os.environ["ATDKIT_TESTDATA"])  # set by tests/conftest.py
 
 
 @pytest.fixture(scope="session")

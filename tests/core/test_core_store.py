@@ -1,7 +1,6 @@
 """The shared data model: atomic writes, append-only parts, dataset root, labels store."""
 
 import multiprocessing as mp
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from atdkit.errors import BadInput
