@@ -32,6 +32,7 @@ class DemoContext:
     console: Console
     workers: int = 1
     manifest: Path = MANIFEST
+    method_budget_s: float = 150.0   # learned methods projected to take longer on the demo set are skipped
     films: list[Path] = field(default_factory=list)
     dataset: Path | None = None
     outputs: dict[str, Any] = field(default_factory=dict)   # what steps produced, by name
@@ -128,11 +129,12 @@ def add_step(name: str, step: Step, after: str | None = None) -> None:
 
 
 def run_demo(out: str | os.PathLike = "atdkit-demo", workers: int | None = None, console: Console | None = None,
-             only: list[str] | None = None, manifest: str | os.PathLike | None = None) -> DemoContext:
+             only: list[str] | None = None, manifest: str | os.PathLike | None = None,
+             method_budget_s: float = 150.0) -> DemoContext:
     """Run the demo steps in order (``only``: a subset by name); returns the context."""
     ctx = DemoContext(Path(out).absolute(), console or Console(),
                       workers if workers is not None else min(2, os.cpu_count() or 1),
-                      Path(manifest) if manifest else MANIFEST)
+                      Path(manifest) if manifest else MANIFEST, method_budget_s)
     ctx.out.mkdir(parents=True, exist_ok=True)
     for name, step in STEPS:
         if only and name not in only:

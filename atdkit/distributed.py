@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -41,7 +42,9 @@ def run_all(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, sched
                 yield item, result
         else:
             ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_threads,
+                                        initargs=(threads,)) as pool:
                 futures = {pool.submit(fn, item): item for item in items}
                 for fut in cf.as_completed(futures):
                     bar.update(1)
@@ -49,6 +52,16 @@ def run_all(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, sched
                     yield futures[fut], (exc if exc is not None else fut.result())
     finally:
         bar.close()
+
+
+def _limit_threads(threads: int) -> None:
+    """Give each worker process its share of the cores, so N workers × library thread pools
+    (torch/OpenMP, OpenCV) do not oversubscribe the machine."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import cv2
+
+    cv2.setNumThreads(threads)
 
 
 def _run_dask(fn, items, scheduler, bar):

@@ -1,5 +1,8 @@
 """Load a released state dict into a module key-for-key: every name present with
 its shape, nothing missing, nothing extra (never a silent ``strict=False``).
+
+Every problem becomes one line naming the file, what is wrong and (``hint``)
+how to fix it.
 """
 
 from __future__ import annotations
@@ -10,48 +13,78 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from atdkit.errors import WeightsMismatch
+from atdkit.errors import WeightsMismatch, WeightsMissing
 
 
-def read_state_dict(path: str | os.PathLike, strip_prefix: str | None = None) -> dict[str, torch.Tensor]:
+def _examples(names, limit: int = 2) -> str:
+    names = sorted(names)
+    more = f", … {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _suffix(hint: str) -> str:
+    return f"; {hint}" if hint else ""
+
+
+def read_state_dict(path: str | os.PathLike, strip_prefix: str | None = None, *, container_key: str | None = None,
+                    prefix_required: bool = True, hint: str = "") -> dict[str, torch.Tensor]:
     """Tensors of a ``torch.save``-d state dict (loaded with ``weights_only=True``, on CPU).
 
-    ``strip_prefix`` (e.g. ``"module."`` from ``DataParallel``) must start every key
-    and is removed from each; a file that is not a flat tensor dict, or a key
-    without the prefix, raises :class:`WeightsMismatch`.
+    ``container_key``: the state dict sits under this key of the saved dict
+    (e.g. ``'model_state_dict'``). ``strip_prefix`` (e.g. ``"module."`` from
+    ``DataParallel``) is removed from every key; with ``prefix_required`` a key
+    without it is an error, otherwise such keys are kept as they are.
     """
     path = Path(path)
+    if not path.is_file():
+        raise WeightsMissing(f"{path}: checkpoint file not found{_suffix(hint)}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001  (any unpickling failure is a bad file)
-        raise WeightsMismatch(f"{path}: not a readable PyTorch state dict ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsMismatch(f"{path}: expected a flat dict of tensors (a state dict)")
-    if strip_prefix:
-        stray = [k for k in state if not k.startswith(strip_prefix)]
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any unpickling failure is a bad file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise WeightsMismatch(f"{path}: not a readable PyTorch checkpoint ({first}){_suffix(hint)}") from None
+    if container_key is not None:
+        if not isinstance(obj, dict) or not isinstance(obj.get(container_key), dict):
+            found = _examples(map(str, obj)) if isinstance(obj, dict) else type(obj).__name__
+            raise WeightsMismatch(f"{path}: no '{container_key}' dict (found {found}){_suffix(hint)}")
+        obj = obj[container_key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise WeightsMismatch(f"{path}: expected a flat dict of tensors (a state dict){_suffix(hint)}")
+    if not strip_prefix:
+        return dict(obj)
+    if prefix_required:
+        stray = [k for k in obj if not k.startswith(strip_prefix)]
         if stray:
-            raise WeightsMismatch(f"{path}: key {stray[0]!r} lacks the expected prefix {strip_prefix!r}")
-        state = {k[len(strip_prefix):]: v for k, v in state.items()}
-    return state
+            raise WeightsMismatch(f"{path}: key {stray[0]!r} lacks the expected prefix {strip_prefix!r}{_suffix(hint)}")
+    return {k[len(strip_prefix):] if k.startswith(strip_prefix) else k: v for k, v in obj.items()}
 
 
-def load_exact(module: nn.Module, path: str | os.PathLike, strip_prefix: str | None = None) -> nn.Module:
-    """Load ``path`` into ``module``; any missing, extra or mis-shaped key ⇒ one-line :class:`WeightsMismatch`."""
-    state = read_state_dict(path, strip_prefix)
+def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: str | os.PathLike,
+                     hint: str = "") -> None:
+    """Raise one-line :class:`WeightsMismatch` unless ``state`` has exactly ``module``'s names and shapes."""
     expected = module.state_dict()
-    missing = [k for k in expected if k not in state]
-    extra = [k for k in state if k not in expected]
-    shapes = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    missing = expected.keys() - state.keys()
+    extra = state.keys() - expected.keys()
+    wrong = sorted(k for k in expected.keys() & state.keys() if tuple(state[k].shape) != tuple(expected[k].shape))
     problems = []
     if missing:
-        problems.append(f"{len(missing)} missing (e.g. {missing[0]!r})")
+        problems.append(f"{len(missing)} of {len(expected)} weights missing ({_examples(missing)})")
     if extra:
-        problems.append(f"{len(extra)} unexpected (e.g. {extra[0]!r})")
-    if shapes:
-        k = shapes[0]
-        problems.append(f"{len(shapes)} with wrong shape (e.g. {k!r}: file {tuple(state[k].shape)}, "
-                        f"model {tuple(expected[k].shape)})")
+        problems.append(f"{len(extra)} unexpected ({_examples(extra)})")
+    if wrong:
+        k = wrong[0]
+        problems.append(f"{len(wrong)} with wrong shapes (e.g. {k}: {tuple(state[k].shape)} in the file, "
+                        f"{tuple(expected[k].shape)} in the model)")
     if problems:
-        raise WeightsMismatch(f"{path}: not a {type(module).__name__} checkpoint: keys {'; '.join(problems)}")
+        raise WeightsMismatch(f"{source}: not a {type(module).__name__} checkpoint: "
+                              f"{'; '.join(problems)}{_suffix(hint)}")
+
+
+def load_exact(module: nn.Module, path: str | os.PathLike, strip_prefix: str | None = None, *,
+               container_key: str | None = None, prefix_required: bool = True, hint: str = "") -> nn.Module:
+    """Load ``path`` into ``module`` after checking names and shapes match exactly; returns the module."""
+    state = read_state_dict(path, strip_prefix, container_key=container_key, prefix_required=prefix_required,
+                            hint=hint)
+    check_state_dict(module, state, path, hint)
     module.load_state_dict(state, strict=True)
     return module

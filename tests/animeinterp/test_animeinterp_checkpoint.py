@@ -85,7 +85,7 @@ def test_wrong_shape_and_unexpected_keys_are_reported(tmp_path):
 @pytest.mark.parametrize("payload, needle", [
     ({"state_dict": {}}, "no 'model_state_dict'"),
     ([1, 2, 3], "no 'model_state_dict'"),
-    (b"not a torch file at all", "not a readable torch checkpoint"),
+    (b"not a torch file at all", "not a readable PyTorch checkpoint"),
 ])
 def test_wrong_files_give_one_line_errors(tmp_path, payload, needle):
     path = tmp_path / "wrong.ckpt"

@@ -101,7 +101,7 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path):
 def test_unreadable_file_is_a_one_line_error(tmp_path):
     path = tmp_path / "garbage.pkl"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(WeightsMismatch, match="garbage.pkl: not a readable PyTorch state dict"):
+    with pytest.raises(WeightsMismatch, match="garbage.pkl: not a readable PyTorch checkpoint"):
         load_exact(IFNet("4.6"), path)
 
 

@@ -1,5 +1,7 @@
 """Method registry, distributed executor."""
 
+import os
+
 import pytest
 
 from atdkit.distributed import run_all
@@ -37,3 +39,18 @@ def test_run_all_on_a_real_dask_cluster():
                                   dashboard_address=None) as cluster:
         out = dict(run_all(_square, range(6), scheduler=cluster.scheduler_address, progress=False))
     assert out[5] == 25 and isinstance(out[3], ValueError)
+
+
+def _thread_settings(_):
+    import cv2
+    import torch
+
+    return os.environ.get("OMP_NUM_THREADS"), torch.get_num_threads(), cv2.getNumThreads()
+
+
+def test_pool_workers_share_the_cores():
+    """Each of N worker processes gets cores // N threads in torch and OpenCV."""
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    out = dict(run_all(_thread_settings, range(2), workers=2, progress=False))
+    for omp, torch_threads, cv_threads in out.values():
+        assert omp == str(expected) and torch_threads == expected and cv_threads == expected
