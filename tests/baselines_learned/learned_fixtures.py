@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+import os
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from atdkit.methods.base import load, method_class
 from atdkit.synth.plan import make_plan
 from atdkit.synth.render import render_frame
 
-PIGS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pigs_in_a_polka.gif"
+PIGS = Path(os.environ["ATDKIT_TESTDATA"]) / "pigs_in_a_polka.gif"  # set by tests/conftest.py
 IN_BETWEEN_RATIO = 1.25
 
 

@@ -80,9 +80,9 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path):
     extra = {**state, "block9.conv.weight": torch.zeros(1)}
     shaped = {**state, "block0.lastconv.0.bias": torch.zeros(25)}
     cases = {
-        "missing.pkl": (missing, "1 missing (e.g. 'block2.convblock.3.beta')"),
-        "extra.pkl": (extra, "1 unexpected (e.g. 'block9.conv.weight')"),
-        "shape.pkl": (shaped, "wrong shape (e.g. 'block0.lastconv.0.bias': file (25,), model (24,))"),
+        "missing.pkl": (missing, f"1 of {len(state)} weights missing (block2.convblock.3.beta)"),
+        "extra.pkl": (extra, "1 unexpected (block9.conv.weight)"),
+        "shape.pkl": (shaped, "1 with wrong shapes (e.g. block0.lastconv.0.bias: (25,) in the file, (24,) in the model)"),
     }
     for filename, (bad, message) in cases.items():
         path = _broken(tmp_path, bad, filename)
