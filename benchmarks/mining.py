@@ -14,7 +14,7 @@ and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
 triplet costs three exact SSIMs, optical flow and three PNG writes, so the
 ratio to decoding depends on it). Decode and mining repeats alternate, so load
 from other processes affects both alike. Run: ``python benchmarks/mining.py``
-(about 4 minutes on 2 cores; ``--quick`` for a smoke run).
+(1–3 minutes on 2 shared cores; ``--quick`` for a smoke run).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The shared data model: atomic writes, append-only parts, dataset root, labels store."""
 
 import multiprocessing as mp
+import os
 import signal
 import subprocess
 import sys
@@ -162,3 +163,11 @@ def test_read_rgb_converts_and_names_bad_files(tmp_path):
         read_rgb(tmp_path / "bad.png")
     with pytest.raises(BadInput, match="missing.png"):
         read_rgb(tmp_path / "missing.png")
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    """Datasets live on shared disks: files must not come out owner-only like mkstemp's."""
+    umask = os.umask(0)
+    os.umask(umask)
+    p = atomic.write_text(tmp_path / "x.txt", "x")
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask == atomic.FILE_MODE
