@@ -54,7 +54,11 @@ class CorrelationPyramid:
         return len(self.levels) * (2 * self.radius + 1) ** 2
 
     def lookup(self, coords: torch.Tensor) -> torch.Tensor:
-        """Correlation windows at ``coords`` (B,2,H,W) target pixel positions (x, y) → (B, L·(2r+1)², H, W)."""
+        """Correlation windows at ``coords`` (B,2,H,W) target pixel positions (x, y) → (B, L·(2r+1)², H, W).
+
+        The result is stored channels-last (NHWC strides), the order it is gathered in and the layout
+        the convolutions that consume it run fastest with; call ``.contiguous()`` for NCHW strides.
+        """
         b, _, h, w = coords.shape
         k = 2 * self.radius + 1
         centres = coords.permute(0, 2, 3, 1).reshape(b * h * w, 1, 1, 2)
@@ -63,4 +67,4 @@ class CorrelationPyramid:
         for level, corr in enumerate(self.levels):
             sampled = sample_at(corr, centres / 2**level + offsets, align_corners=True)
             out.append(sampled.view(b, h, w, k * k))
-        return torch.cat(out, -1).permute(0, 3, 1, 2).contiguous()
+        return torch.cat(out, -1).permute(0, 3, 1, 2)

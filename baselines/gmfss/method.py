@@ -13,10 +13,9 @@ import numpy as np
 import torch
 
 from atdkit import weights as weights_registry
-from atdkit.methods.base import Interpolator, TripletContext
 from atdkit.weights.checkpoint import load_exact
 from baselines.gmfss.model import SIZE_MULTIPLE, GMFSSUnionNet
-from baselines.rife.tensors import check_pair, pad_to_multiple, time_plane, to_frame, to_tensor
+from baselines.padded_net import PaddedNetInterpolator
 
 RELEASED_PAD = 64  # vs-gmfss_union 1.1.0 pads to max(64, 64/scale)
 
@@ -29,7 +28,7 @@ def load_gmfss(paths: dict[str, str | os.PathLike], device: torch.device | str =
     return net.eval().to(device)
 
 
-class _GMFSS(Interpolator):
+class _GMFSS(PaddedNetInterpolator):
     def __init__(self, device: str = "cpu", weights_dir: str | os.PathLike | None = None, scale: float = 1.0,
                  ensemble: bool = False) -> None:
         """``weights_dir``: a folder holding the four files under the registry's file names
@@ -48,15 +47,8 @@ class _GMFSS(Interpolator):
         self.pad_multiple = int(np.lcm(int(SIZE_MULTIPLE / min(self.scale, 1.0)),
                                        max(RELEASED_PAD, int(RELEASED_PAD / self.scale))))
 
-    @torch.inference_mode()
-    def interpolate(self, frame1: np.ndarray, frame3: np.ndarray, t: float = 0.5, *,
-                    context: TripletContext | None = None) -> np.ndarray:
-        check_pair(frame1, frame3, t)
-        h, w = frame1.shape[:2]
-        img0 = pad_to_multiple(to_tensor(frame1, self.device), self.pad_multiple)
-        img1 = pad_to_multiple(to_tensor(frame3, self.device), self.pad_multiple)
-        out = self.net(img0, img1, time_plane(t, img0), scale=self.scale, ensemble=self.ensemble)
-        return to_frame(out, h, w)
+    def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        return self.net(img0, img1, timestep, scale=self.scale, ensemble=self.ensemble)
 
 
 class GMFSSUnion(_GMFSS):

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 from atdkit import weights as weights_registry
-from atdkit.methods.base import Interpolator, TripletContext
 from atdkit.weights.checkpoint import load_exact
 from baselines.rife.ifnet import IFNet
-from baselines.rife.tensors import check_pair, pad_to_multiple, time_plane, to_frame, to_tensor
+from baselines.padded_net import PaddedNetInterpolator
 
 
 def load_ifnet(layout: str, path: str | os.PathLike, device: torch.device | str = "cpu") -> IFNet:
@@ -35,7 +34,7 @@ def load_ifnet(layout: str, path: str | os.PathLike, device: torch.device | str 
     return net.eval().to(device)
 
 
-class _RIFE(Interpolator):
+class _RIFE(PaddedNetInterpolator):
     layout: ClassVar[str] = ""
     default_pad: ClassVar[int] = 0  # the released wrapper's padding multiple at scale 1
 
@@ -54,15 +53,8 @@ class _RIFE(Interpolator):
         wanted = pad_multiple if pad_multiple is not None else max(self.default_pad, int(self.default_pad / self.scale))
         self.pad_multiple = int(np.lcm(needed, int(wanted)))
 
-    @torch.inference_mode()
-    def interpolate(self, frame1: np.ndarray, frame3: np.ndarray, t: float = 0.5, *,
-                    context: TripletContext | None = None) -> np.ndarray:
-        check_pair(frame1, frame3, t)
-        h, w = frame1.shape[:2]
-        img0 = pad_to_multiple(to_tensor(frame1, self.device), self.pad_multiple)
-        img1 = pad_to_multiple(to_tensor(frame3, self.device), self.pad_multiple)
-        out = self.net(img0, img1, time_plane(t, img0), scale=self.scale, refine=self.refine, ensemble=self.ensemble)
-        return to_frame(out, h, w)
+    def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        return self.net(img0, img1, timestep, scale=self.scale, refine=self.refine, ensemble=self.ensemble)
 
 
 class RIFEv40(_RIFE):

@@ -1,4 +1,5 @@
-"""Frame ↔ tensor conversion and padding shared by the learned baselines.
+"""What the learned baselines share: frame ↔ tensor conversion, padding, and
+:class:`PaddedNetInterpolator`, the interpolate() of a network that takes padded frames.
 
 Frames are H×W×3 ``uint8`` RGB (the :class:`~atdkit.methods.base.Interpolator`
 contract); tensors are (1, 3, H, W) ``float32`` in [0, 1]. Padding adds zeros on the
@@ -7,11 +8,14 @@ right and bottom (as the released wrappers do) and :func:`to_frame` crops it awa
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from atdkit.errors import BadInput
+from atdkit.methods.base import Interpolator, TripletContext
 
 
 def check_pair(frame1: np.ndarray, frame3: np.ndarray, t: float) -> None:
@@ -46,3 +50,23 @@ def to_frame(x: torch.Tensor, height: int, width: int) -> np.ndarray:
 def time_plane(t: float, like: torch.Tensor) -> torch.Tensor:
     """(B, 1, H, W) tensor filled with ``t``, the time input of the networks."""
     return like.new_full((like.shape[0], 1, *like.shape[2:]), float(t))
+
+
+class PaddedNetInterpolator(Interpolator):
+    """An interpolator around a network that takes (1, 3, H, W) frames in [0, 1], padded to
+    ``self.pad_multiple``, and a time plane; subclasses implement :meth:`run_net`."""
+
+    pad_multiple: int
+
+    @abc.abstractmethod
+    def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        """The network's (1, 3, H', W') prediction for padded inputs."""
+
+    @torch.inference_mode()
+    def interpolate(self, frame1: np.ndarray, frame3: np.ndarray, t: float = 0.5, *,
+                    context: TripletContext | None = None) -> np.ndarray:
+        check_pair(frame1, frame3, t)
+        h, w = frame1.shape[:2]
+        img0 = pad_to_multiple(to_tensor(frame1, self.device), self.pad_multiple)
+        img1 = pad_to_multiple(to_tensor(frame3, self.device), self.pad_multiple)
+        return to_frame(self.run_net(img0, img1, time_plane(t, img0)), h, w)
