@@ -4,19 +4,33 @@ What is measured: the peak *additional resident memory* (RSS) of this process
 during the call, in MiB: ``VmHWM`` after the call minus ``VmRSS`` before it,
 after resetting the high-water mark by writing ``5`` to ``/proc/self/clear_refs``
 (Linux ≥ 4.0). It includes every allocator (numpy, OpenCV, torch CPU tensors)
-but not GPU memory. Where that file cannot be written, Python's
+but not GPU memory. Before the call, freed heap memory that glibc keeps resident
+is returned to the system (``malloc_trim(0)``); otherwise a repeated call that
+reuses it would show no growth at all. Where that file cannot be written, Python's
 ``tracemalloc`` peak is used instead (it sees numpy and Python allocations only);
 :data:`METHOD` says which one is in effect.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import tracemalloc
 from pathlib import Path
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
 MIB = 1024 * 1024
+
+
+def _load_malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _load_malloc_trim()
 
 
 def _status_kib(key: str) -> int:
@@ -47,6 +61,8 @@ class PeakMemory:
 
     def __enter__(self) -> PeakMemory:
         if METHOD == "rss":
+            if _MALLOC_TRIM is not None:
+                _MALLOC_TRIM(0)
             _CLEAR_REFS.write_text("5")
             self._before = _status_kib("VmRSS")
         else:
