@@ -74,6 +74,7 @@ def _accumulate(src: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) ->
     """Sum ``src`` (B,C,H,W) weighted by ``weight`` into the flat ``index`` targets."""
     b, ch, h, w = src.shape
     n = h * w
+    src = src.contiguous()  # channel planes (a channels-last src would make every product strided)
     step = max(1, CHUNK_ELEMENTS // (4 * n))
     out = src.new_zeros(b, ch, n)
     for i in range(b):  # loops over batch and channel chunks only (bounded memory)

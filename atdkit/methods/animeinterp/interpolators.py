@@ -107,7 +107,7 @@ class AnimeInterp(_SGMFlows, Interpolator):
         pad_h, pad_w = max(-h % 4, MIN_SIDE - h), max(-w % 4, MIN_SIDE - w)  # RFR's pyramid needs ≥ 64 px
         return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge"), (0, pad_h, 0, pad_w)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def interpolate(self, frame1, frame3, t: float = 0.5, *, context: TripletContext | None = None) -> np.ndarray:
         frame1, frame3 = _pair(frame1, frame3)
         h, w = frame1.shape[:2]

@@ -93,12 +93,18 @@ def load_vgg19(path: str | os.PathLike) -> VGG19Features:
 
 
 def segment_means(values: torch.Tensor, labels: np.ndarray, n_segments: int) -> torch.Tensor:
-    """(C,H,W) values averaged per label of an H×W map → (C, K); absent labels give 0 (scatter_mean)."""
+    """(C,H,W) values averaged per label of an H×W map → (C, K); absent labels give 0 (scatter_mean).
+
+    Sums whole pixel rows (H·W, C) into (K, C): a view of channels-last values (what the VGG
+    features are) and about 10× faster than adding per channel, with the same per-element
+    summation order (pixels in raster order), so the same numbers (tests).
+    """
     c = values.shape[0]
     index = torch.from_numpy(np.ascontiguousarray(labels).reshape(-1)).long()
-    sums = values.reshape(c, -1).new_zeros(c, n_segments).index_add_(1, index, values.reshape(c, -1))
+    rows = values.permute(1, 2, 0).reshape(-1, c)
+    sums = rows.new_zeros(n_segments, c).index_add_(0, index, rows)
     counts = torch.bincount(index, minlength=n_segments).clamp_(min=1).to(values.dtype)
-    return sums / counts
+    return (sums / counts[:, None]).t()
 
 
 def normalise(desc: torch.Tensor) -> torch.Tensor:
@@ -114,12 +120,12 @@ class VGGDescriptor:
         self.model = model.to(device)
         self.device = device
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def __call__(self, image: np.ndarray, labels: np.ndarray, n_segments: int) -> torch.Tensor:
         rgb = torch.from_numpy(image).to(self.device).permute(2, 0, 1).float()[None] / 255.0
         mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
-        feats = self.model((rgb - mean) / std)
+        feats = self.model((rgb - mean) / std)  # channels-last strides (from the H×W×3 image): fast convs
         pooled = []
         level_labels = labels
         for level, feat in enumerate(feats):

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -161,19 +162,33 @@ def guidance_flow(img1: np.ndarray, img2: np.ndarray, src: Segments, dst: Segmen
     gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
     gray2 = cv2.cvtColor(img2, cv2.COLOR_RGB2GRAY)
     accepted = np.zeros(len(src.counts), bool)
-    for s in np.flatnonzero(valid_sources(rank_sum, match, src, dst, rank_sum_thr)):
-        d = int(match[s])
-        box1, box2 = src.boxes[s], dst.boxes[d]
-        mask1 = src.labels[box1] == s
-        mask2 = dst.labels[box2] == d
-        with _single_threaded_torch():
+    with _single_threaded_torch():  # once per call: resizing the thread pool per segment costs CPU time
+        for s in np.flatnonzero(valid_sources(rank_sum, match, src, dst, rank_sum_thr)):
+            d = int(match[s])
+            box1, box2 = src.boxes[s], dst.boxes[d]
+            mask1 = src.labels[box1] == s
+            mask2 = dst.labels[box2] == d
             patch, top, left, rate = segment_flow(gray1, box1, mask1, gray2, box2, mask2)
-        if not rate > OVERLAP_THRESHOLD:
-            continue
-        accepted[s] = True
-        shift_x = ((box2[1].start + box2[1].stop - 1) - (box1[1].start + box1[1].stop - 1)) / 2
-        shift_y = ((box2[0].start + box2[0].stop - 1) - (box1[0].start + box1[0].stop - 1)) / 2
-        ys, xs = np.nonzero(mask1)
-        flow[0, ys + box1[0].start, xs + box1[1].start] = shift_x + patch[ys + top, xs + left, 0]
-        flow[1, ys + box1[0].start, xs + box1[1].start] = shift_y + patch[ys + top, xs + left, 1]
+            if not rate > OVERLAP_THRESHOLD:
+                continue
+            accepted[s] = True
+            shift_x = ((box2[1].start + box2[1].stop - 1) - (box1[1].start + box1[1].stop - 1)) / 2
+            shift_y = ((box2[0].start + box2[0].stop - 1) - (box1[0].start + box1[0].stop - 1)) / 2
+            ys, xs = np.nonzero(mask1)
+            flow[0, ys + box1[0].start, xs + box1[1].start] = shift_x + patch[ys + top, xs + left, 0]
+            flow[1, ys + box1[0].start, xs + box1[1].start] = shift_y + patch[ys + top, xs + left, 1]
     return flow, accepted
+
+
+def guidance_flows(img1: np.ndarray, img3: np.ndarray, seg1: Segments, seg3: Segments, rank13: np.ndarray,
+                   match13: np.ndarray, rank31: np.ndarray, match31: np.ndarray):
+    """Both directions of :func:`guidance_flow` in two threads (DIS releases the GIL).
+
+    The same arrays as two sequential calls (each direction is independent and deterministic); torch is
+    set to one thread here, before the threads start, so that they do not resize its pool concurrently.
+    Returns ``((flow13, accepted13), (flow31, accepted31))``.
+    """
+    with _single_threaded_torch(), ThreadPoolExecutor(max_workers=2) as pool:
+        forward = pool.submit(guidance_flow, img1, img3, seg1, seg3, rank13, match13)
+        backward = pool.submit(guidance_flow, img3, img1, seg3, seg1, rank31, match31)
+        return forward.result(), backward.result()
