@@ -22,22 +22,14 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+
+from footage import pigs_pair  # benchmarks/footage.py
 
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
 
 
-def real_pair() -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image
-
-    im = Image.open(ROOT.parent / "shared" / "testdata" / "pigs_in_a_polka.gif")
-    frames = []
-    for i in (10, 12):
-        im.seek(i)
-        frames.append(np.array(im.convert("RGB").resize((W, H), Image.LANCZOS)))
-    return frames[0], frames[1]
 
 
 def smooth_flow(seed: int, scale: float, b: int = 1, h: int = H, w: int = W) -> torch.Tensor:
@@ -54,7 +46,7 @@ def network_run(threads: int, repeats: int) -> dict:
 
     torch.manual_seed(0)
     net = AnimeInterpNet().eval()
-    f1, f3 = real_pair()
+    f1, f3 = pigs_pair(W, H)
     i1 = torch.from_numpy(f1).permute(2, 0, 1)[None].float() / 255
     i3 = torch.from_numpy(f3).permute(2, 0, 1)[None].float() / 255
     init12, init21 = smooth_flow(1, 6.0), smooth_flow(2, 6.0)

@@ -36,10 +36,11 @@ sys.path.insert(0, str(REPO / "tests" / "annotation"))
 from annotation_browser_harness import StreamlitServer, launch_chromium, wait_idle  # noqa: E402
 
 from atdkit.labels import annotators  # noqa: E402
+from footage import BUNNY  # noqa: E402  (benchmarks/footage.py)
 from atdkit.store.dataset import DatasetRoot  # noqa: E402
 from atdkit.store.frames import write_png  # noqa: E402
 
-CLIP = Path("/work/shared/testdata/big_buck_bunny_432_433.webm")
+CLIP = BUNNY
 SIZE = (960, 540)
 THINK_S = 0.5  # pause before each submission (a person looks for seconds; prefetching happens meanwhile)
 

@@ -26,20 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from footage import pigs_pair  # benchmarks/footage.py
+
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
 METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "animeinterp")
 
 
-def real_pair() -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image
-
-    gif = Image.open(ROOT.parent / "shared" / "testdata" / "pigs_in_a_polka.gif")
-    frames = []
-    for i in (10, 12):
-        gif.seek(i)
-        frames.append(np.asarray(gif.convert("RGB").resize((W, H), Image.LANCZOS)))
-    return frames[0], frames[1]
 
 
 def _load(name: str):
@@ -74,7 +67,7 @@ def measure(name: str, threads: int, repeats: int) -> dict:
         method, note = _load(name)
     except Exception as exc:  # noqa: BLE001  (report any import/load failure as a skip reason)
         return {"name": name, "skipped": f"{type(exc).__name__}: {exc}"}
-    f1, f3 = real_pair()
+    f1, f3 = pigs_pair(W, H)
     loaded_mb = _rss_mb()
     method.interpolate(f1, f3, 0.5)  # warm-up (allocator, lazy initialisation)
     seconds, peaks = [], []

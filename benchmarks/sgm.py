@@ -23,8 +23,8 @@ import torch
 
 from atdkit.methods.animeinterp.sgm import SGM, OFFICIAL_SIZE
 from atdkit.methods.animeinterp.sgm.descriptors import VGG19Features, VGGDescriptor
+from footage import BUNNY, PIGS  # benchmarks/footage.py
 
-TESTDATA = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
 STAGES = ("label_maps", "descriptors", "matching", "segment_flows")
 
 
@@ -49,7 +49,7 @@ def synthetic_pair(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def cartoon_pair() -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
-    im = Image.open(TESTDATA / "pigs_in_a_polka.gif")
+    im = Image.open(PIGS)
     out = []
     for i in (10, 12):
         im.seek(i)
@@ -60,7 +60,7 @@ def cartoon_pair() -> tuple[np.ndarray, np.ndarray]:
 def bunny_pair() -> tuple[np.ndarray, np.ndarray]:
     import av
 
-    with av.open(str(TESTDATA / "big_buck_bunny_432_433.webm")) as container:
+    with av.open(str(BUNNY)) as container:
         frames = [f.to_ndarray(format="rgb24") for f, _ in zip(container.decode(video=0), range(12))]
     return frames[0], frames[10]
 
