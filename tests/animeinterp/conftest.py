@@ -46,17 +46,6 @@ def cel_pair():
     return draw_cel((0, 0)), draw_cel((8, 2)), draw_cel((16, 4))
 
 
-@pytest.fixture(autouse=True)
-def single_torch_thread():
-    """Tests run two per machine (xdist): one intra-op thread each avoids oversubscription."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def make_cel():
     """The :func:`draw_cel` function (foreground shifted by (dx, dy))."""

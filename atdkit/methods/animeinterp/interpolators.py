@@ -119,8 +119,8 @@ class AnimeInterp(_SGMFlows, Interpolator):
             flows = self.flows(frame1, frame3, context)
             inits = [torch.from_numpy(resize_flow(f, ww, wh))[None].to(self.device) for f in flows]
 
-        def tensor(a: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(a).permute(2, 0, 1)[None].float().div(255.0).to(self.device)
+        def tensor(a: np.ndarray) -> torch.Tensor:  # torch.tensor copies: the frames may be read-only
+            return torch.tensor(a, device=self.device).permute(2, 0, 1)[None].float().div(255.0)
 
         out = self.net(tensor(work1), tensor(work3), inits[0], inits[1], float(t))[0]
         image = out.clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
