@@ -3,8 +3,9 @@
 ``bench`` scores ``repeat``, ``blend`` and ``dis-flow`` on the demo dataset,
 plus any other installed method whose weights are present and whose first call,
 timed on one triplet, projects to at most ``ctx.method_budget_s`` seconds for
-the whole dataset (``atdkit demo --method-budget``; 0 = no limit), so the demo stays a few minutes long. Skipped methods are listed. ``report`` writes
-the report and prints the leaderboard and the path of the HTML page.
+the whole dataset (``atdkit demo --method-budget``; 0 = no limit), so the demo
+stays a few minutes long; skipped methods are listed. ``report`` writes the
+report and prints the leaderboard and the path of the HTML page.
 """
 
 from __future__ import annotations
