@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 
-from atdkit.bench.runner import DEFAULT_SIZE, check_methods, resize_to
+from atdkit.bench.runner import DEFAULT_SIZE, check_methods
+from atdkit.ops.resize import resize_lanczos
 
 BASELINES = ("repeat", "blend", "dis-flow")
 
@@ -22,7 +23,7 @@ def _fast_extra_methods(ctx, root, tids: list[str]) -> list[str]:
     from atdkit.methods import base
 
     chosen = []
-    f1, _, f3 = (resize_to(f, DEFAULT_SIZE) for f in root.read_frames(tids[0]))
+    f1, _, f3 = (resize_lanczos(f, DEFAULT_SIZE) for f in root.read_frames(tids[0]))
     for name in base.available():
         if name in BASELINES:
             continue

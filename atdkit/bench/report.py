@@ -46,9 +46,10 @@ from PIL import Image  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from atdkit.bench import metrics  # noqa: E402
-from atdkit.bench.runner import prediction_path, read_results, resize_to, run_meta  # noqa: E402
+from atdkit.bench.runner import prediction_path, read_results, run_meta  # noqa: E402
 from atdkit.errors import BadInput  # noqa: E402
 from atdkit.labels.categories import UNLABELLED, category_labels  # noqa: E402
+from atdkit.ops.resize import resize_lanczos  # noqa: E402
 from atdkit.store import atomic  # noqa: E402
 from atdkit.store.dataset import DatasetRoot  # noqa: E402
 from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES  # noqa: E402
@@ -277,7 +278,7 @@ def gallery_html(run: Path, root: DatasetRoot, df: pd.DataFrame, tids: list[tupl
     parts = []
     for title, tid in tids:
         try:
-            f1, f2, f3 = (resize_to(f, size) for f in root.read_frames(tid))
+            f1, f2, f3 = (resize_lanczos(f, size) for f in root.read_frames(tid))
         except Exception as exc:
             parts.append(f"<h3>{html.escape(title)}: {html.escape(tid)}</h3><p>frames unreadable: "
                          f"{html.escape(str(exc))}</p>")

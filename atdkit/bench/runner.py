@@ -37,7 +37,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from atdkit import distributed
 from atdkit.bench import metrics
@@ -45,6 +44,7 @@ from atdkit.bench.memory import PeakMemory
 from atdkit.errors import AtdkitError, BadInput, WeightsMissing
 from atdkit.labels.categories import category_labels
 from atdkit.methods import base
+from atdkit.ops.resize import resize_lanczos
 from atdkit.store import atomic, schema
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
@@ -99,20 +99,13 @@ def _method(shard: Shard) -> base.Interpolator:
     return _METHODS[key]
 
 
-def resize_to(img: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
-    """Resize H×W×3 uint8 to ``size`` = (width, height) with PIL Lanczos; unchanged when equal or None."""
-    if size is None or (img.shape[1], img.shape[0]) == tuple(size):
-        return img
-    return np.asarray(Image.fromarray(img).resize(tuple(size), Image.LANCZOS))
-
-
 def _load_triplet(root: DatasetRoot, tid: str, size) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     f1, f2, f3 = root.read_frames(tid)
     if not (f1.shape == f2.shape == f3.shape):
         raise BadInput(f"{root.frames_dir(tid)}: frames differ in size "
                        f"({f1.shape[1]}x{f1.shape[0]}, {f2.shape[1]}x{f2.shape[0]}, {f3.shape[1]}x{f3.shape[0]})")
     stored = (f2.shape[1], f2.shape[0])
-    return resize_to(f1, size), resize_to(f2, size), resize_to(f3, size), stored
+    return resize_lanczos(f1, size), resize_lanczos(f2, size), resize_lanczos(f3, size), stored
 
 
 def _roi_box(roi, stored: tuple[int, int], evaluated: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from atdkit.distributed import run_all
 from atdkit.errors import AtdkitError, BadInput
+from atdkit.hashing import sha256_file
 from atdkit.mining import dedup
 from atdkit.mining.sampler import Candidate, SamplerParams, TripletSampler
 from atdkit.mining.shots import ShotParams, ShotTracker, frame_features
@@ -95,20 +96,12 @@ class MiningConfig:
         return cls(**kw)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def film_identity(path: str | os.PathLike) -> tuple[str, str | None]:
     """(film_id, sha256): the first 16 hex digits of the content's sha256; for a file that cannot be
     read, ``path-`` + 11 hex digits of the absolute path's hash (so its failure is still recorded)."""
     p = Path(path)
     try:
-        digest = file_sha256(p)
+        digest = sha256_file(p)
         return digest[:16], digest
     except OSError:
         return "path-" + hashlib.sha256(str(p.absolute()).encode()).hexdigest()[:11], None

@@ -26,7 +26,6 @@ below it after downscaling.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -215,9 +214,6 @@ class ShotTracker:
                         "cadence": cadence(runs), "drawings": len(runs),
                         "pans": sum(f.relation == "pan" for f in frames)})
         return out
-
-    def cadence_json(self) -> str:
-        return json.dumps(self.shots(), separators=(",", ":"))
 
 
 def _run_lengths(drawings: list[int]) -> list[int]:

