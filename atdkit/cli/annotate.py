@@ -18,7 +18,6 @@ from atdkit.errors import BadInput
 from atdkit.labels import annotators as people
 from atdkit.labels.consensus import compute, write_consensus
 from atdkit.store.dataset import DatasetRoot
-from atdkit.store.labels import adjudications_table
 
 console = Console()
 ROOT_OPTION = typer.Option(Path("."), "--root", envvar="ATDKIT_ROOT", help="dataset root (default: $ATDKIT_ROOT or .)")
@@ -92,7 +91,7 @@ def labels_compact(root: Path = typer.Argument(..., help="dataset root")) -> Non
     # One compaction at a time (two at once could each merge the same parts); writers never wait.
     with open(ds.path / "labels" / ".compact.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for table in (ds.votes, ds.annotations, adjudications_table(ds)):
+        for table in (ds.votes, ds.annotations, ds.adjudications):
             before = len(table.parts())
             table.compact()
             console.print(f"{table.directory.relative_to(ds.path)}: {before} part(s) → {len(table.parts())}")

@@ -11,6 +11,7 @@
   flows/<triplet_id>/guide_flo13.npy guide_flo31.npy    SGM flows in the official format
   labels/votes/*.parquet         append-only, one part per submission
   labels/annotations/*.parquet   append-only, one part per submission
+  labels/adjudications/*.parquet admin rulings, one part per ruling
   annotators.parquet             who may annotate (hashed tokens)
   consensus.parquet              derived from labels (rebuildable at any time)
 ```
@@ -90,6 +91,11 @@ class DatasetRoot:
     @property
     def annotations(self) -> PartTable:
         return PartTable(self.path / "labels" / "annotations", schema.ANNOTATIONS)
+
+    @property
+    def adjudications(self) -> PartTable:
+        """Admin rulings on triplets whose labels had no majority, one part per ruling."""
+        return PartTable(self.path / "labels" / "adjudications", schema.ADJUDICATIONS)
 
     def materialize(self) -> None:
         """Rewrite films/triplets/candidates.parquet from their parts (atomically)."""

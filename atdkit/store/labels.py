@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.parts import PartTable, to_table
-from atdkit.store.schema import ADJUDICATIONS, MACHINE_ANNOTATORS
+from atdkit.store.schema import MACHINE_ANNOTATORS
 
 
 def now_utc() -> datetime:
@@ -66,19 +66,14 @@ def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: s
     return _humans(_latest(root.annotations.read(on_error=on_error)), humans_only)
 
 
-def adjudications_table(root: DatasetRoot) -> PartTable:
-    """Admin rulings: ``labels/adjudications/*.parquet``, one part per ruling."""
-    return PartTable(root.path / "labels" / "adjudications", ADJUDICATIONS)
-
-
 def add_adjudication(root: DatasetRoot, row: Mapping):
     """Append one admin ruling (one atomic part); returns the part's path."""
-    return adjudications_table(root).append(_stamp([row]))
+    return root.adjudications.append(_stamp([row]))
 
 
 def latest_adjudications(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
     """The latest ruling per triplet."""
-    df = adjudications_table(root).read(on_error=on_error)
+    df = root.adjudications.read(on_error=on_error)
     return _latest_by(df, ["triplet_id"])
 
 
@@ -131,7 +126,7 @@ class LabelsCache:
         self.root = root
         self._votes = IncrementalParts(root.votes)
         self._annotations = IncrementalParts(root.annotations)
-        self._adjudications = IncrementalParts(adjudications_table(root))
+        self._adjudications = IncrementalParts(root.adjudications)
         self._derived: dict[tuple, tuple[int, pd.DataFrame]] = {}
 
     def _memo(self, reader: IncrementalParts, what: tuple, derive) -> pd.DataFrame:
