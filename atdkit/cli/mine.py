@@ -46,7 +46,10 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
                                                "of drawing changes"),
          phash_distance: int = typer.Option(4, help="frame2 pHash bits within which triplets are near-duplicates"
                                              " (-1 disables)"),
-         workers: int = typer.Option(1, help="films mined in parallel (processes)"),
+         workers: int = typer.Option(1, help="processes mining in parallel (films, and segments of long films)"),
+         segment_frames: int = typer.Option(None, help="split films into segments of about this many frames for "
+                                            "parallel work (default: automatic with --workers > 1; the dataset "
+                                            "does not depend on it)"),
          scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
          backend: str = typer.Option("auto", help="auto | decord | pyav"),
          split: str = typer.Option(None, help="split recorded for these films (train/test/…)"),
@@ -65,7 +68,7 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
                           per_shot_cap=per_shot_cap, require_balanced=require_balanced,
                           phash_distance=phash_distance)
     report = run_mine([str(f) for f in films], out, config, workers=workers, scheduler=scheduler, backend=backend,
-                      split=split, style=style, license=license)
+                      split=split, style=style, license=license, segment_frames=segment_frames)
     table = Table("film", "status", "triplets", "detail")
     for r in report.results:
         table.add_row(Path(r["path"]).name, r["status"], str(r["n_triplets"]), r["error"] or "")

@@ -1,20 +1,23 @@
-"""Mining films into a dataset root: one idempotent unit per film, run in parallel.
+"""Mining films into a dataset root: idempotent units (film segments) run in parallel.
 
-Per film (:func:`mine_film`), in one sequential decoding pass:
-decode → working frame (≤ ``ssim_size``, area) → shot/drawing tracking
+Per segment (:func:`mine_segment`; a film is one segment unless it is split for
+parallel work, see :mod:`atdkit.mining.segments`), in one sequential decoding
+pass: decode → working frame (≤ ``ssim_size``, area) → shot/drawing tracking
 (:mod:`atdkit.mining.shots`) → candidate triplets settled as soon as their
 frames are in a small ring buffer (:mod:`atdkit.mining.sampler`) → for each kept
 triplet: motion statistics and RoI proposal (:mod:`atdkit.motion`), pHash, the
-three frames written as PNG at full resolution (atomic).
+three frames written as PNG at full resolution (atomic). The segment's result
+is stored in the root.
 
-The unit then writes its Parquet parts, each named after the film id:
-``parts/triplets/<film_id>``, ``parts/candidates/<film_id>`` and last
-``parts/films/<film_id>`` — the film part marks the film done. A unit killed at
-any point leaves no visible partial file (atomic writes) and is simply redone
-by the next run (mining is deterministic, so a redone unit writes the same
-bytes); a done film is never mined again (same content ⇒ same film id).
-After all units: the cross-dataset pHash check (:mod:`atdkit.mining.dedup`),
-then ``films/triplets/candidates.parquet`` are rebuilt from the parts.
+When all segments of a film are done, the film's Parquet parts are written,
+each named after the film id: ``parts/triplets/<film_id>``,
+``parts/candidates/<film_id>`` and last ``parts/films/<film_id>`` — the film
+part marks the film done. A unit killed at any point leaves no visible partial
+file (atomic writes) and is simply redone by the next run (mining is
+deterministic, so a redone unit writes the same bytes); a done film is never
+mined again (same content ⇒ same film id). After all units: the cross-dataset
+pHash check (:mod:`atdkit.mining.dedup`), then
+``films/triplets/candidates.parquet`` are rebuilt from the parts.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from atdkit.errors import AtdkitError, BadInput
 from atdkit.hashing import sha256_file
 from atdkit.mining import dedup
 from atdkit.mining.sampler import Candidate, SamplerParams, TripletSampler
+from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, plan
 from atdkit.mining.shots import ShotParams, ShotTracker, frame_features
-from atdkit.mining.similarity import SSIMStats, ssim_decide, ssim_stats, to_working, working_size
+from atdkit.mining.similarity import ssim, to_working, working_size
 from atdkit.motion import FLOW_WIDTH, motion_stats
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
@@ -111,41 +115,28 @@ def triplet_id(film_id: str, f1: int, stride: int) -> str:
     return f"{film_id}-{f1:06d}-s{stride}"
 
 
-@dataclass
-class _Slot:
-    frame: np.ndarray
-    work: np.ndarray
-    stats: SSIMStats | None = None
-
-
 class _FrameRing:
-    """The last few decoded frames with lazily computed SSIM statistics and a pair cache."""
+    """The last few decoded frames (full size and working size) and the SSIMs computed between them."""
 
-    def __init__(self, size: int, thresholds: tuple[float, float]):
+    def __init__(self, size: int):
         self.size = size
-        self.thresholds = thresholds
-        self.slots: dict[int, _Slot] = {}
+        self.frames: dict[int, np.ndarray] = {}
+        self.works: dict[int, np.ndarray] = {}
         self.pairs: dict[tuple[int, int], float] = {}
         self.ssim_count = 0
 
     def push(self, index: int, frame: np.ndarray, work: np.ndarray) -> None:
-        self.slots[index] = _Slot(frame, work)
+        self.frames[index], self.works[index] = frame, work
         oldest = index - self.size + 1
-        for k in [k for k in self.slots if k < oldest]:
-            del self.slots[k]
+        for k in [k for k in self.frames if k < oldest]:
+            del self.frames[k], self.works[k]
         for k in [k for k in self.pairs if k[0] < oldest]:
             del self.pairs[k]
-
-    def _stats(self, i: int) -> SSIMStats:
-        slot = self.slots[i]
-        if slot.stats is None:
-            slot.stats = ssim_stats(slot.work)
-        return slot.stats
 
     def ssim(self, i: int, j: int) -> float:
         key = (i, j)
         if key not in self.pairs:
-            self.pairs[key] = ssim_decide(self._stats(i), self._stats(j), self.thresholds)
+            self.pairs[key] = ssim(self.works[i], self.works[j])
             self.ssim_count += 1
         return self.pairs[key]
 
@@ -157,31 +148,27 @@ def _film_row(film_id: str, path: Path, sha: str | None, job: dict[str, Any], **
     return row
 
 
-def mine_film(job: dict[str, Any]) -> dict[str, Any]:
-    """The unit of work: mine one film into the root (see module doc). Never raises for a bad film:
-    the failure is recorded in its film part. Returns a small summary dict."""
+def _error_line(path: Path, exc: BaseException) -> str:
+    """One line naming the film and what is wrong with it."""
+    text = str(exc) if isinstance(exc, AtdkitError) else f"mining failed ({type(exc).__name__}: {str(exc)[:200]})"
+    return text if text.startswith(str(path)) else f"{path}: {text}"
+
+
+def mine_segment(job: dict[str, Any]) -> dict[str, Any]:
+    """The unit of work: mine the segment [``start``, ``end``) of one film (see :mod:`atdkit.mining.segments`)
+    and store its result in the root. Never raises for a bad film: returns ``status="error"`` with a
+    one-line message, and removes the frames it wrote."""
     root = DatasetRoot(job["root"])
     path = Path(job["film"])
-    config = MiningConfig.from_dict(job["config"])
-    film_id, sha = (job["film_id"], job.get("sha256")) if job.get("film_id") else film_identity(path)
     written: list[str] = []
     try:
-        result = _mine_frames(root, path, film_id, config, job, written)
-    except Exception as exc:  # a bad film (BadInput) or anything else: recorded, the other films go on
-        for tid in written:  # frames of a film that failed are not part of the dataset
+        result = _mine_segment(root, path, MiningConfig.from_dict(job["config"]), job, written)
+        SegmentStore(root, job["film_id"]).write(result)
+    except Exception as exc:  # a bad film (BadInput) or anything else: reported, the other units go on
+        for tid in written:
             shutil.rmtree(root.frames_dir(tid), ignore_errors=True)
-        text = str(exc) if isinstance(exc, AtdkitError) else f"mining failed ({type(exc).__name__}: {exc})"
-        msg = text if text.startswith(str(path)) else f"{path}: {text}"
-        root.film_parts.append(pd.DataFrame([_film_row(film_id, path, sha, job, status="error", error=msg)]),
-                               name=film_id)
-        return {"film_id": film_id, "path": str(path), "status": "error", "error": msg, "n_triplets": 0}
-    meta, triplets, candidates = result
-    ssim_pairs = meta.pop("_ssim_pairs")
-    root.triplet_parts.append(triplets, name=film_id)
-    root.candidate_parts.append(candidates, name=film_id)
-    root.film_parts.append(pd.DataFrame([_film_row(film_id, path, sha, job, status="ok", **meta)]), name=film_id)
-    return {"film_id": film_id, "path": str(path), "status": "ok", "error": None, "n_triplets": len(triplets),
-            "n_frames": meta["n_frames"], "ssim_pairs": ssim_pairs}
+        return {"status": "error", "error": _error_line(path, exc), "start": job["start"]}
+    return {"status": "ok", "error": None, "start": job["start"], "n_triplets": len(result.triplets)}
 
 
 def _sidecar_style(path: Path) -> str | None:
@@ -196,58 +183,86 @@ def _sidecar_style(path: Path) -> str | None:
     return None
 
 
-def _mine_frames(root: DatasetRoot, path: Path, film_id: str, config: MiningConfig, job: dict[str, Any],
-                 written: list[str]) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict[str, Any],
+                  written: list[str]) -> SegmentResult:
+    """One sequential decoding pass over a segment: decode → working frame → shot tracking → candidates
+    settled as soon as their frames are in the ring → kept triplets scored and written."""
     from atdkit.video import open_video
 
+    start, end, film_id = job["start"], job["end"], job["film_id"]
     reader = open_video(path, job.get("backend", "auto"))
     try:
+        result = SegmentResult(start, end)
+        first = max(0, start - 1)  # the frame before `start`: a cut at `start` is seen against it
+        if first >= reader.n_frames:
+            return result
         wsize = working_size(reader.width, reader.height, config.ssim_size)
         params = config.sampler()
-        ring = _FrameRing(2 * params.max_stride + 1, (params.ssim_low, params.ssim_high))
-        tracker = ShotTracker(config.shot)
-        sampler = TripletSampler(params, ring.ssim)
+        ring = _FrameRing(2 * params.max_stride + 1)
+        tracker = ShotTracker(config.shot, first_index=first)
+        sampler: TripletSampler | None = None
+        first_shot = 0
         kept: list[dict[str, Any]] = []
-        rejected: list[Candidate] = []
+        rejected: list[dict[str, Any]] = []
 
         def settle(cands: list[Candidate]) -> None:
             for c in cands:
+                c.shot -= first_shot
                 if c.reason is None:
                     kept.append(_keep(root, film_id, c, ring, reader.fps, (reader.width, reader.height), config,
                                       job, written))
                 else:
-                    rejected.append(c)
+                    rejected.append(_rejected_row(film_id, c))
 
-        frames = iter(reader)
+        frames = reader.frames(first)
         if job.get("progress"):
             from tqdm.auto import tqdm
 
-            frames = tqdm(frames, total=reader.n_frames, desc=path.name, unit="frame", leave=False)
-        for index, frame in enumerate(frames):
+            frames = tqdm(frames, total=reader.n_frames - first, desc=path.name, unit="frame", leave=False)
+        for index, frame in enumerate(frames, start=first):
             work = to_working(frame, wsize, config.ssim_channels)
+            info = tracker.push(frame_features(work if work.ndim == 3 else frame))
+            if sampler is None:  # looking for the first shot this segment owns
+                if (index == 0 and start == 0) or (index >= start and info.relation == "cut"):
+                    sampler, first_shot = TripletSampler(params, ring.ssim, start=index), info.shot
+                elif end is not None and index >= end - 1:
+                    break  # no shot begins in this segment
+                else:
+                    continue
+            if end is not None and sampler.stop is None and index >= end and info.relation == "cut":
+                sampler.stop = index  # the next segment's first shot: ours end here
             ring.push(index, frame, work)
-            settle(sampler.add(tracker.push(frame_features(work if work.ndim == 3 else frame))))
-        settle(sampler.finish())
-        shots = tracker.shots()
-        meta = {"fps": reader.fps, "n_frames": reader.n_frames, "width": reader.width, "height": reader.height,
-                "duration_s": reader.duration, "backend": reader.backend, "cadence": json.dumps(shots),
-                "n_shots": len(shots), "n_candidates": len(kept) + len(rejected), "n_triplets": len(kept),
-                "notes": "; ".join(reader.notes) or None, "style": job.get("style") or _sidecar_style(path),
-                "_ssim_pairs": ring.ssim_count}
+            settle(sampler.add(info))
+            if sampler.done:
+                break
+        else:
+            if sampler is not None:
+                settle(sampler.finish())
+        if sampler is not None:
+            stop = sampler.stop if sampler.stop is not None else reader.n_frames
+            result.shots = [{**shot, "shot": shot["shot"] - first_shot} for shot in tracker.shots()
+                            if shot["shot"] >= first_shot and shot["start"] < stop]
+        result.facts = {"fps": reader.fps, "n_frames": reader.n_frames, "width": reader.width,
+                        "height": reader.height, "duration_s": reader.duration, "backend": reader.backend,
+                        "notes": "; ".join(reader.notes) or None}
+        result.n_candidates, result.ssim_pairs = len(kept) + len(rejected), ring.ssim_count
+        result.triplets, result.candidates = pd.DataFrame(kept), pd.DataFrame(rejected)
+        return result
     finally:
         reader.close()
-    cand_df = pd.DataFrame([{"film_id": film_id, "f1": c.f1, "f2": c.f2, "f3": c.f3, "stride": c.stride,
-                             "shot": c.shot, "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13,
-                             "reason": c.reason, "detail": c.detail} for c in rejected])
-    return meta, pd.DataFrame(kept), cand_df
+
+
+def _rejected_row(film_id: str, c: Candidate) -> dict[str, Any]:
+    return {"film_id": film_id, "f1": c.f1, "f2": c.f2, "f3": c.f3, "stride": c.stride, "shot": c.shot,
+            "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13, "reason": c.reason, "detail": c.detail}
 
 
 def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, fps: float,
           full_size: tuple[int, int], config: MiningConfig, job: dict[str, Any], written: list[str]
           ) -> dict[str, Any]:
     tid = triplet_id(film_id, c.f1, c.stride)
-    frames = [ring.slots[i].frame for i in (c.f1, c.f2, c.f3)]
-    works = [ring.slots[i].work for i in (c.f1, c.f2, c.f3)]
+    frames = [ring.frames[i] for i in (c.f1, c.f2, c.f3)]
+    works = [ring.works[i] for i in (c.f1, c.f2, c.f3)]
     motion = motion_stats(frames[0] if works[0].ndim == 2 else works[0], frames[2] if works[2].ndim == 2 else works[2],
                           full_size, config.flow_width)
     shas = []
@@ -265,6 +280,37 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, fps: 
             "auto_difficulty": motion.auto_difficulty, "phash": dedup.phash(works[1]), "split": job.get("split"),
             "width": full_size[0], "height": full_size[1], "source": "mined", "frame_sha256": shas,
             "prop_x": x, "prop_y": y, "prop_w": w, "prop_h": h}
+
+
+def _finish_film(root: DatasetRoot, film: dict[str, Any], outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every segment of a film is done: join them into the film's parts (film part last), or record its
+    failure and drop the frames its segments wrote. Returns the film's summary."""
+    path, film_id = Path(film["film"]), film["film_id"]
+    store = SegmentStore(root, film_id)
+    failed = sorted((o for o in outcomes if o["status"] != "ok"), key=lambda o: o["start"])
+    summary = {"film_id": film_id, "path": str(path), "segments": len(film["bounds"])}
+    if failed:
+        for start, end in film["bounds"]:
+            if store.done(start, end):
+                for tid in store.read(start, end).triplets.get("triplet_id", []):
+                    shutil.rmtree(root.frames_dir(tid), ignore_errors=True)
+        store.clear()
+        error = failed[0]["error"]
+        root.film_parts.append(pd.DataFrame([_film_row(film_id, path, film["sha256"], film, status="error",
+                                                       error=error)]), name=film_id)
+        return {**summary, "status": "error", "error": error, "n_triplets": 0}
+    results = [store.read(start, end) for start, end in film["bounds"]]
+    joined = join(results)
+    facts = results[0].facts
+    root.triplet_parts.append(joined.triplets, name=film_id)
+    root.candidate_parts.append(joined.candidates, name=film_id)
+    row = _film_row(film_id, path, film["sha256"], film, status="ok", **facts, cadence=json.dumps(joined.shots),
+                    n_shots=len(joined.shots), n_candidates=joined.n_candidates, n_triplets=len(joined.triplets))
+    row["style"] = row["style"] or _sidecar_style(path)
+    root.film_parts.append(pd.DataFrame([row]), name=film_id)
+    store.clear()
+    return {**summary, "status": "ok", "error": None, "n_triplets": len(joined.triplets),
+            "n_frames": facts["n_frames"], "ssim_pairs": joined.ssim_pairs}
 
 
 @dataclass
@@ -292,44 +338,73 @@ def _check_config(root: DatasetRoot, config: MiningConfig) -> None:
                        "use another --out or the same options")
 
 
+def _probe_frames(path: str) -> int | None:
+    """Frame count from the container's packets (no decoding); None when the film cannot be read
+    (its single unit then reports why)."""
+    from atdkit.video.probe import packet_times
+
+    try:
+        return len(packet_times(Path(path))[0])
+    except Exception:  # noqa: BLE001 - reported by the film's unit
+        return None
+
+
 def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningConfig | None = None, *,
          workers: int = 1, scheduler: str | None = None, backend: str = "auto", split: str | None = None,
-         style: str | None = None, license: str | None = None, progress: bool = True) -> MineReport:
-    """Mine ``films`` into the dataset root ``out`` (created when absent); resumable and idempotent."""
+         style: str | None = None, license: str | None = None, progress: bool = True,
+         segment_frames: int | None = None) -> MineReport:
+    """Mine ``films`` into the dataset root ``out`` (created when absent); resumable and idempotent.
+
+    With several workers (or a cluster) films are cut into segments of about ``segment_frames``
+    frames (default: :func:`atdkit.mining.segments.auto_length`) that are mined in parallel; the
+    dataset is the same for any segmentation."""
     config = config or MiningConfig()
+    if segment_frames is not None and segment_frames < 1:
+        raise BadInput(f"segment length {segment_frames} must be a positive number of frames")
     if Path(out).exists() and not Path(out).is_dir():
         raise BadInput(f"{out}: exists and is not a folder (the dataset root must be one)")
     root = DatasetRoot.create(out)
     _check_config(root, config)
     for d in (root.path / "frames", root.film_parts.directory, root.triplet_parts.directory,
-              root.candidate_parts.directory):
+              root.candidate_parts.directory, root.path / "parts" / "segments"):
         if d.exists():
             atomic.remove_stale_temps(d)
-    done = {}
-    existing = root.film_parts.read()
-    for row in existing.itertuples():
-        done[row.film_id] = row.status
-    jobs, skipped, seen = [], [], set()
+    done = {row.film_id: row.status for row in root.film_parts.read().itertuples()}
+    todo, skipped, seen = [], [], set()
     for film in films:
         film_id, sha = film_identity(film)
         if film_id in seen or done.get(film_id) == "ok":
+            SegmentStore(root, film_id).clear()  # left over if a run died right after joining the film
             skipped.append(str(film))
             continue
         seen.add(film_id)
         if film_id in done:  # failed before: try again
             (root.film_parts.directory / f"{film_id}.parquet").unlink(missing_ok=True)
-        jobs.append({"root": str(root.path), "film": str(Path(film).absolute()), "film_id": film_id, "sha256": sha,
+        todo.append({"root": str(root.path), "film": str(Path(film).absolute()), "film_id": film_id, "sha256": sha,
                      "config": config.to_dict(), "backend": backend, "split": split, "style": style,
-                     "license": license, "progress": progress and workers <= 1 and not scheduler})
-    results = []
-    for job, result in run_all(mine_film, jobs, workers=workers, scheduler=scheduler, desc="mining films",
-                               progress=progress):
-        if isinstance(result, BaseException):  # the unit itself crashed (worker lost, bug): record it
-            msg = f"{job['film']}: mining failed ({type(result).__name__}: {str(result)[:200]})"
-            root.film_parts.append(pd.DataFrame([_film_row(job["film_id"], Path(job["film"]), job["sha256"], job,
-                                                           status="error", error=msg)]), name=job["film_id"])
-            result = {"film_id": job["film_id"], "path": job["film"], "status": "error", "error": msg, "n_triplets": 0}
-        results.append(result)
+                     "license": license})
+    parallel = workers > 1 or bool(scheduler)
+    counts = {f["film_id"]: _probe_frames(f["film"]) if parallel or segment_frames else None for f in todo}
+    length = segment_frames or auto_length(sum(n or 0 for n in counts.values()), max(workers, 2 if scheduler else 1))
+    jobs, outcomes, results = [], {}, []
+    for film in todo:
+        film["bounds"] = plan(counts[film["film_id"]], length)
+        store = SegmentStore(root, film["film_id"])
+        store.keep_only(film["bounds"])
+        outcomes[film["film_id"]] = [{"status": "ok", "start": s} for s, e in film["bounds"] if store.done(s, e)]
+        jobs += [{**film, "start": s, "end": e, "progress": progress and not parallel}
+                 for s, e in film["bounds"] if not store.done(s, e)]
+        if len(outcomes[film["film_id"]]) == len(film["bounds"]):  # every segment was done before a kill
+            results.append(_finish_film(root, film, outcomes[film["film_id"]]))
+    films_by_id = {f["film_id"]: f for f in todo}
+    for job, outcome in run_all(mine_segment, jobs, workers=workers, scheduler=scheduler, desc="mining segments",
+                                progress=progress):
+        if isinstance(outcome, BaseException):  # the unit itself crashed (worker lost, bug): a failed segment
+            outcome = {"status": "error", "error": _error_line(Path(job["film"]), outcome), "start": job["start"]}
+        film = films_by_id[job["film_id"]]
+        outcomes[film["film_id"]].append(outcome)
+        if len(outcomes[film["film_id"]]) == len(film["bounds"]):
+            results.append(_finish_film(root, film, outcomes[film["film_id"]]))
     dropped = dedup.drop_duplicates(root, config.phash_distance)
     root.materialize()
     return MineReport(root.path, results, skipped, dropped)

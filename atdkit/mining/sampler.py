@@ -88,6 +88,9 @@ class TripletSampler:
 
     ``ssim(i, j)`` must return the SSIM of frames i < j; it is only called for
     frames within ``2·max_stride`` of the newest frame (the caller's buffer).
+    Only candidates with ``start ≤ f1 < stop`` are visited (a segment of a film:
+    see :mod:`atdkit.mining.segments`); ``stop`` may be set while frames arrive,
+    once the first frame of the next segment's shots is known.
     """
 
     params: SamplerParams
@@ -96,20 +99,29 @@ class TripletSampler:
     kept_per_shot: Counter = field(default_factory=Counter)
     last_kept: dict[int, int] = field(default_factory=dict)
     seen_drawings: set = field(default_factory=set)
-    _next_f1: int = 0
+    start: int = 0
+    stop: int | None = None
+
+    def __post_init__(self) -> None:
+        self._next_f1 = self.start
+
+    @property
+    def done(self) -> bool:
+        """True once every candidate before ``stop`` was settled."""
+        return self.stop is not None and self._next_f1 >= self.stop
 
     def add(self, info: FrameInfo) -> list[Candidate]:
         self.frames[info.index] = info
         out: list[Candidate] = []
-        while self._next_f1 + 2 * self.params.max_stride <= info.index:
+        while self._next_f1 + 2 * self.params.max_stride <= info.index and not self.done:
             out += self._visit(self._next_f1)
         return out
 
     def finish(self) -> list[Candidate]:
-        """Settle the remaining candidates once the last frame was added."""
+        """Settle the remaining candidates once the film's last frame was added."""
         out: list[Candidate] = []
         last = max(self.frames) if self.frames else -1
-        while self._next_f1 + 2 * min(self.params.strides) <= last:
+        while self._next_f1 + 2 * min(self.params.strides) <= last and not self.done:
             out += self._visit(self._next_f1)
         return out
 

@@ -1,17 +1,18 @@
 """Shots and drawings: hard cuts, held drawings (also under camera pans), cadence per shot.
 
 Every frame is compared with the previous one on a small grayscale thumbnail
-(area-downscaled, so re-encode noise averages away) and classified as:
+(luma, area-downscaled, so re-encode noise averages away) and classified as:
 
 - ``hold``: the same drawing, camera still — almost no thumbnail pixel changes;
 - ``pan``: the same drawing under a camera move — after undoing the global shift
-  (phase correlation, sub-pixel) almost no pixel changes. A pan over a held
-  drawing is a hold of the drawing, not new drawings;
+  (phase correlation, refined to sub-pixel by Lucas–Kanade) almost no pixel
+  changes. A pan over a held drawing is a hold of the drawing, not new drawings;
 - ``change``: a new drawing in the same shot;
 - ``cut``: a new shot — a large part of the frame changes even after alignment,
-  the colour distribution moves, *and* the two frames are not views of the same
-  scene: ORB features matched between them do not agree on one homography
-  (RANSAC), and less than ``same_scene_texture`` of the textured pixels
+  the colour distribution moves (RGB histograms of a nearest-neighbour sample of
+  the pixels), *and* the two frames are not views of the same scene: ORB
+  features matched between them do not agree on one homography (OpenCV's USAC
+  LO-RANSAC), and less than ``same_scene_texture`` of the textured pixels
   (gradient > 1.5 per pixel) stayed the same (|difference| ≤ 3). The last test
   keeps in-shot reframes and zooms (many matches agree on a homography) and
   drops or debris flying over a still background (the textured background that
@@ -28,9 +29,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
+
+from atdkit.ops.jit import kernel
 
 THUMB_WIDTH = 320
 THUMB_BLUR = 1.0  # Gaussian sigma, thumbnail pixels
@@ -54,18 +58,44 @@ class FrameFeatures:
     thumb: np.ndarray   # h×THUMB_WIDTH float32, 0–255, slightly blurred
     hist: np.ndarray    # normalised 3-D RGB histogram (8×8×8), float32
 
+    @cached_property
+    def spectrum(self) -> np.ndarray:
+        """The thumbnail's :func:`phase_spectrum`, computed on first use: a frame is compared twice
+        (with the frame before it, then with the one after it) and its spectrum serves both."""
+        return phase_spectrum(self.thumb)
+
+
+@kernel
+def _colour_histogram(frame: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Normalised 8×8×8 RGB histogram (flat, float32) of the rows × cols pixels of an H×W×3 uint8
+    frame at rows ⌊i·H/rows⌋ and columns ⌊j·W/cols⌋ (a nearest-neighbour sample)."""
+    h, w, _ = frame.shape
+    at = np.empty(cols, np.int64)
+    for j in range(cols):
+        at[j] = (j * w) // cols
+    counts = np.zeros(512, np.int32)
+    for i in range(rows):
+        row = frame[(i * h) // rows]
+        for c in at:
+            counts[(row[c, 0] >> 5) << 6 | (row[c, 1] >> 5) << 3 | row[c, 2] >> 5] += 1
+    return counts.astype(np.float32) / np.float32(rows * cols)
+
 
 def frame_features(frame: np.ndarray) -> FrameFeatures:
-    """Features of an H×W×3 uint8 RGB frame (any size)."""
+    """Features of an H×W×3 uint8 RGB frame (any size).
+
+    The thumbnail is the frame's luma, area-downscaled to THUMB_WIDTH wide (one plane to
+    average, not three). The histogram counts the colours of a nearest-neighbour sample of the
+    frame, one pixel per thumbnail pixel: it only has to see the colour distribution move at a
+    cut, which a sample that large shows as well as an area-averaged frame does, at a fraction
+    of the cost."""
     h, w = frame.shape[:2]
     tw = min(THUMB_WIDTH, w)
     th = max(8, int(round(h * tw / w)))
-    small = cv2.resize(frame, (tw, th), interpolation=cv2.INTER_AREA)
+    luma = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (tw, th), interpolation=cv2.INTER_AREA)
     # A light blur makes the comparison tolerant to sub-pixel resampling of outlines under pans.
-    thumb = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), THUMB_BLUR)
-    hist = cv2.calcHist([small], [0, 1, 2], None, [8, 8, 8], [0, 256, 0, 256, 0, 256])
-    cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
-    return FrameFeatures(thumb, hist)
+    thumb = cv2.GaussianBlur(luma.astype(np.float32), (0, 0), THUMB_BLUR)
+    return FrameFeatures(thumb, _colour_histogram(frame, th, tw).reshape(8, 8, 8))
 
 
 @dataclass
@@ -79,47 +109,127 @@ class Relation:
     hist: float         # Bhattacharyya distance of the colour histograms
 
 
-def _changed_fraction(a: np.ndarray, b: np.ndarray, threshold: float, margin: int = 0) -> float:
-    d = cv2.absdiff(a, b)
-    if margin:
-        d = d[margin:-margin, margin:-margin] if min(d.shape) > 2 * margin + 4 else d
-    return float(np.count_nonzero(d > threshold)) / max(d.size, 1)
+def _changed_fraction(a: np.ndarray, b: np.ndarray, threshold: float) -> float:
+    return float(np.count_nonzero(cv2.absdiff(a, b) > threshold)) / max(a.size, 1)
 
 
-def _shift(img: np.ndarray, d: tuple[float, float]) -> np.ndarray:
-    """img moved by d = (dx, dy) (bilinear): out(x) = img(x − d)."""
+@kernel
+def _bilinear(img: np.ndarray, dx: float, dy: float, offset: int, out: np.ndarray) -> None:
+    """out[i, j] = img(offset + i − dy, offset + j − dx), bilinear; every position read lies inside img."""
+    sx, sy = offset - dx, offset - dy
+    x0, y0 = int(np.floor(sx)), int(np.floor(sy))
+    fx, fy = np.float32(sx - x0), np.float32(sy - y0)
+    oh, ow = out.shape
+    for i in range(oh):
+        top, bottom = img[y0 + i, x0:x0 + ow + 1], img[y0 + i + 1, x0:x0 + ow + 1]
+        row = out[i]
+        for j in range(ow):
+            t = top[j] + fx * (top[j + 1] - top[j])
+            b = bottom[j] + fx * (bottom[j + 1] - bottom[j])
+            row[j] = t + fy * (b - t)
+
+
+def _shift(img: np.ndarray, d: tuple[float, float], margin: int = 0) -> np.ndarray:
+    """img moved by d = (dx, dy), bilinear, edges replicated: out(x) = img(x − d), without the
+    outer ``margin`` pixels on every side (beyond |d| + 1 of the edges no pixel outside img is read)."""
     h, w = img.shape
-    m = np.float32([[1, 0, d[0]], [0, 1, d[1]]])
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    pad = max(0, int(np.ceil(max(abs(d[0]), abs(d[1])))) + 1 - margin)
+    if pad:
+        img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    out = np.empty((h - 2 * margin, w - 2 * margin), np.float32)
+    _bilinear(img, d[0], d[1], margin + pad, out)
+    return out
 
 
-def global_shift(prev: np.ndarray, cur: np.ndarray, iterations: int = 4, outlier: float = 30.0) -> tuple[float, float]:
-    """Camera translation d (thumbnail px) with cur(x) ≈ prev(x − d): phase correlation, then
-    Lucas–Kanade refinement that ignores pixels changing by more than ``outlier`` (moving pieces)."""
-    (dx, dy), _ = cv2.phaseCorrelate(prev, cur)
-    d = np.array([dx, dy], np.float64)
+@kernel
+def _lucas_kanade(prev: np.ndarray, cur: np.ndarray, dx: float, dy: float, iterations: int,
+                  outlier: float) -> tuple[float, float]:
+    """Refine the translation (dx, dy) with cur(x) ≈ prev(x − d); see :func:`global_shift`."""
     h, w = prev.shape
+    two, eighth, limit = np.float32(2), np.float32(1 / 8), np.float32(outlier)  # float32 throughout: vectorises
     for _ in range(iterations):
-        moved = _shift(prev, (d[0], d[1]))
-        m = int(np.ceil(np.abs(d).max())) + 4
+        m = int(np.ceil(max(abs(dx), abs(dy)))) + 4
         if 2 * m + 8 > min(h, w):
             break
-        sl = (slice(m, h - m), slice(m, w - m))
-        gx = cv2.Sobel(moved, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)[sl]
-        gy = cv2.Sobel(moved, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)[sl]
-        r = (cur - moved)[sl]
-        keep = (np.abs(r) < outlier).astype(np.float32)
-        gxk, gyk = (gx * keep).ravel(), (gy * keep).ravel()
-        gx, gy, r = gx.ravel(), gy.ravel(), r.ravel()
-        a = np.array([[np.dot(gxk, gx), np.dot(gxk, gy)], [np.dot(gxk, gy), np.dot(gyk, gy)]], np.float64)
-        if np.linalg.det(a) < 1e-6:
+        moved = np.empty((h - 2 * m + 2, w - 2 * m + 2), np.float32)  # compared part, 1-pixel ring
+        _bilinear(prev, dx, dy, m - 1, moved)
+        axx = axy = ayy = bx = by = 0.0       # float64 sums of the float32 row sums
+        for i in range(1, h - 2 * m + 1):
+            up, mid, down, c = moved[i - 1], moved[i], moved[i + 1], cur[m - 1 + i, m - 1:w - m + 1]
+            sxx = sxy = syy = sx = sy = np.float32(0)
+            for j in range(1, w - 2 * m + 1):
+                # Sobel (scale 1/8) of moved, and the residual; pixels changing by ≥ outlier are ignored
+                gx = ((up[j + 1] - up[j - 1]) + two * (mid[j + 1] - mid[j - 1]) + (down[j + 1] - down[j - 1])) * eighth
+                gy = ((down[j - 1] - up[j - 1]) + two * (down[j] - up[j]) + (down[j + 1] - up[j + 1])) * eighth
+                r = c[j] - mid[j]
+                if abs(r) < limit:
+                    sxx += gx * gx
+                    sxy += gx * gy
+                    syy += gy * gy
+                    sx += gx * r
+                    sy += gy * r
+            axx, axy, ayy, bx, by = axx + sxx, axy + sxy, ayy + syy, bx + sx, by + sy
+        det = axx * ayy - axy * axy
+        if det < 1e-6:
             break
         # moved(x) shifted by δ more ≈ moved(x) − g·δ; solve cur ≈ moved − g·δ in least squares
-        delta = -np.linalg.solve(a, np.array([np.dot(gxk, r), np.dot(gyk, r)], np.float64))
-        d += delta
-        if np.abs(delta).max() < 0.02:
+        ddx, ddy = -(ayy * bx - axy * by) / det, -(axx * by - axy * bx) / det
+        dx, dy = dx + ddx, dy + ddy
+        if max(abs(ddx), abs(ddy)) < 0.02:
             break
-    return float(d[0]), float(d[1])
+    return dx, dy
+
+
+@kernel
+def _unit_pairs(src: np.ndarray, dst: np.ndarray) -> None:
+    """dst = src with every (re, im) pair along the rows scaled to magnitude 1 (0 stays 0)."""
+    for i in range(src.shape[0]):
+        s, d = src[i], dst[i]
+        for k in range(s.shape[0] // 2):
+            re, im = s[2 * k], s[2 * k + 1]
+            scale = np.float32(1) / np.sqrt(max(re * re + im * im, np.float32(1e-30)))
+            d[2 * k], d[2 * k + 1] = re * scale, im * scale
+
+
+def phase_spectrum(img: np.ndarray) -> np.ndarray:
+    """The DFT of a float32 image with every term's magnitude set to 1: what phase correlation
+    multiplies. Zero-padded to ``cv2.getOptimalDFTSize`` and packed like ``cv2.dft``'s real output
+    (CCS): (re, im) pairs run along the rows in columns 1 … n−2 (n−1 for odd n), and down columns 0
+    and n−1 (only 0 for odd n) in rows 1 … m−2 (m−1 for odd m); the remaining terms are real (→ ±1)."""
+    h, w = img.shape
+    m, n = cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w)
+    padded = cv2.copyMakeBorder(img, 0, m - h, 0, n - w, cv2.BORDER_CONSTANT, value=0)
+    f = cv2.dft(padded, flags=cv2.DFT_REAL_OUTPUT)
+    spec = np.sign(f)
+    cols, rows = slice(1, n - 1 + n % 2), slice(1, m - 1 + m % 2)
+    _unit_pairs(f[:, cols], spec[:, cols])
+    for c in (0, n - 1)[:2 - n % 2]:
+        _unit_pairs(f[rows, c][None], spec[rows, c][None])
+    return spec
+
+
+def phase_correlate(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Shift d with image b(x) ≈ image a(x − d), from their :func:`phase_spectrum`: the peak of the
+    inverse DFT of a·conj(b), to sub-pixel by the centroid of the 5×5 values around it (cyclically).
+    The value of ``cv2.phaseCorrelate`` on the two images, which computes both spectra on every call;
+    for odd padded sizes without its half-pixel offset."""
+    c = cv2.idft(cv2.mulSpectrums(a, b, 0, conjB=True), flags=cv2.DFT_REAL_OUTPUT)
+    m, n = c.shape
+    py, px = np.unravel_index(int(np.argmax(c)), c.shape)
+    k = np.arange(-2, 3)
+    box = c[np.ix_((py + k) % m, (px + k) % n)].astype(np.float64)
+    total = box.sum() + np.finfo(np.float64).eps
+    py, px = py - m * (py >= m / 2), px - n * (px >= n / 2)    # the peak's cyclic position: −d
+    return float(-(px + box.sum(0) @ k / total)), float(-(py + box.sum(1) @ k / total))
+
+
+def global_shift(prev: FrameFeatures, cur: FrameFeatures, iterations: int = 4,
+                 outlier: float = 30.0) -> tuple[float, float]:
+    """Camera translation d (thumbnail px) with cur(x) ≈ prev(x − d): phase correlation, then
+    Lucas–Kanade refinement that ignores pixels changing by more than ``outlier`` (moving pieces).
+    Each step compares the thumbnails without a border of |d| + 4 pixels, which the shift fills in."""
+    dx, dy = phase_correlate(prev.spectrum, cur.spectrum)
+    return _lucas_kanade(prev.thumb, cur.thumb, dx, dy, iterations, outlier)
 
 
 def unchanged_texture(a: np.ndarray, b: np.ndarray, gradient: float = 1.5, tolerance: float = 3.0) -> float:
@@ -148,8 +258,9 @@ def same_scene(a: np.ndarray, b: np.ndarray, min_inliers: int = 25, min_texture:
         return False
     pa = np.float32([ka[m.queryIdx].pt for m in matches])
     pb = np.float32([kb[m.trainIdx].pt for m in matches])
-    cv2.setRNGSeed(0)  # RANSAC: deterministic
-    _, mask = cv2.findHomography(pa, pb, cv2.RANSAC, 3.0)
+    # USAC's LO-RANSAC with SPRT: deterministic (its own fixed seed), and a cut — matches that agree on
+    # nothing — costs it under a millisecond, where classic RANSAC runs all its 2000 iterations (~50 ms)
+    _, mask = cv2.findHomography(pa, pb, cv2.USAC_DEFAULT, 3.0)
     inliers = int(mask.sum()) if mask is not None else 0
     return inliers >= min_inliers and inliers >= 0.3 * len(matches)
 
@@ -160,12 +271,17 @@ def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotPar
     hist = float(cv2.compareHist(prev.hist, cur.hist, cv2.HISTCMP_BHATTACHARYYA))
     if changed < params.hold_fraction:
         return Relation("hold", changed, changed, (0.0, 0.0), hist)
-    dx, dy = global_shift(prev.thumb, cur.thumb)
+    dx, dy = global_shift(prev, cur)
     aligned = changed
     plausible = max(abs(dx), abs(dy)) < min(prev.thumb.shape) / 4  # else it locked onto a moving piece
     if plausible and (abs(dx) >= params.min_pan or abs(dy) >= params.min_pan):
-        margin = int(np.ceil(max(abs(dx), abs(dy)))) + 2
-        aligned = min(changed, _changed_fraction(_shift(prev.thumb, (dx, dy)), cur.thumb, params.pixel_threshold, margin))
+        h, w = cur.thumb.shape
+        margin = int(np.ceil(max(abs(dx), abs(dy)))) + 2    # leave out the border the shift fills in…
+        if min(h, w) <= 2 * margin + 4:                     # …unless that leaves too little
+            margin = 0
+        moved = _shift(prev.thumb, (dx, dy), margin)
+        aligned = min(changed, _changed_fraction(moved, cur.thumb[margin:h - margin, margin:w - margin],
+                                                 params.pixel_threshold))
         if aligned < params.hold_fraction:
             return Relation("pan", changed, aligned, (dx, dy), hist)
     if aligned >= params.cut_fraction and hist >= params.cut_hist and \
@@ -183,15 +299,17 @@ class FrameInfo:
 
 
 class ShotTracker:
-    """Streams frames in order and assigns shot and drawing numbers."""
+    """Streams frames in order and assigns shot and drawing numbers; the first frame pushed is frame
+    ``first_index`` of the film (shot 0, drawing 0)."""
 
-    def __init__(self, params: ShotParams = ShotParams()):
+    def __init__(self, params: ShotParams = ShotParams(), first_index: int = 0):
         self.params = params
+        self.first_index = first_index
         self._prev: FrameFeatures | None = None
         self.frames: list[FrameInfo] = []
 
     def push(self, features: FrameFeatures) -> FrameInfo:
-        index = len(self.frames)
+        index = self.first_index + len(self.frames)
         if self._prev is None:
             info = FrameInfo(index, 0, 0, "first")
         else:

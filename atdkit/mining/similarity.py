@@ -9,31 +9,32 @@ evaluation size; smaller frames are left as they are). That is: per channel, a
 C2 = (0.03·255)², the mean of the SSIM map without its 3-pixel border, then the
 mean over the channels. ``channels="gray"`` uses the BT.601 luma instead.
 
-How it is fast and still exact:
-- window *sums* of x, x², x·y of uint8 frames are integers, computed exactly in
-  int32 by OpenCV's unnormalised box filter (x·y ≤ 65025 fits uint16);
-- with n = 49 and sums Sx, Sy, Sxx, Syy, Sxy the per-window SSIM is
+How it is fast and still exact: one fused pass (a Numba kernel, compiled once
+and cached on disk) streams the two frames row by row.
+
+- the 7×7 window *sums* Sx, Sy, Sxx + Syy, Sxy of uint8 frames are integers,
+  kept exactly in int32: running column sums over 7 rows (add the new row, drop
+  the old one), then a 7-tap horizontal sum per row, all vectorised (the formula
+  below only needs Sxx + Syy, so that is one sum, not two);
+- with n = 49 the per-window SSIM is
   (2·Sx·Sy + C1·n²)(2·(n·Sxy − Sx·Sy) + C2·n(n−1)) /
   ((Sx² + Sy² + C1·n²)(n·Sxx − Sx² + n·Syy − Sy² + C2·n(n−1)))
-  (the normalisations cancel); every bracket is an exact integer plus a constant;
-- per-frame terms (Sx, Sx², n·Sxx − Sx²) are computed once per frame and reused
-  for every pair; a pair costs one uint16 product, one box filter and a few
-  float32 operations on the exact integers, done in bands of rows whose
-  buffers stay in cache (each band's window sums include a 3-row halo, so they
-  are the whole-frame sums). Each bracket is rounded to float32
-  once, so a window's value is off by at most ~6e-7 (|n·Sxy − Sx·Sy| is bounded
-  by the variance bracket, so no cancellation); measured ~2e-8;
-- :func:`ssim_exact` evaluates the same integers in float64 (~1e-12 from
-  scikit-image). Mining calls it whenever the fast value lies within
-  ``DECISION_MARGIN`` of a threshold, so decisions are those of scikit-image.
+  (the normalisations cancel); every bracket is an exact integer (< 2³¹) plus a
+  constant, evaluated in float64, so a window's value carries one float64
+  rounding per operation: the mean is within ~1e-14 of scikit-image's (which
+  itself rounds its float64 filters), and every threshold decision is the one
+  scikit-image's value gives.
+
+The summation order of the float64 mean is the vectoriser's, fixed for a given
+machine, so the same frames always give the same value there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
+
+from atdkit.ops.jit import kernel
 
 WIN = 7
 PAD = WIN // 2
@@ -44,7 +45,6 @@ C2 = (0.03 * DATA_RANGE) ** 2
 K1 = C1 * N * N            # C1 in units of window sums
 K2 = C2 * N * (N - 1)      # C2 in units of window sums (sample covariance)
 DEFAULT_MAX_SIZE = (960, 540)
-DECISION_MARGIN = 1e-6     # fast values closer than this to a threshold are recomputed exactly
 
 
 def working_size(width: int, height: int, max_size: tuple[int, int] = DEFAULT_MAX_SIZE) -> tuple[int, int]:
@@ -66,121 +66,80 @@ def to_working(frame: np.ndarray, size: tuple[int, int], channels: str = "rgb") 
     return frame
 
 
-def _box_sum(x: np.ndarray) -> np.ndarray:
-    """Exact 7×7 window sums (int32) of a uint8/uint16 image; only the border-free part is used later."""
-    return cv2.boxFilter(x, cv2.CV_32S, (WIN, WIN), normalize=False, borderType=cv2.BORDER_REFLECT)
+@kernel
+def _add7(col: np.ndarray, out: np.ndarray, pair: np.ndarray, lo: int, step: int) -> None:
+    """out[j] = Σ_{k=-3..3} col[lo + j + k·step]: two pair sums, then four terms per output."""
+    m = out.shape[0]
+    n2 = m + 5 * step
+    b = lo - PAD * step
+    c0, c1 = col[b:b + n2], col[b + step:b + step + n2]
+    for i in range(n2):
+        pair[i] = c0[i] + c1[i]
+    p0, p2, p4 = pair[0:m], pair[2 * step:2 * step + m], pair[4 * step:4 * step + m]
+    last = col[lo + PAD * step:lo + PAD * step + m]
+    for j in range(m):
+        out[j] = p0[j] + p2[j] + p4[j] + last[j]
 
 
-@dataclass
-class SSIMStats:
-    """Per-frame integer window terms (H×W[×C] int32) that every pair with this frame reuses."""
-
-    x: np.ndarray     # the working frame, uint8
-    sx: np.ndarray    # Sx, window sums
-    sx2: np.ndarray   # Sx²
-    var: np.ndarray   # n·Sxx − Sx² (n(n−1) × the sample variance)
-
-    @property
-    def channels(self) -> int:
-        return 1 if self.x.ndim == 2 else self.x.shape[2]
-
-
-def ssim_stats(frame: np.ndarray) -> SSIMStats:
-    """Window terms of one working frame (H×W or H×W×C uint8, C ≤ 4, H, W ≥ 7)."""
-    if frame.dtype != np.uint8:
-        raise ValueError(f"SSIM frames must be uint8, not {frame.dtype}")
-    if frame.ndim == 3 and frame.shape[2] == 1:
-        frame = frame[:, :, 0]
-    if min(frame.shape[:2]) < WIN:
-        raise ValueError(f"frame {frame.shape[1]}×{frame.shape[0]} smaller than the {WIN}×{WIN} SSIM window")
-    frame = np.ascontiguousarray(frame)
-    sx = _box_sum(frame)
-    sx2 = np.multiply(sx, sx)
-    var = _box_sum(np.multiply(frame, frame, dtype=np.uint16))
-    np.multiply(var, N, out=var)
-    np.subtract(var, sx2, out=var)
-    return SSIMStats(frame, sx, sx2, var)
-
-
-BAND_ROWS = 32  # SSIM-map rows per band: a band's buffers (~1 MB at 960×3) stay in cache between operations
-
-_WORKSPACES: dict[tuple, dict[str, np.ndarray]] = {}
-
-
-def _workspace(shape: tuple[int, ...], depth: int) -> dict[str, np.ndarray]:
-    """Reusable band buffers per band shape (fresh allocations cost more than the arithmetic)."""
-    key = (shape, depth)
-    ws = _WORKSPACES.get(key)
-    if ws is None:
-        if len(_WORKSPACES) > 8:
-            _WORKSPACES.clear()
-        fdt = np.float32 if depth == cv2.CV_32F else np.float64
-        ws = {"xy": np.empty(shape, np.uint16), "cov": np.empty(shape, np.int32), "p": np.empty(shape, np.int32),
-              **{k: np.empty(shape, fdt) for k in ("a", "b", "c", "d")}}
-        _WORKSPACES[key] = ws
-    return ws
-
-
-def _flat(x: np.ndarray) -> np.ndarray:
-    """H×W×C → H×(W·C) view: elementwise OpenCV ops run faster on one channel."""
-    return x.reshape(x.shape[0], -1)
-
-
-def _ssim(a: SSIMStats, b: SSIMStats, depth: int) -> float:
-    """Mean SSIM over the border-free windows, computed in bands of ``BAND_ROWS`` map rows.
-
-    A band's x·y window sums come from the band's rows plus ``PAD`` rows either
-    side, so they are exactly the whole-frame sums (border handling only touches
-    the halo rows and edge columns, which are dropped)."""
-    if a.x.shape != b.x.shape:
-        raise ValueError(f"SSIM of frames with different shapes {a.x.shape} and {b.x.shape}")
-    height, width = a.x.shape[:2]
-    channels = a.channels
+@kernel
+def _ssim_map_sum(x: np.ndarray, y: np.ndarray, channels: int) -> float:
+    """Σ of the border-free SSIM map of two H×(W·C) uint8 frames (C channels interleaved)."""
+    h, wc = x.shape
+    cols = np.zeros((4, wc), np.int32)      # running 7-row column sums: x, y, x² + y², xy
+    sx, sy, sq, sxy = cols[0], cols[1], cols[2], cols[3]
+    lo = PAD * channels
+    m = wc - 2 * lo
+    win = np.empty((4, m), np.int32)        # the row's 7×7 window sums
+    wx, wy, wq, wxy = win[0], win[1], win[2], win[3]
+    pair = np.empty(m + 5 * channels, np.int32)
     total = 0.0
-    for r0 in range(PAD, height - PAD, BAND_ROWS):
-        r1 = min(r0 + BAND_ROWS, height - PAD)
-        rows = r1 - r0
-        w = _workspace((rows + 2 * PAD, *a.x.shape[1:]), depth)
-        xy = np.multiply(a.x[r0 - PAD:r1 + PAD], b.x[r0 - PAD:r1 + PAD], out=w["xy"], dtype=np.uint16)
-        cov = cv2.boxFilter(xy, cv2.CV_32S, (WIN, WIN), dst=w["cov"], normalize=False, borderType=cv2.BORDER_REFLECT)
-        cov = _flat(cov[PAD:PAD + rows])
-        band = slice(r0, r1)
-        p = np.multiply(_flat(a.sx[band]), _flat(b.sx[band]), out=_flat(w["p"][:rows]))
-        np.multiply(cov, N, out=cov)
-        np.subtract(cov, p, out=cov)                                                  # n·Sxy − Sx·Sy, exact
-        num = cv2.addWeighted(p, 2.0, p, 0.0, K1, dst=_flat(w["a"][:rows]), dtype=depth)  # 2·Sx·Sy + C1·n²
-        cv2.multiply(num, cv2.addWeighted(cov, 2.0, cov, 0.0, K2, dst=_flat(w["b"][:rows]), dtype=depth), dst=num)
-        den = cv2.addWeighted(_flat(a.sx2[band]), 1.0, _flat(b.sx2[band]), 1.0, K1, dst=_flat(w["c"][:rows]),
-                              dtype=depth)
-        cv2.multiply(den, cv2.addWeighted(_flat(a.var[band]), 1.0, _flat(b.var[band]), 1.0, K2,
-                                          dst=_flat(w["d"][:rows]), dtype=depth), dst=den)
-        cv2.divide(num, den, dst=num)
-        total += cv2.sumElems(num[:, PAD * channels:(width - PAD) * channels])[0]
-    return float(total / ((height - 2 * PAD) * (width - 2 * PAD) * channels))
-
-
-def ssim_fast(a: SSIMStats, b: SSIMStats) -> float:
-    """SSIM from two frames' :func:`ssim_stats`; within ~6e-7 of scikit-image (float32 brackets)."""
-    return _ssim(a, b, cv2.CV_32F)
-
-
-def ssim_exact(a: SSIMStats, b: SSIMStats) -> float:
-    """SSIM from two frames' :func:`ssim_stats` in float64 (~1e-12 from scikit-image)."""
-    return _ssim(a, b, cv2.CV_64F)
-
-
-def ssim_decide(a: SSIMStats, b: SSIMStats, thresholds: tuple[float, ...]) -> float:
-    """The fast SSIM, recomputed exactly when it lies within ``DECISION_MARGIN`` of a threshold,
-    so comparisons against ``thresholds`` match scikit-image's value."""
-    value = ssim_fast(a, b)
-    if any(abs(value - t) <= DECISION_MARGIN for t in thresholds):
-        value = ssim_exact(a, b)
-    return value
+    for r in range(PAD, h - PAD):
+        for new in range(r - PAD if r == PAD else r + PAD, r + PAD + 1):  # first row: its 7 rows; then 1
+            xn, yn = x[new], y[new]
+            for j in range(wc):
+                a, b = np.int32(xn[j]), np.int32(yn[j])
+                sx[j] += a
+                sy[j] += b
+                sq[j] += a * a + b * b
+                sxy[j] += a * b
+        if r > PAD:
+            xo, yo = x[r - PAD - 1], y[r - PAD - 1]
+            for j in range(wc):
+                a, b = np.int32(xo[j]), np.int32(yo[j])
+                sx[j] -= a
+                sy[j] -= b
+                sq[j] -= a * a + b * b
+                sxy[j] -= a * b
+        _add7(sx, wx, pair, lo, channels)
+        _add7(sy, wy, pair, lo, channels)
+        _add7(sq, wq, pair, lo, channels)
+        _add7(sxy, wxy, pair, lo, channels)
+        row = 0.0
+        for j in range(m):
+            fx, fy = float(wx[j]), float(wy[j])
+            p, s2 = fx * fy, fx * fx + fy * fy
+            num = (2.0 * p + K1) * (2.0 * (N * float(wxy[j]) - p) + K2)
+            den = (s2 + K1) * (N * float(wq[j]) - s2 + K2)
+            row += num / den
+        total += row
+    return total
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """SSIM of two working frames (H×W×3 RGB or H×W gray, uint8), the module's definition."""
-    return ssim_fast(ssim_stats(a), ssim_stats(b))
+    """SSIM of two working frames (H×W×C or H×W uint8, C ≤ 4, H, W ≥ 7), the module's definition."""
+    if a.dtype != np.uint8 or b.dtype != np.uint8:
+        raise ValueError(f"SSIM frames must be uint8, not {a.dtype} and {b.dtype}")
+    if a.shape != b.shape:
+        raise ValueError(f"SSIM of frames with different shapes {a.shape} and {b.shape}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a, b = a[:, :, 0], b[:, :, 0]
+    if min(a.shape[:2]) < WIN:
+        raise ValueError(f"frame {a.shape[1]}×{a.shape[0]} smaller than the {WIN}×{WIN} SSIM window")
+    height, width = a.shape[:2]
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    flat_a = np.ascontiguousarray(a).reshape(height, width * channels)
+    flat_b = np.ascontiguousarray(b).reshape(height, width * channels)
+    return float(_ssim_map_sum(flat_a, flat_b, channels) / ((height - 2 * PAD) * (width - 2 * PAD) * channels))
 
 
 def ssim_reference(a: np.ndarray, b: np.ndarray) -> float:

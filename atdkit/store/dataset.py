@@ -7,6 +7,7 @@
   triplets.parquet               one row per kept triplet    (materialised from parts/triplets)
   candidates.parquet             every rejected candidate and why (from parts/candidates)
   parts/{films,triplets,candidates}/<film_id>.parquet   one part per mined film (idempotent)
+  parts/segments/<film_id>/      finished segments of a film being mined in parallel (transient)
   frames/<triplet_id>/frame1.png frame2.png frame3.png  (frame2 = ground-truth middle frame)
   flows/<triplet_id>/guide_flo13.npy guide_flo31.npy    SGM flows in the official format
   labels/votes/*.parquet         append-only, one part per submission
@@ -120,6 +121,10 @@ class DatasetRoot:
 
     def candidates(self) -> pd.DataFrame:
         return self._read_materialized("candidates", self.candidate_parts)
+
+    def segments_dir(self, film_id: str) -> Path:
+        """Where the finished segments of a film being mined are kept until the film is joined."""
+        return self.path / "parts" / "segments" / _safe_id(film_id)
 
     # ---- per-triplet files -----------------------------------------------------
     def frames_dir(self, triplet_id: str) -> Path:

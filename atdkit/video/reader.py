@@ -116,15 +116,23 @@ class VideoReader(ABC):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """All frames in order as H×W×3 uint8 RGB; BadInput when the stream breaks or ends early."""
-        count = 0
-        for frame in self._iter_frames():
+        return self.frames()
+
+    def frames(self, start: int = 0) -> Iterator[np.ndarray]:
+        """Frames ``start``, ``start + 1``, … to the end, in order, as H×W×3 uint8 RGB: the same pixels
+        as iterating from frame 0 (decoding resumes at the keyframe before ``start``); BadInput when the
+        stream breaks or ends early."""
+        if not 0 <= start < self.n_frames:
+            raise IndexError(f"start frame {start} out of range (0..{self.n_frames - 1})")
+        count = start
+        for frame in self._iter_frames(start):
             if count >= self.n_frames:
                 break
             frame = to_rgb(frame)
             if frame.shape[:2] != (self.height, self.width):
                 raise BadInput(f"{self.path}: frame {count} is {frame.shape[1]}×{frame.shape[0]}, "
                                f"expected {self.width}×{self.height} (resolution changes mid-stream)")
-            if count == 0:
+            if count == start:
                 self._grayscale = is_grayscale(frame)
             yield frame
             count += 1
@@ -140,8 +148,8 @@ class VideoReader(ABC):
         return to_rgb(self._frame(index % self.n_frames))
 
     @abstractmethod
-    def _iter_frames(self) -> Iterator[np.ndarray]:
-        """Decoded frames in order (any of the layouts :func:`to_rgb` accepts)."""
+    def _iter_frames(self, start: int) -> Iterator[np.ndarray]:
+        """Decoded frames in order from frame ``start`` on (any of the layouts :func:`to_rgb` accepts)."""
 
     @abstractmethod
     def _frame(self, index: int) -> np.ndarray:

@@ -82,3 +82,17 @@ def write_tiny(path: Path) -> Path:
         c.mux(p)
     c.close()
     return path
+
+
+def dataset_snapshot(root_path: Path) -> dict:
+    """A dataset root's tables (sorted, without timestamps) and every frame file's bytes, for comparisons."""
+    from atdkit.store.dataset import DatasetRoot
+
+    root = DatasetRoot.open(root_path)
+    films = root.films().drop(columns=["mined_at"]).sort_values("film_id").reset_index(drop=True)
+    triplets = root.triplets().sort_values("triplet_id").reset_index(drop=True)
+    cands = root.candidates().sort_values(["film_id", "f1", "stride", "reason"]).reset_index(drop=True)
+    frames = {p.relative_to(root_path): p.read_bytes() for p in sorted((root_path / "frames").rglob("*"))
+              if p.is_file()}
+    return {"films": films, "triplets": triplets, "candidates": cands, "frames": frames}
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import cv2
@@ -46,13 +47,35 @@ def test_flow_magnitudes_are_in_960px_units_at_any_working_width(size):
         assert still.flow_p95 < 1.0 and still.occlusion < 0.02 and still.auto_difficulty == "easy"
 
 
-def test_encode_png_is_lossless():
+def test_encode_png_is_lossless_for_every_layout_and_level():
+    from PIL import Image
+
     rng = np.random.default_rng(0)
-    for img in (_cel_scene(333, 201, seed=2), rng.integers(0, 256, (57, 91, 3), np.uint8)):
-        data = encode_png(img)
-        assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        np.testing.assert_array_equal(back[:, :, ::-1], img)
+    images = (_cel_scene(333, 201, seed=2), rng.integers(0, 256, (57, 91, 3), np.uint8),
+              rng.integers(0, 256, (1, 5, 3), np.uint8), rng.integers(0, 256, (40, 31), np.uint8),
+              rng.integers(0, 256, (12, 17, 4), np.uint8), _cel_scene(400, 300, seed=3)[::2, ::3])  # a strided view
+    for img in images:
+        for level in range(4):
+            data = encode_png(img, level)
+            assert data[:8] == b"\x89PNG\r\n\x1a\n"
+            back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)   # libpng
+            back = back if back.ndim == 2 else cv2.cvtColor(back, cv2.COLOR_BGR2RGB if img.shape[2] == 3
+                                                             else cv2.COLOR_BGRA2RGBA)
+            np.testing.assert_array_equal(back, img)
+            with Image.open(io.BytesIO(data)) as pil:                                   # Pillow's own decoder
+                pil.load()
+                np.testing.assert_array_equal(np.asarray(pil), img)
+
+
+def test_encode_png_compresses_flat_cel_frames_and_refuses_what_it_cannot_store():
+    scene = _cel_scene(960, 540, seed=4)
+    assert len(encode_png(scene)) < scene.nbytes / 5
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(scene.astype(np.float32))
+    with pytest.raises(ValueError, match="uint8"):
+        encode_png(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(ValueError, match="level"):
+        encode_png(scene, 9)
 
 
 def test_flow_width_is_recorded_in_the_dataset_config(tmp_path, small_film):

@@ -12,22 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mining_helpers import dataset_snapshot
+
 from atdkit.mining.pipeline import mine
-from atdkit.store.dataset import DatasetRoot
 
 
-def _snapshot(root_path: Path) -> dict:
-    root = DatasetRoot.open(root_path)
-    films = root.films().drop(columns=["mined_at"]).sort_values("film_id").reset_index(drop=True)
-    triplets = root.triplets().sort_values("triplet_id").reset_index(drop=True)
-    cands = root.candidates().sort_values(["film_id", "f1", "stride"]).reset_index(drop=True)
-    frames = {p.relative_to(root_path): p.read_bytes() for p in sorted((root_path / "frames").rglob("*"))
-              if p.is_file()}
-    return {"films": films, "triplets": triplets, "candidates": cands, "frames": frames}
-
-
-def _start(films, out) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "atdkit", "mine", *map(str, films), "--out", str(out)],
+def _start(films, out, *options: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "atdkit", "mine", *map(str, films), "--out", str(out), *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -64,8 +55,33 @@ def test_resume_after_sigkill_gives_identical_tables(tmp_path, small_films):
     third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out)],
                            capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
-    got, want = _snapshot(out), _snapshot(reference)
+    got, want = dataset_snapshot(out), dataset_snapshot(reference)
     for name in ("films", "triplets", "candidates"):
         pd.testing.assert_frame_equal(got[name], want[name])
     assert got["frames"].keys() == want["frames"].keys() and got["frames"] == want["frames"]
     assert not list(out.rglob(".*.tmp"))  # no half-written file left behind
+
+
+@pytest.mark.slow
+def test_a_killed_segmented_run_resumes_with_any_segmentation(tmp_path, small_films):
+    reference = tmp_path / "reference"
+    mine(small_films, reference, progress=False)
+    out = tmp_path / "killed"
+    stored = out / "parts" / "segments"
+    # 1st kill: some segments of a film are stored, the film is not joined yet
+    first = _start(small_films, out, "--segment-frames", "8")
+    assert _kill_when(first, lambda: len(list(stored.glob("*/*.json"))) >= 2)
+    assert not list((out / "parts" / "films").glob("*.parquet"))
+    # 2nd run, same segmentation: resumes from the stored segments; killed once a film was joined
+    second = _start(small_films, out, "--segment-frames", "8")
+    assert _kill_when(second, lambda: any((out / "parts" / "films").glob("*.parquet")))
+    # 3rd run with another segmentation: stored segments that do not fit it are discarded
+    third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out),
+                            "--segment-frames", "20"], capture_output=True, text=True)
+    assert third.returncode == 0, third.stderr
+    got, want = dataset_snapshot(out), dataset_snapshot(reference)
+    for name in ("films", "triplets", "candidates"):
+        pd.testing.assert_frame_equal(got[name], want[name])
+    assert got["frames"] == want["frames"]
+    assert not list(stored.rglob("*")) and not list(out.rglob(".*.tmp"))
+

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from mining_helpers import GIF, load_truth_json
 
-from atdkit.mining.shots import ShotTracker, cadence, frame_features, relate
+from atdkit.mining.shots import ShotTracker, cadence, frame_features, phase_correlate, phase_spectrum, relate
 from atdkit.video import open_video
 
 
@@ -43,6 +43,16 @@ def test_reencode_noise_pan_and_zoom(small_film):
     for crop_y, crop_x in ((10, 18), (20, 36), (30, 50)):  # in-shot reframes/zooms up to 1.45×: never a cut
         zoom = cv2.resize(frame[crop_y:-crop_y, crop_x:-crop_x], (w, h), interpolation=cv2.INTER_LINEAR)
         assert relate(frame_features(frame), frame_features(zoom)).kind == "change"
+
+
+def test_phase_correlation_of_cached_spectra_is_opencvs(small_film):
+    thumbs = [frame_features(f).thumb for f in list(open_video(small_film))[:16]]
+    for a, b in zip(thumbs, thumbs[1:]):  # 320×180: even DFT sizes, OpenCV's own values
+        shift = phase_correlate(phase_spectrum(a), phase_spectrum(b))
+        assert np.allclose(shift, cv2.phaseCorrelate(a, b)[0], atol=1e-4)
+    odd = thumbs[0][:135]  # padded to 135 rows: a cyclic shift is found exactly (OpenCV is ½ px off there)
+    moved = np.roll(odd, (3, -5), axis=(0, 1))
+    assert np.allclose(phase_correlate(phase_spectrum(odd), phase_spectrum(moved)), (-5, 3), atol=1e-3)
 
 
 def test_flying_drops_over_a_shot_are_not_a_cut(small_film):

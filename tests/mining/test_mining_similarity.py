@@ -1,4 +1,4 @@
-"""The fast SSIM equals scikit-image's structural_similarity (7×7, RGB channel_axis, data range 255)."""
+"""The fused SSIM kernel equals scikit-image's structural_similarity (7×7, RGB channel_axis, data range 255)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from mining_helpers import GIF, WEBM
 
 from atdkit.mining import similarity as sim
 from atdkit.video import open_video
+
+EXACT = 1e-12  # the kernel's window sums are exact integers; only float64 rounding remains
 
 
 def _pairs(rng):
@@ -20,25 +22,44 @@ def _pairs(rng):
     yield flat, flat + 1                                                        # flat, tiny shift
     b = rng.integers(0, 256, (7, 7, 3), dtype=np.uint8)                         # the smallest size
     yield b, 255 - b
+    c = rng.integers(0, 256, (9, 8, 4), dtype=np.uint8)                         # four channels
+    yield c, c[::-1].copy()
 
 
-def test_fast_ssim_equals_skimage_on_synthetic_images():
+def test_ssim_equals_skimage_on_synthetic_images():
     rng = np.random.default_rng(0)
     for a, b in _pairs(rng):
-        ref = sim.ssim_reference(a, b)
-        sa, sb = sim.ssim_stats(a), sim.ssim_stats(b)
-        assert abs(sim.ssim_fast(sa, sb) - ref) < 1e-6
-        assert abs(sim.ssim_exact(sa, sb) - ref) < 1e-9
-        g1, g2 = a[..., 0], b[..., 1]
-        assert abs(sim.ssim(g1, g2) - sim.ssim_reference(g1, g2)) < 1e-6
+        assert abs(sim.ssim(a, b) - sim.ssim_reference(a, b)) < EXACT
+        g1, g2 = a[..., 0], b[..., 1]                                           # strided gray views
+        assert abs(sim.ssim(g1, g2) - sim.ssim_reference(g1, g2)) < EXACT
+        assert sim.ssim(a[..., :1], b[..., :1]) == sim.ssim(np.ascontiguousarray(a[..., 0]),
+                                                            np.ascontiguousarray(b[..., 0]))
 
 
-def test_fast_ssim_equals_skimage_on_film_frames(small_film):
+@pytest.mark.parametrize("shape", [(7, 200, 3), (200, 7, 3), (8, 9), (31, 45, 3), (540, 960, 3)])
+def test_ssim_is_exact_at_edges_and_at_full_working_size(shape):
+    """The smallest windows, one-row / one-column maps, and a change straddling rows near the border."""
+    rng = np.random.default_rng(sum(shape))
+    a = rng.integers(0, 256, shape, dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    b[-5:] = 255 - b[-5:]
+    assert abs(sim.ssim(a, b) - sim.ssim_reference(a, b)) < EXACT
+
+
+def test_ssim_equals_skimage_on_film_frames(small_film):
     frames = list(open_video(small_film))
     real = list(open_video(GIF))[:6] + [f[::4, ::4].copy() for f in list(open_video(WEBM))[:4]]
     for a, b in [(frames[0], frames[1]), (frames[5], frames[11]), (frames[0], frames[-1]),
                  (real[0], real[2]), (real[6], real[9])]:
-        assert abs(sim.ssim(a, b) - sim.ssim_reference(a, b)) < 1e-6
+        assert abs(sim.ssim(a, b) - sim.ssim_reference(a, b)) < EXACT
+
+
+def test_ssim_is_symmetric_and_deterministic():
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-25, 26, a.shape), 0, 255).astype(np.uint8)
+    assert sim.ssim(a, b) == sim.ssim(a, b)
+    assert abs(sim.ssim(a, b) - sim.ssim(b, a)) < EXACT
 
 
 def test_working_size_keeps_aspect_and_never_upscales():
@@ -54,37 +75,10 @@ def test_working_size_keeps_aspect_and_never_upscales():
     assert sim.to_working(frame, (960, 540), "gray").shape == (540, 960)
 
 
-def test_decide_recomputes_exactly_near_a_threshold():
-    rng = np.random.default_rng(3)
-    a = rng.integers(0, 256, (60, 60, 3), dtype=np.uint8)
-    b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
-    sa, sb = sim.ssim_stats(a), sim.ssim_stats(b)
-    exact = sim.ssim_exact(sa, sb)
-    # a threshold right at the value: the decision must use the exact value
-    assert sim.ssim_decide(sa, sb, (exact,)) == exact
-    far = sim.ssim_decide(sa, sb, (0.0,))
-    assert far == sim.ssim_fast(sa, sb)
-
-
-def test_too_small_or_wrong_dtype_is_refused():
+def test_too_small_different_or_wrong_dtype_is_refused():
     with pytest.raises(ValueError, match="smaller than"):
-        sim.ssim_stats(np.zeros((6, 30, 3), np.uint8))
+        sim.ssim(np.zeros((6, 30, 3), np.uint8), np.zeros((6, 30, 3), np.uint8))
     with pytest.raises(ValueError, match="uint8"):
-        sim.ssim_stats(np.zeros((30, 30, 3), np.float32))
+        sim.ssim(np.zeros((30, 30, 3), np.float32), np.zeros((30, 30, 3), np.float32))
     with pytest.raises(ValueError, match="different shapes"):
-        sim.ssim_fast(sim.ssim_stats(np.zeros((30, 30, 3), np.uint8)), sim.ssim_stats(np.zeros((31, 30, 3), np.uint8)))
-
-
-@pytest.mark.parametrize("height", [sim.BAND_ROWS + 2 * sim.PAD, 2 * sim.BAND_ROWS + 2 * sim.PAD + 1,
-                                    3 * sim.BAND_ROWS + 2 * sim.PAD - 5])
-def test_banded_ssim_equals_skimage_across_band_edges(height):
-    """Full bands, a one-row last band, a partial last band: the halo rows make each band exact."""
-    rng = np.random.default_rng(height)
-    a = rng.integers(0, 256, (height, 45, 3), dtype=np.uint8)
-    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
-    b[height // 2:height // 2 + 9] = 255 - b[height // 2:height // 2 + 9]   # a change straddling rows
-    for x, y in ((a, b), (a[..., 1].copy(), b[..., 2].copy())):
-        ref = sim.ssim_reference(x, y)
-        sx, sy = sim.ssim_stats(x), sim.ssim_stats(y)
-        assert abs(sim.ssim_fast(sx, sy) - ref) < 1e-6
-        assert abs(sim.ssim_exact(sx, sy) - ref) < 1e-9
+        sim.ssim(np.zeros((30, 30, 3), np.uint8), np.zeros((31, 30, 3), np.uint8))

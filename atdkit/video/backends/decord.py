@@ -37,9 +37,12 @@ class DecordReader(VideoReader):
         pts, time_base, _ = packet_times(self.path)  # container timestamps: the same verdict as PyAV's
         check_frame_intervals(self.path, [p * time_base for p in pts], self.fps)
 
-    def _iter_frames(self) -> Iterator[np.ndarray]:
-        self._vr.seek(0)
-        for i in range(self.n_frames):
+    def _iter_frames(self, start: int) -> Iterator[np.ndarray]:
+        try:
+            self._vr.seek_accurate(start)
+        except Exception as exc:
+            raise self._stream_error(start, exc) from exc
+        for i in range(start, self.n_frames):
             try:
                 frame = self._vr.next().asnumpy()
             except StopIteration:

@@ -45,11 +45,19 @@ class PyAVReader(VideoReader):
         stream.thread_count = self._threads
         return stream
 
-    def _iter_frames(self) -> Iterator[np.ndarray]:
+    def _iter_frames(self, start: int) -> Iterator[np.ndarray]:
         stream = self._open_stream()
-        i = 0
+        target = self._pts[start]
+        i = start
         try:
+            if start:
+                self._container.seek(target, stream=stream, backward=True, any_frame=False)
             for frame in self._container.decode(stream):
+                if start and frame.pts is None:  # cannot tell where the seek landed: decode from the start
+                    yield from self._skip_from_first(start)
+                    return
+                if frame.pts is not None and frame.pts < target:
+                    continue
                 yield frame.to_ndarray(format="rgb24")
                 i += 1
         except BadInput:
@@ -58,6 +66,11 @@ class PyAVReader(VideoReader):
             raise self._stream_error(i, exc) from exc
         finally:
             self.close()
+
+    def _skip_from_first(self, start: int) -> Iterator[np.ndarray]:
+        for i, frame in enumerate(self._iter_frames(0)):
+            if i >= start:
+                yield frame
 
     def _frame(self, index: int) -> np.ndarray:
         target = self._pts[index]
