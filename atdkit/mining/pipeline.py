@@ -123,7 +123,6 @@ class _FrameRing:
         self.frames: dict[int, np.ndarray] = {}
         self.works: dict[int, np.ndarray] = {}
         self.pairs: dict[tuple[int, int], float] = {}
-        self.ssim_count = 0
 
     def push(self, index: int, frame: np.ndarray, work: np.ndarray) -> None:
         self.frames[index], self.works[index] = frame, work
@@ -137,7 +136,6 @@ class _FrameRing:
         key = (i, j)
         if key not in self.pairs:
             self.pairs[key] = ssim(self.works[i], self.works[j])
-            self.ssim_count += 1
         return self.pairs[key]
 
 
@@ -168,7 +166,7 @@ def mine_segment(job: dict[str, Any]) -> dict[str, Any]:
         for tid in written:
             shutil.rmtree(root.frames_dir(tid), ignore_errors=True)
         return {"status": "error", "error": _error_line(path, exc), "start": job["start"]}
-    return {"status": "ok", "error": None, "start": job["start"], "n_triplets": len(result.triplets)}
+    return {"status": "ok", "error": None, "start": job["start"]}
 
 
 def _sidecar_style(path: Path) -> str | None:
@@ -245,7 +243,6 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
         result.facts = {"fps": reader.fps, "n_frames": reader.n_frames, "width": reader.width,
                         "height": reader.height, "duration_s": reader.duration, "backend": reader.backend,
                         "notes": "; ".join(reader.notes) or None}
-        result.n_candidates, result.ssim_pairs = len(kept) + len(rejected), ring.ssim_count
         result.triplets, result.candidates = pd.DataFrame(kept), pd.DataFrame(rejected)
         return result
     finally:
@@ -305,12 +302,13 @@ def _finish_film(root: DatasetRoot, film: dict[str, Any], outcomes: list[dict[st
     root.triplet_parts.append(joined.triplets, name=film_id)
     root.candidate_parts.append(joined.candidates, name=film_id)
     row = _film_row(film_id, path, film["sha256"], film, status="ok", **facts, cadence=json.dumps(joined.shots),
-                    n_shots=len(joined.shots), n_candidates=joined.n_candidates, n_triplets=len(joined.triplets))
+                    n_shots=len(joined.shots), n_candidates=len(joined.triplets) + len(joined.candidates),
+                    n_triplets=len(joined.triplets))
     row["style"] = row["style"] or _sidecar_style(path)
     root.film_parts.append(pd.DataFrame([row]), name=film_id)
     store.clear()
     return {**summary, "status": "ok", "error": None, "n_triplets": len(joined.triplets),
-            "n_frames": facts["n_frames"], "ssim_pairs": joined.ssim_pairs}
+            "n_frames": facts["n_frames"]}
 
 
 @dataclass

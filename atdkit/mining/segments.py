@@ -65,8 +65,6 @@ class SegmentResult:
     end: int | None
     shots: list[dict[str, Any]] = field(default_factory=list)   # owned shots (see ShotTracker.shots)
     facts: dict[str, Any] = field(default_factory=dict)         # the reader's facts about the film
-    n_candidates: int = 0
-    ssim_pairs: int = 0
     triplets: pd.DataFrame = field(default_factory=pd.DataFrame)
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -90,15 +88,13 @@ class SegmentStore:
                                            (".candidates.parquet", result.candidates, schema.CANDIDATES)):
             table = to_table(rows, table_schema) if len(rows) else table_schema.empty_table()
             atomic.write_table(stem.with_suffix(suffix), table)
-        summary = {"start": result.start, "end": result.end, "shots": result.shots, "facts": result.facts,
-                   "n_candidates": result.n_candidates, "ssim_pairs": result.ssim_pairs}
-        atomic.write_text(stem.with_suffix(".json"), json.dumps(summary, sort_keys=True))  # last: marks it done
+        summary = {"start": result.start, "end": result.end, "shots": result.shots, "facts": result.facts}
+        atomic.write_text(stem.with_suffix(".json"), json.dumps(summary))  # last: marks it done
 
     def read(self, start: int, end: int | None) -> SegmentResult:
         stem = self._stem(start, end)
         summary = json.loads(stem.with_suffix(".json").read_text())
-        return SegmentResult(start, end, summary["shots"], summary["facts"], summary["n_candidates"],
-                             summary["ssim_pairs"],
+        return SegmentResult(start, end, summary["shots"], summary["facts"],
                              to_table(pq.read_table(stem.with_suffix(".triplets.parquet")), schema.TRIPLETS).to_pandas(),
                              to_table(pq.read_table(stem.with_suffix(".candidates.parquet")),
                                       schema.CANDIDATES).to_pandas())
@@ -121,8 +117,6 @@ class JoinedFilm:
     shots: list[dict[str, Any]]
     triplets: pd.DataFrame
     candidates: pd.DataFrame
-    n_candidates: int
-    ssim_pairs: int
 
 
 def join(results: list[SegmentResult]) -> JoinedFilm:
@@ -139,5 +133,4 @@ def join(results: list[SegmentResult]) -> JoinedFilm:
     def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    return JoinedFilm(shots, concat(triplets), concat(candidates), sum(r.n_candidates for r in results),
-                      sum(r.ssim_pairs for r in results))
+    return JoinedFilm(shots, concat(triplets), concat(candidates))

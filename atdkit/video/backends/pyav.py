@@ -1,8 +1,8 @@
 """The PyAV (FFmpeg) backend: reads every container FFmpeg knows, GIF included.
 
 At open, the video packets are demuxed once (no decoding) to count frames and
-check the frame rate; random access seeks to the keyframe before the wanted
-timestamp and decodes forward to it.
+check the frame rate; reading from frame i (random access, or iterating from
+there) seeks to the keyframe before its timestamp and decodes forward to it.
 """
 
 from __future__ import annotations
@@ -73,18 +73,13 @@ class PyAVReader(VideoReader):
                 yield frame
 
     def _frame(self, index: int) -> np.ndarray:
-        target = self._pts[index]
-        stream = self._open_stream()
+        frames = self._iter_frames(index)
         try:
-            self._container.seek(target, stream=stream, backward=True, any_frame=False)
-            for frame in self._container.decode(stream):
-                if frame.pts is not None and frame.pts >= target:
-                    return frame.to_ndarray(format="rgb24")
-        except Exception as exc:
-            raise self._stream_error(index, exc) from exc
+            return next(frames)
+        except StopIteration:
+            raise self._stream_error(index) from None
         finally:
-            self.close()
-        raise self._stream_error(index)
+            frames.close()
 
     def close(self) -> None:
         if getattr(self, "_container", None) is not None:
