@@ -8,7 +8,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
+import pandas as pd
 
 
 TESTDATA = Path(os.environ["ATDKIT_TESTDATA"])  # set by tests/conftest.py
@@ -95,4 +97,30 @@ def dataset_snapshot(root_path: Path) -> dict:
     frames = {p.relative_to(root_path): p.read_bytes() for p in sorted((root_path / "frames").rglob("*"))
               if p.is_file()}
     return {"films": films, "triplets": triplets, "candidates": cands, "frames": frames}
+
+
+def _pixel_difference(a: bytes, b: bytes) -> str:
+    x, y = (cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_UNCHANGED).astype(np.int16) for d in (a, b))
+    if x.shape != y.shape:
+        return f"shapes {x.shape} vs {y.shape}"
+    rows, cols = np.nonzero(np.abs(x - y).max(axis=-1))
+    if not len(rows):
+        return "same pixels, other PNG bytes"
+    return (f"{len(rows)} pixels differ (max {np.abs(x - y).max()}) in rows {rows.min()}–{rows.max()}, "
+            f"columns {cols.min()}–{cols.max()}")
+
+
+def assert_same_dataset(got: dict, want: dict) -> None:
+    """Two :func:`dataset_snapshot` s are equal: the tables, then every frame file, byte for byte
+    (a frame that differs is described in pixels)."""
+    import pandas as pd
+
+    for name in ("films", "triplets", "candidates"):
+        pd.testing.assert_frame_equal(got[name].drop(columns=["frame_sha256"], errors="ignore"),
+                                      want[name].drop(columns=["frame_sha256"], errors="ignore"))
+    assert got["frames"].keys() == want["frames"].keys()
+    differ = {str(k): _pixel_difference(got["frames"][k], want["frames"][k])
+              for k in want["frames"] if got["frames"][k] != want["frames"][k]}
+    assert not differ, f"frame files differ: {differ}"
+    pd.testing.assert_series_equal(got["triplets"]["frame_sha256"], want["triplets"]["frame_sha256"])
 

@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from mining_helpers import dataset_snapshot
+from mining_helpers import assert_same_dataset, dataset_snapshot
 
 from atdkit.mining.pipeline import mine
 
@@ -55,10 +54,7 @@ def test_resume_after_sigkill_gives_identical_tables(tmp_path, small_films):
     third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out)],
                            capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
-    got, want = dataset_snapshot(out), dataset_snapshot(reference)
-    for name in ("films", "triplets", "candidates"):
-        pd.testing.assert_frame_equal(got[name], want[name])
-    assert got["frames"].keys() == want["frames"].keys() and got["frames"] == want["frames"]
+    assert_same_dataset(dataset_snapshot(out), dataset_snapshot(reference))
     assert not list(out.rglob(".*.tmp"))  # no half-written file left behind
 
 
@@ -79,9 +75,6 @@ def test_a_killed_segmented_run_resumes_with_any_segmentation(tmp_path, small_fi
     third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out),
                             "--segment-frames", "20"], capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
-    got, want = dataset_snapshot(out), dataset_snapshot(reference)
-    for name in ("films", "triplets", "candidates"):
-        pd.testing.assert_frame_equal(got[name], want[name])
-    assert got["frames"] == want["frames"]
+    assert_same_dataset(dataset_snapshot(out), dataset_snapshot(reference))
     assert not list(stored.rglob("*")) and not list(out.rglob(".*.tmp"))
 
