@@ -48,6 +48,7 @@ from atdkit.motion import FLOW_WIDTH, motion_stats
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import encode_png
+from atdkit.video import VideoReader, open_video
 
 CONFIG_VERSION = 2
 
@@ -189,10 +190,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
                   written: list[str]) -> SegmentResult:
     """One sequential decoding pass over a segment: decode → working frame → shot tracking → candidates
     settled as soon as their frames are in the ring → kept triplets scored and written."""
-    from atdkit.video import open_video
-
     start, end, film_id = job["start"], job["end"], job["film_id"]
-    reader = open_video(path, job.get("backend", "auto"))
+    reader = open_video(path, job.get("backend", "auto"), sequential=True)
     try:
         result = SegmentResult(start, end)
         first = max(0, start - 1)  # the frame before `start`: a cut at `start` is seen against it
@@ -211,8 +210,7 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             for c in cands:
                 c.shot -= first_shot
                 if c.reason is None:
-                    kept.append(_keep(root, film_id, c, ring, reader.fps, (reader.width, reader.height), config,
-                                      job, written))
+                    kept.append(_keep(root, film_id, c, ring, reader, config, job, written))
                 else:
                     rejected.append(_rejected_row(film_id, c))
 
@@ -257,14 +255,12 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
 def _intact_frame(ring: _FrameRing, index: int, path: Path, backend: str) -> np.ndarray:
     """Frame ``index`` of the ring, checked against the CRC-32 taken when it was decoded before it is
     written. A frame whose pixels changed in memory since then (a stray write by native code) is
-    decoded again by a separate reader and used (with its working frame) when it matches the CRC, with
-    a warning; a film whose frame decodes to other pixels the second time is a bad input (its
-    decoding is not repeatable)."""
+    decoded again by a separate reader of the same ``backend`` and used (with its working frame) when
+    it matches the CRC, with a warning; a film whose frame decodes to other pixels the second time is
+    a bad input (its decoding is not repeatable)."""
     frame = ring.frames[index]
     if isal_zlib.crc32(frame) == ring.crcs[index]:
         return frame
-    from atdkit.video import open_video
-
     with open_video(path, backend) as reader:
         again = reader[index]
     if isal_zlib.crc32(again) != ring.crcs[index]:
@@ -283,11 +279,11 @@ def _rejected_row(film_id: str, c: Candidate) -> dict[str, Any]:
             "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13, "reason": c.reason, "detail": c.detail}
 
 
-def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, fps: float,
-          full_size: tuple[int, int], config: MiningConfig, job: dict[str, Any], written: list[str]
-          ) -> dict[str, Any]:
+def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reader: VideoReader,
+          config: MiningConfig, job: dict[str, Any], written: list[str]) -> dict[str, Any]:
     tid = triplet_id(film_id, c.f1, c.stride)
-    frames = [_intact_frame(ring, i, Path(job["film"]), job.get("backend", "auto")) for i in (c.f1, c.f2, c.f3)]
+    fps, full_size = reader.fps, (reader.width, reader.height)
+    frames = [_intact_frame(ring, i, reader.path, reader.backend) for i in (c.f1, c.f2, c.f3)]
     works = [ring.works[i] for i in (c.f1, c.f2, c.f3)]
     motion = motion_stats(frames[0] if works[0].ndim == 2 else works[0], frames[2] if works[2].ndim == 2 else works[2],
                           full_size, config.flow_width)

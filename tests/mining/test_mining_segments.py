@@ -42,6 +42,21 @@ def test_dataset_does_not_depend_on_the_segmentation(tmp_path, small_films, sequ
     assert not (out / "parts" / "segments").exists() or not any((out / "parts" / "segments").iterdir())
 
 
+def test_decord_mines_the_same_dataset_as_pyav_also_in_segments(tmp_path, small_films):
+    """The default sequential pass reads with PyAV; decord (asked for, seeking to each segment's start)
+    gives the same dataset, frame files included."""
+    snapshots = []
+    for backend, segment_frames in (("pyav", None), ("decord", 9)):
+        out = tmp_path / backend
+        report = mine(small_films, out, backend=backend, segment_frames=segment_frames, progress=False)
+        assert {r["status"] for r in report.results} == {"ok"}
+        snapshot = dataset_snapshot(out)
+        assert set(snapshot["films"]["backend"]) == {backend}
+        snapshot["films"] = snapshot["films"].drop(columns=["backend"])
+        snapshots.append(snapshot)
+    assert_same_dataset(*snapshots)
+
+
 def test_a_film_breaking_mid_stream_fails_whole_and_leaves_nothing(tmp_path, small_film):
     frames = list(open_video(small_film))
     broken = tmp_path / "broken.mp4"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from mining_helpers import GIF, WEBM, write_gray, write_tiny, write_vfr, write_zero_frames
@@ -27,6 +29,25 @@ def test_synthetic_mp4_metadata_iteration_and_random_access(small_film, backend)
         assert np.array_equal(r[i], frames[i])
     with pytest.raises(IndexError):
         r[60]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_a_random_access_leaves_no_decoding_running_behind_it(tmp_path, small_film, backend):
+    """decord's decoder thread reads ahead after a random access (see atdkit.video.backends.decord);
+    the reader stops it, so reading one frame of a long film costs neither memory nor a core."""
+    film = tmp_path / "long.mp4"
+    assert write_h264(film, _frames(small_film) * 15) == 900  # ≈150 MB as RGB frames
+    with open_video(film, backend) as reader:
+        reader[450]
+        before, cpu = _rss_mb(), time.process_time()
+        time.sleep(0.5)
+        assert time.process_time() - cpu < 0.1  # no thread decoding on (it would take a core)
+        assert _rss_mb() - before < 30  # and no frames piling up in memory
 
 
 def test_backends_agree_on_the_same_files(small_film):
