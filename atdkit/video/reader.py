@@ -46,7 +46,7 @@ def check_file(path: str | os.PathLike) -> Path:
     return p
 
 
-def check_frame_intervals(path: Path, times: Sequence[float], fps: float) -> None:
+def check_frame_intervals(path: Path, times: Sequence[float] | np.ndarray, fps: float) -> None:
     """Raise BadInput when the presentation times (seconds) are not a constant frame rate."""
     if len(times) < 3 or not fps or fps <= 0:
         return

@@ -10,6 +10,7 @@ from mining_helpers import GIF, WEBM, write_gray, write_tiny, write_vfr, write_z
 
 from atdkit.errors import BadInput
 from atdkit.video import open_video
+from atdkit.video.probe import packet_times
 from atdkit.video.writer import write_h264
 
 
@@ -134,3 +135,14 @@ def test_unknown_backend_and_odd_encode_size_are_refused(tmp_path, small_film):
     with pytest.raises(BadInput, match="even width and height"):
         write_h264(tmp_path / "odd.mp4", [np.zeros((181, 320, 3), np.uint8)])
     assert not (tmp_path / "odd.mp4").exists()
+
+
+def test_packet_times_are_read_once_per_unchanged_file(tmp_path, small_film):
+    film = tmp_path / "film.mp4"
+    frames = _frames(small_film)
+    write_h264(film, frames)
+    pts, _, fps = packet_times(film)
+    assert len(pts) == 60 and fps == 24.0 and not pts.flags.writeable
+    assert packet_times(film)[0] is pts  # the same film: not demuxed again
+    write_h264(film, frames[:30])  # the file changes: read again
+    assert len(packet_times(film)[0]) == 30

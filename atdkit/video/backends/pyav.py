@@ -34,7 +34,7 @@ class PyAVReader(VideoReader):
         self._pts = pts
         self.n_frames = len(self._pts)
         self._validate()
-        check_frame_intervals(self.path, [p * self._time_base for p in self._pts], self.fps)
+        check_frame_intervals(self.path, self._pts * float(self._time_base), self.fps)
         self._container = None
 
     def _open_stream(self):
@@ -47,7 +47,7 @@ class PyAVReader(VideoReader):
 
     def _iter_frames(self, start: int) -> Iterator[np.ndarray]:
         stream = self._open_stream()
-        target = self._pts[start]
+        target = int(self._pts[start])
         i = start
         try:
             if start:
