@@ -2,12 +2,14 @@
 
 Per segment (:func:`mine_segment`; a film is one segment unless it is split for
 parallel work, see :mod:`atdkit.mining.segments`), in one sequential decoding
-pass: decode → working frame (≤ ``ssim_size``, area) → shot/drawing tracking
-(:mod:`atdkit.mining.shots`) → candidate triplets settled as soon as their
-frames are in a small ring buffer (:mod:`atdkit.mining.sampler`) → for each kept
-triplet: motion statistics and RoI proposal (:mod:`atdkit.motion`), pHash, the
-three frames written as PNG at full resolution (atomic). The segment's result
-is stored in the root.
+pass: decode (PyAV unless another backend is asked for; see :mod:`atdkit.video`)
+and a CRC-32 of the pixels → working frame (≤ ``ssim_size``, area) →
+shot/drawing tracking (:mod:`atdkit.mining.shots`) → candidate triplets settled
+as soon as their frames are in a small ring buffer (:mod:`atdkit.mining.sampler`)
+→ for each kept triplet: its frames checked against their CRCs
+(:func:`_intact_frame`), motion statistics and RoI proposal
+(:mod:`atdkit.motion`), pHash, the three frames written as PNG at full
+resolution (atomic). The segment's result is stored in the root.
 
 When all segments of a film are done, the film's Parquet parts are written,
 each named after the film id: ``parts/triplets/<film_id>``,
