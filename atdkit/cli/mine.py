@@ -51,7 +51,7 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
                                             "parallel work (default: automatic with --workers > 1; the dataset "
                                             "does not depend on it)"),
          scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
-         backend: str = typer.Option("auto", help="auto | decord | pyav"),
+         backend: str = typer.Option("auto", help="auto (PyAV: bounded memory in one pass) | decord | pyav"),
          split: str = typer.Option(None, help="split recorded for these films (train/test/…)"),
          style: str = typer.Option(None, help="style recorded for these films"),
          license: str = typer.Option(None, help="licence recorded for these films")) -> None:
