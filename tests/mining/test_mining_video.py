@@ -42,12 +42,12 @@ def test_a_random_access_leaves_no_decoding_running_behind_it(tmp_path, small_fi
     """decord's decoder thread reads ahead after a random access (see atdkit.video.backends.decord);
     the reader stops it, so reading one frame of a long film costs neither memory nor a core."""
     film = tmp_path / "long.mp4"
-    assert write_h264(film, _frames(small_film) * 15) == 900  # ≈150 MB as RGB frames
+    assert write_h264(film, _frames(small_film) * 30) == 1800  # ≈300 MB as RGB frames, ≈1 s to decode
     with open_video(film, backend) as reader:
         reader[450]
         before, cpu = _rss_mb(), time.process_time()
         time.sleep(0.5)
-        assert time.process_time() - cpu < 0.1  # no thread decoding on (it would take a core)
+        assert time.process_time() - cpu < 0.25  # no thread decoding on (it would take a core)
         assert _rss_mb() - before < 30  # and no frames piling up in memory
 
 
