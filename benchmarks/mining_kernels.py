@@ -4,7 +4,7 @@
   Numba kernel (``atdkit.mining.similarity.ssim``) vs scikit-image's
   ``structural_similarity``, with the largest difference between them;
 - lossless PNG of a full-resolution frame (960×540 and 1920×1080): ours
-  (``atdkit.store.frames.encode_png``: "up" filter + ISA-L deflate) vs OpenCV's
+  (``atdkit.store.frames.encode_png``: "up" filter + zlib) vs OpenCV's
   libpng encoder at zlib level 1, with its adaptive filters and with the "up"
   filter and RLE strategy (what atdkit used before), with the sizes, and a check
   that all decode to the frame.

@@ -3,13 +3,12 @@
 Per segment (:func:`mine_segment`; a film is one segment unless it is split for
 parallel work, see :mod:`atdkit.mining.segments`), in one sequential decoding
 pass: decode (PyAV unless another backend is asked for; see :mod:`atdkit.video`)
-and a CRC-32 of the pixels → working frame (≤ ``ssim_size``, area) →
-shot/drawing tracking (:mod:`atdkit.mining.shots`) → candidate triplets settled
-as soon as their frames are in a small ring buffer (:mod:`atdkit.mining.sampler`)
-→ for each kept triplet: its frames checked against their CRCs
-(:func:`_intact_frame`), motion statistics and RoI proposal
-(:mod:`atdkit.motion`), pHash, the three frames written as PNG at full
-resolution (atomic). The segment's result is stored in the root.
+→ working frame (≤ ``ssim_size``, area) → shot/drawing tracking
+(:mod:`atdkit.mining.shots`) → candidate triplets settled as soon as their
+frames are in a small ring buffer (:mod:`atdkit.mining.sampler`) → for each kept
+triplet: motion statistics and RoI proposal (:mod:`atdkit.motion`), pHash, the
+three frames written as PNG at full resolution (atomic; the same pixels always
+give the same bytes). The segment's result is stored in the root.
 
 When all segments of a film are done, the film's Parquet parts are written,
 each named after the film id: ``parts/triplets/<film_id>``,
@@ -28,7 +27,6 @@ import hashlib
 import json
 import os
 import shutil
-import warnings
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from isal import isal_zlib
 
 from atdkit.distributed import run_all
 from atdkit.errors import AtdkitError, BadInput
@@ -121,21 +118,19 @@ def triplet_id(film_id: str, f1: int, stride: int) -> str:
 
 
 class _FrameRing:
-    """The last few decoded frames (full size and working size), the CRC-32 of each frame's pixels
-    taken as it was decoded, and the SSIMs computed between them."""
+    """The last few decoded frames (full size and working size) and the SSIMs computed between them."""
 
     def __init__(self, size: int):
         self.size = size
         self.frames: dict[int, np.ndarray] = {}
         self.works: dict[int, np.ndarray] = {}
-        self.crcs: dict[int, int] = {}
         self.pairs: dict[tuple[int, int], float] = {}
 
-    def push(self, index: int, frame: np.ndarray, work: np.ndarray, crc: int) -> None:
-        self.frames[index], self.works[index], self.crcs[index] = frame, work, crc
+    def push(self, index: int, frame: np.ndarray, work: np.ndarray) -> None:
+        self.frames[index], self.works[index] = frame, work
         oldest = index - self.size + 1
         for k in [k for k in self.frames if k < oldest]:
-            del self.frames[k], self.works[k], self.crcs[k]
+            del self.frames[k], self.works[k]
         for k in [k for k in self.pairs if k[0] < oldest]:
             del self.pairs[k]
 
@@ -222,7 +217,6 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
 
             frames = tqdm(frames, total=reader.n_frames - first, desc=path.name, unit="frame", leave=False)
         for index, frame in enumerate(frames, start=first):
-            crc = isal_zlib.crc32(frame)  # the pixels as decoded (see _intact_frame)
             work = to_working(frame, wsize, config.ssim_channels)
             info = tracker.push(frame_features(work if work.ndim == 3 else frame))
             if sampler is None:  # looking for the first shot this segment owns
@@ -234,7 +228,7 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
                     continue
             if end is not None and sampler.stop is None and index >= end and info.relation == "cut":
                 sampler.stop = index  # the next segment's first shot: ours end here
-            ring.push(index, frame, work, crc)
+            ring.push(index, frame, work)
             settle(sampler.add(info))
             if sampler.done:
                 break
@@ -254,28 +248,6 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
         reader.close()
 
 
-def _intact_frame(ring: _FrameRing, index: int, path: Path, backend: str) -> np.ndarray:
-    """Frame ``index`` of the ring, checked against the CRC-32 taken when it was decoded before it is
-    written. A frame whose pixels changed in memory since then (a stray write by native code) is
-    decoded again by a separate reader of the same ``backend`` and used (with its working frame) when
-    it matches the CRC, with a warning; a film whose frame decodes to other pixels the second time is
-    a bad input (its decoding is not repeatable)."""
-    frame = ring.frames[index]
-    if isal_zlib.crc32(frame) == ring.crcs[index]:
-        return frame
-    with open_video(path, backend) as reader:
-        again = reader[index]
-    if isal_zlib.crc32(again) != ring.crcs[index]:
-        raise BadInput(f"{path}: frame {index} decodes to different pixels on a second read "
-                       f"({reader.backend}); its decoding is not repeatable")
-    warnings.warn(f"{path}: frame {index} changed in memory after decoding; wrote it as decoded again",
-                  RuntimeWarning, stacklevel=2)
-    work = ring.works[index]
-    ring.frames[index] = again
-    ring.works[index] = to_working(again, (work.shape[1], work.shape[0]), "gray" if work.ndim == 2 else "rgb")
-    return again
-
-
 def _rejected_row(film_id: str, c: Candidate) -> dict[str, Any]:
     return {"film_id": film_id, "f1": c.f1, "f2": c.f2, "f3": c.f3, "stride": c.stride, "shot": c.shot,
             "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13, "reason": c.reason, "detail": c.detail}
@@ -285,7 +257,7 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reade
           config: MiningConfig, job: dict[str, Any], written: list[str]) -> dict[str, Any]:
     tid = triplet_id(film_id, c.f1, c.stride)
     fps, full_size = reader.fps, (reader.width, reader.height)
-    frames = [_intact_frame(ring, i, reader.path, reader.backend) for i in (c.f1, c.f2, c.f3)]
+    frames = [ring.frames[i] for i in (c.f1, c.f2, c.f3)]
     works = [ring.works[i] for i in (c.f1, c.f2, c.f3)]
     motion = motion_stats(frames[0] if works[0].ndim == 2 else works[0], frames[2] if works[2].ndim == 2 else works[2],
                           full_size, config.flow_width)

@@ -113,8 +113,6 @@ def _pixel_difference(a: bytes, b: bytes) -> str:
 def assert_same_dataset(got: dict, want: dict) -> None:
     """Two :func:`dataset_snapshot` s are equal: the tables, then every frame file, byte for byte
     (a frame that differs is described in pixels)."""
-    import pandas as pd
-
     for name in ("films", "triplets", "candidates"):
         pd.testing.assert_frame_equal(got[name].drop(columns=["frame_sha256"], errors="ignore"),
                                       want[name].drop(columns=["frame_sha256"], errors="ignore"))

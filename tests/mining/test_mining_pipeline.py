@@ -9,15 +9,13 @@ import sys
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from isal import isal_zlib
 from mining_helpers import GIF, WEBM, load_truth_json
 
 from atdkit.errors import BadInput
-from atdkit.mining.pipeline import MiningConfig, _FrameRing, _intact_frame, film_identity, mine, triplet_id
+from atdkit.mining.pipeline import MiningConfig, film_identity, mine, triplet_id
 from atdkit.mining.similarity import ssim_reference
 from atdkit.store import schema
 from atdkit.store.dataset import DatasetRoot
-from atdkit.video import open_video
 
 
 @pytest.fixture(scope="module")
@@ -163,29 +161,3 @@ def test_ssim_size_and_channels_options_define_the_ssim(tmp_path, small_film):
         assert abs(ssim_reference(frames[0], frames[2]) - t.ssim_13) < 1e-6
         assert (t.width, t.height) == (320, 180)  # frames are stored at full resolution
 
-
-def _ring_of(film, n: int, backend: str) -> tuple[_FrameRing, list[np.ndarray]]:
-    """The first ``n`` frames of ``film`` in a frame ring, as the miner holds them, and copies of them."""
-    ring = _FrameRing(n)
-    with open_video(film, backend) as reader:
-        for index, frame in zip(range(n), reader.frames(0)):
-            ring.push(index, frame, frame, isal_zlib.crc32(frame))
-    return ring, [ring.frames[i].copy() for i in range(n)]
-
-
-@pytest.mark.parametrize("backend", ["decord", "pyav"])
-def test_a_frame_changed_in_memory_after_decoding_is_written_as_decoded(small_film, backend):
-    ring, decoded = _ring_of(small_film, 3, backend)
-    assert _intact_frame(ring, 0, small_film, backend) is ring.frames[0]  # unchanged: used as it is
-    ring.frames[1][10:20, 10:40] ^= 0x55  # a stray write into the frame's memory
-    with pytest.warns(RuntimeWarning, match=r"frame 1 changed in memory after decoding"):
-        repaired = _intact_frame(ring, 1, small_film, backend)
-    assert np.array_equal(repaired, decoded[1])
-    assert ring.frames[1] is repaired and np.array_equal(ring.works[1], decoded[1])
-
-
-def test_a_frame_that_decodes_differently_twice_is_a_bad_input(small_film):
-    ring, _ = _ring_of(small_film, 2, "pyav")
-    ring.crcs[1] ^= 1  # the checksum taken at decoding no longer matches any decoding of the frame
-    with pytest.raises(BadInput, match=rf"{small_film.name}: frame 1 decodes to different pixels"):
-        _intact_frame(ring, 1, small_film, "pyav")
