@@ -26,9 +26,9 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from footage import synthetic_film  # benchmarks/footage.py
 
 
 def _rss_mb() -> float:
@@ -75,16 +75,13 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(*args.measure, args.frames, args.work_ms)))
         return
-    from atdkit.synth import synthesize
-
-    with tempfile.TemporaryDirectory() as tmp:
-        film = synthesize(Path(tmp) / "film.mp4", seed=5, length_s=args.seconds, width=960, height=540)
-        rows = []
-        for backend in ("decord", "pyav"):
-            out = subprocess.run([sys.executable, __file__, "--measure", str(film), backend,
-                                  "--frames", str(args.frames), "--work-ms", str(args.work_ms)],
-                                 capture_output=True, text=True, check=True)
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    film = synthetic_film(args.seconds, 960, 540, seed=5)
+    rows = []
+    for backend in ("decord", "pyav"):
+        out = subprocess.run([sys.executable, __file__, "--measure", str(film), backend,
+                              "--frames", str(args.frames), "--work-ms", str(args.work_ms)],
+                             capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"960×540, {args.seconds:.0f} s film; slow consumer: {args.frames} frames, {args.work_ms:g} ms work each")
     print(f"{'backend':8} {'decode fps':>11} {'decode CPU ms/frame':>20} {'slow: peak MB':>14} "
           f"{'slow: extra CPU ms/frame':>25}")

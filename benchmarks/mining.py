@@ -17,10 +17,13 @@ and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
 triplet costs three exact SSIMs, optical flow and three PNG writes, so the
 ratio to decoding depends on it). Decode and mining repeats alternate, so load
 from other processes affects both alike. The films are ``--seconds`` long in
-total per workload (default 40 s = 960 frames): a run's fixed costs (starting
-worker processes, joining the tables) are part of the figure, as they are for
-a user. Run: ``python benchmarks/mining.py`` (about 10 minutes on 2 cores, a
-third of it synthesizing the films; ``--quick`` for a smoke run).
+total per workload (default 120 s = 2880 frames, a few minutes of a real film's
+work per worker); a run's fixed costs (starting worker processes, about 1.5 s,
+and joining the tables) are part of the figure, as they are for a user, and
+weigh less the longer the films. The films are synthesized once and kept (see
+``benchmarks/footage.py``). Run: ``python benchmarks/mining.py`` (about 10
+minutes on 2 cores, plus about 7 minutes the first time to synthesize the
+films; ``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from footage import synthetic_film  # benchmarks/footage.py
+
 from atdkit.mining.pipeline import mine
 from atdkit.mining.similarity import ssim_reference
-from atdkit.synth import synthesize
 from atdkit.video import open_video
 
 
@@ -77,7 +81,7 @@ def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--films", type=int, default=4, help="films in the many-films workload")
-    ap.add_argument("--seconds", type=float, default=40.0, help="total film length per workload")
+    ap.add_argument("--seconds", type=float, default=120.0, help="total film length per workload")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--backend", default="auto", choices=["auto", "decord", "pyav"],
                     help="auto: what `atdkit mine` uses by default (PyAV for its sequential pass)")
@@ -95,11 +99,9 @@ def main() -> None:
     try:
         for w, h in sizes:
             workloads = {
-                "1 film": [synthesize(work / f"long-{w}x{h}.mp4", length_s=args.seconds, width=w, height=h,
-                                      seed=99, style="anime")],
-                f"{args.films} films": [synthesize(work / f"film-{w}x{h}-{s}.mp4", length_s=args.seconds / args.films,
-                                                   width=w, height=h, seed=100 + s, style=("cel", "anime", "mono")[s % 3])
-                                        for s in range(args.films)],
+                "1 film": [synthetic_film(args.seconds, w, h, seed=99, style="anime")],
+                f"{args.films} films": [synthetic_film(args.seconds / args.films, w, h, seed=100 + s,
+                                                       style=("cel", "anime", "mono")[s % 3]) for s in range(args.films)],
             }
             naive = naive_fps(workloads["1 film"][0], args.naive_frames)
             for name, films in workloads.items():

@@ -40,7 +40,7 @@ from atdkit.errors import AtdkitError, BadInput
 from atdkit.hashing import sha256_file
 from atdkit.mining import dedup
 from atdkit.mining.sampler import Candidate, SamplerParams, TripletSampler
-from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, plan
+from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, longest_first, plan
 from atdkit.mining.shots import ShotParams, ShotTracker, frame_features
 from atdkit.mining.similarity import ssim, to_working, working_size
 from atdkit.motion import FLOW_WIDTH, motion_stats
@@ -394,8 +394,8 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         if len(outcomes[film["film_id"]]) == len(film["bounds"]):  # every segment was done before a kill
             results.append(_finish_film(root, film, outcomes[film["film_id"]]))
     films_by_id = {f["film_id"]: f for f in todo}
-    for job, outcome in run_all(mine_segment, jobs, workers=workers, scheduler=scheduler, desc="mining segments",
-                                progress=progress):
+    for job, outcome in run_all(mine_segment, longest_first(jobs, counts), workers=workers, scheduler=scheduler,
+                                desc="mining segments", progress=progress):
         if isinstance(outcome, BaseException):  # the unit itself crashed (worker lost, bug): a failed segment
             outcome = {"status": "error", "error": _error_line(Path(job["film"]), outcome), "start": job["start"]}
         film = films_by_id[job["film_id"]]

@@ -51,10 +51,25 @@ def plan(n_frames: int | None, length: int | None) -> list[tuple[int, int | None
 
 
 def auto_length(total_frames: int, workers: int) -> int | None:
-    """Segment length that gives every worker about ``SEGMENTS_PER_WORKER`` units (None: do not split)."""
+    """Segment length for ``workers`` (None: do not split): a whole number of units per worker —
+    ``SEGMENTS_PER_WORKER`` when the frames allow segments of at least ``MIN_SEGMENT_FRAMES``, else
+    one — so that equal units end together (3 units on 2 workers would leave one worker idle for a
+    third of the run)."""
     if workers <= 1:
         return None
-    return max(MIN_SEGMENT_FRAMES, math.ceil(total_frames / (workers * SEGMENTS_PER_WORKER)))
+    per_worker = min(SEGMENTS_PER_WORKER, max(1, total_frames // (workers * MIN_SEGMENT_FRAMES)))
+    return max(MIN_SEGMENT_FRAMES, math.ceil(total_frames / (workers * per_worker)))
+
+
+def longest_first(jobs: list[dict[str, Any]], n_frames: dict[str, int | None]) -> list[dict[str, Any]]:
+    """Units in the order that finishes soonest on a pool (longest processing time first): segments
+    of ``n_frames[film_id]``-frame films by length, longest first; units of films of unknown length
+    (they fail at once) last. Stable, so equal units keep their order."""
+    def length(job: dict[str, Any]) -> int:
+        n = n_frames.get(job["film_id"]) or 0
+        return (n if job["end"] is None else job["end"]) - job["start"]
+
+    return sorted(jobs, key=length, reverse=True)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from zlib_ng import zlib_ng
 
 from atdkit.errors import BadInput
 from atdkit.store import atomic
@@ -30,34 +31,50 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-# Lossless either way; the "up" row filter with zlib's RLE strategy encodes cel frames (flat colours,
-# long runs) ~2× faster than libpng's adaptive filter choice, and a little smaller.
-_PNG_FAST = [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
-_TO_OPENCV = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOUR_TYPE = {1: 0, 3: 2, 4: 6}   # channels → PNG colour type (gray, RGB, RGBA)
+_UP = 2                             # PNG row filter "up": each byte minus the byte above it
 
 
-def encode_png(image: np.ndarray, compression: int = 1) -> bytes:
-    """H×W×3 uint8 RGB (or H×W / H×W×1 gray, H×W×4 RGBA) → lossless 8-bit PNG bytes: libpng through
-    OpenCV, zlib level ``compression`` (0–9), "up" filter, RLE strategy.
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + kind + data + zlib_ng.crc32(kind + data).to_bytes(4, "big")
 
-    zlib's output depends only on its input and settings, so the same pixels always give the same
-    bytes: a resumed or parallel run writes the frames of an uninterrupted one byte for byte. (ISA-L's
-    deflate, tried as a faster writer, gave some frames other, equally lossless, bytes depending on
-    the process.)
+
+def deflate_rle(data: bytes | np.ndarray) -> bytes:
+    """A zlib stream of ``data`` (level 1, strategy Z_RLE) from zlib-ng: byte for byte what the zlib
+    library writes with those settings (tested), about twice as fast. RLE has no hash tables: its
+    output depends only on the input."""
+    compressor = zlib_ng.compressobj(1, zlib_ng.DEFLATED, 15, 8, zlib_ng.Z_RLE)
+    return compressor.compress(data) + compressor.flush()
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """H×W×3 uint8 RGB (or H×W / H×W×1 gray, H×W×4 RGBA) → lossless 8-bit PNG bytes.
+
+    Every row is "up"-filtered (the flat colours of cel frames become runs of zeros) and the image is
+    deflated with the RLE strategy (:func:`deflate_rle`), in one IDAT chunk: about 2× faster than
+    libpng with the same filter and strategy, and as small. The same pixels always give the same bytes,
+    so a resumed or parallel run writes the frames of an uninterrupted one byte for byte. (ISA-L's
+    deflate, tried as a faster writer, gave some frames other, equally lossless, bytes depending on the
+    process.)
     """
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         raise ValueError(f"PNG needs H×W, H×W×1, H×W×3 or H×W×4 uint8, not {image.shape} {image.dtype}")
-    if not 0 <= compression <= 9:
-        raise ValueError(f"PNG compression level {compression} out of range 0–9")
-    image = np.ascontiguousarray(image)
-    if image.ndim == 3 and image.shape[2] in _TO_OPENCV:
-        image = cv2.cvtColor(image, _TO_OPENCV[image.shape[2]])
-    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, compression, *_PNG_FAST])
-    if not ok:
-        raise ValueError(f"PNG encoding of a {image.shape} frame failed")
-    return buf.tobytes()
+    height, width = image.shape[:2]
+    if not height or not width:
+        raise ValueError(f"PNG needs at least one pixel, not {image.shape}")
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    rows = image.reshape(height, width * channels)
+    filtered = np.empty((height, width * channels + 1), np.uint8)
+    filtered[:, 0] = _UP
+    filtered[0, 1:] = rows[0]                                       # the row above the first is zeros
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])          # mod 256, as PNG defines it
+    header = (width.to_bytes(4, "big") + height.to_bytes(4, "big")
+              + bytes([8, _COLOUR_TYPE[channels], 0, 0, 0]))        # 8 bits, deflate, filter set 0, no interlace
+    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", deflate_rle(filtered))
+            + _png_chunk(b"IEND", b""))
 
 
-def write_png(path: str | os.PathLike, rgb: np.ndarray, compression: int = 1) -> Path:
+def write_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     """Write H×W×3 uint8 RGB as PNG (:func:`encode_png`), atomically."""
-    return atomic.write_bytes(path, encode_png(rgb, compression))
+    return atomic.write_bytes(path, encode_png(rgb))

@@ -21,6 +21,17 @@ def test_plan_covers_the_film_and_the_last_segment_runs_to_its_end():
     assert segments.auto_length(10_000, 1) is None     # one worker: nothing to split
     assert segments.auto_length(100, 2) == segments.MIN_SEGMENT_FRAMES
     assert segments.auto_length(100_000, 4) == 100_000 // (4 * segments.SEGMENTS_PER_WORKER)
+    # a whole number of equal units per worker: 1440 frames on 2 workers are 2 units, not 3 of 480
+    for total, workers in ((1440, 2), (2880, 2), (5000, 3), (960, 2)):
+        units = len(segments.plan(total, segments.auto_length(total, workers)))
+        assert units % workers == 0, (total, workers, units)
+
+
+def test_units_run_longest_first():
+    jobs = [{"film_id": "a", "start": 0, "end": 500}, {"film_id": "a", "start": 500, "end": None},
+            {"film_id": "b", "start": 0, "end": None}, {"film_id": "c", "start": 0, "end": None}]
+    order = segments.longest_first(jobs, {"a": 1200, "b": 600, "c": None})
+    assert [(j["film_id"], j["start"]) for j in order] == [("a", 500), ("b", 0), ("a", 0), ("c", 0)]
 
 
 @pytest.fixture(scope="module")
