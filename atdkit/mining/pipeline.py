@@ -118,27 +118,21 @@ def triplet_id(film_id: str, f1: int, stride: int) -> str:
 
 
 class _FrameRing:
-    """The last few decoded frames (full size and working size) and the SSIMs computed between them."""
+    """The last few decoded frames, at full size and at working size."""
 
     def __init__(self, size: int):
         self.size = size
         self.frames: dict[int, np.ndarray] = {}
         self.works: dict[int, np.ndarray] = {}
-        self.pairs: dict[tuple[int, int], float] = {}
 
     def push(self, index: int, frame: np.ndarray, work: np.ndarray) -> None:
         self.frames[index], self.works[index] = frame, work
         oldest = index - self.size + 1
         for k in [k for k in self.frames if k < oldest]:
             del self.frames[k], self.works[k]
-        for k in [k for k in self.pairs if k[0] < oldest]:
-            del self.pairs[k]
 
     def ssim(self, i: int, j: int) -> float:
-        key = (i, j)
-        if key not in self.pairs:
-            self.pairs[key] = ssim(self.works[i], self.works[j])
-        return self.pairs[key]
+        return ssim(self.works[i], self.works[j])
 
 
 def _film_row(film_id: str, path: Path, sha: str | None, job: dict[str, Any], **values: Any) -> dict[str, Any]:
