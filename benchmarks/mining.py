@@ -15,7 +15,15 @@ same total length — it prints, in source frames per second (median of
 and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
 (target ≥ 20), plus how many triplets the films keep per 100 frames (each kept
 triplet costs three exact SSIMs, optical flow and three PNG writes, so the
-ratio to decoding depends on it). Decode and mining repeats alternate, so load
+ratio to decoding depends on it).
+
+Then where the time goes: the one-film workload mined once more in this process
+under cProfile, its time split into stages in ms per source frame, next to the
+CPU a frame may cost for the target (``workers`` cores ÷ half the decode-only
+rate, assuming perfect scaling and no fixed costs), as a table and as a chart
+(``--plot``, default ``benchmarks/results/mining_stages.png``). cProfile slows
+the Python-heavy stages (shot tracking, the sampler) a little more than the
+others. Decode and mining repeats alternate, so load
 from other processes affects both alike. The films are ``--seconds`` long in
 total per workload (default 120 s = 2880 frames, a few minutes of a real film's
 work per worker); a run's fixed costs (starting worker processes, about 1.5 s,
@@ -29,7 +37,9 @@ films; ``--quick`` for a smoke run).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import shutil
 import statistics
 import tempfile
@@ -64,6 +74,67 @@ def mine_fps(films: list[Path], work: Path, workers: int, backend: str) -> tuple
     return n / elapsed, n, kept
 
 
+# Stage → the functions (module path suffix, name) whose cumulative time it is; they do not call each other.
+STAGES = {
+    "decode to RGB": [("video/backends/pyav.py", "_iter_frames"), ("video/backends/decord.py", "_iter_frames")],
+    "working frame": [("mining/similarity.py", "to_working")],
+    "shot tracking": [("mining/shots.py", "frame_features"), ("mining/shots.py", "push")],
+    "SSIM": [("mining/pipeline.py", "ssim")],
+    "kept: motion": [("atdkit/motion.py", "motion_stats")],
+    "kept: PNG": [("store/frames.py", "encode_png")],
+    "kept: write": [("store/atomic.py", "write_bytes")],
+}
+
+
+def stage_costs(film: Path, work: Path, backend: str) -> dict[str, float]:
+    """ms per source frame of each stage (and "other": the rest) of mining ``film`` in this process."""
+    out = work / f"profiled-{time.time_ns()}"
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    report = mine([film], out, backend=backend, progress=False)
+    profile.disable()
+    total = time.perf_counter() - start
+    shutil.rmtree(out, ignore_errors=True)
+    frames = report.results[0]["n_frames"]
+    cumulative: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+    for (path, _, name), (_, _, _, cum, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        for stage, functions in STAGES.items():
+            if any(path.endswith(suffix) and name == fn for suffix, fn in functions):
+                cumulative[stage] += cum
+    costs = {stage: 1e3 * t / frames for stage, t in cumulative.items()}
+    costs["other"] = 1e3 * total / frames - sum(costs.values())
+    return costs
+
+
+def plot_stages(costs: dict[str, dict[str, float]], budgets: dict[str, float], decode_ms: dict[str, float],
+                path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = list(costs)
+    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.8 * len(sizes)))
+    left = [0.0] * len(sizes)
+    for stage in [*STAGES, "other"]:
+        widths = [costs[size][stage] for size in sizes]
+        ax.barh(sizes, widths, left=left, label=stage)
+        left = [a + b for a, b in zip(left, widths)]
+    for y, size in enumerate(sizes):
+        ax.vlines(budgets[size], y - 0.45, y + 0.45, colors="black", linewidths=2,
+                  label="budget for mine/decode ≥ 0.5" if y == 0 else None)
+        ax.vlines(decode_ms[size], y - 0.45, y + 0.45, colors="grey", linestyles="dotted",
+                  label="decode-only" if y == 0 else None)
+    ax.set_xlabel("CPU ms per source frame (one process, cProfile)")
+    ax.invert_yaxis()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_title("Where mining time goes")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
 def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
     """Decode, then full-resolution skimage SSIM for every pair of every candidate starting in the first frames."""
     start = time.perf_counter()
@@ -88,6 +159,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--naive-frames", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="8 s of film, 1 repeat, 960×540 only")
+    ap.add_argument("--plot", type=Path, default=Path(__file__).resolve().parent / "results" / "mining_stages.png")
     args = ap.parse_args()
     sizes = [(960, 540), (1920, 1080)]
     if args.quick:
@@ -95,7 +167,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="atdkit-bench-mining-"))
     print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s of film per workload at 24 fps; "
           f"workers: {args.workers}; backend: {args.backend}; medians of {args.repeats}")
-    rows = []
+    rows, stages, budgets, decode_ms = [], {}, {}, {}
     try:
         for w, h in sizes:
             workloads = {
@@ -111,6 +183,9 @@ def main() -> None:
                     fps, n, kept = mine_fps(films, work, args.workers, args.backend)
                     mines.append(fps)
                 rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
+            size, decode = f"{w}×{h}", rows[-2][2]
+            stages[size] = stage_costs(workloads["1 film"][0], work, args.backend)
+            budgets[size], decode_ms[size] = 2e3 * args.workers / decode, 1e3 / decode
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'size':>10} {'workload':>9} {'decode fps':>11} {'mine fps':>9} {'naive fps':>10} {'mine/decode':>12} "
@@ -119,6 +194,15 @@ def main() -> None:
         print(f"{size:>10} {name:>9} {dec:11.1f} {mined:9.1f} {naive:10.3f} {mined / dec:12.2f} {mined / naive:11.1f} "
               f"{rate:12.1f}")
     print("targets: mine/decode ≥ 0.5 (with 2 workers), mine/naive ≥ 20")
+    print(f"\nwhere the time goes (1 film, one process, cProfile), ms per source frame; budget: the CPU a frame may "
+          f"cost for mine/decode ≥ 0.5 with {args.workers} workers")
+    print(f"{'stage':>14} " + " ".join(f"{size:>10}" for size in stages))
+    for stage in [*STAGES, "other"]:
+        print(f"{stage:>14} " + " ".join(f"{stages[size][stage]:10.2f}" for size in stages))
+    print(f"{'total':>14} " + " ".join(f"{sum(stages[size].values()):10.2f}" for size in stages))
+    print(f"{'budget':>14} " + " ".join(f"{budgets[size]:10.2f}" for size in stages))
+    plot_stages(stages, budgets, decode_ms, args.plot)
+    print(f"chart: {args.plot}")
 
 
 if __name__ == "__main__":
