@@ -118,21 +118,30 @@ def triplet_id(film_id: str, f1: int, stride: int) -> str:
 
 
 class _FrameRing:
-    """The last few decoded frames, at full size and at working size."""
+    """The last few decoded frames, at full size and at working size, and the PNGs of those a kept
+    triplet wrote (the next triplet often starts on the frame the last one ended on)."""
 
     def __init__(self, size: int):
         self.size = size
         self.frames: dict[int, np.ndarray] = {}
         self.works: dict[int, np.ndarray] = {}
+        self.pngs: dict[int, bytes] = {}
 
     def push(self, index: int, frame: np.ndarray, work: np.ndarray) -> None:
         self.frames[index], self.works[index] = frame, work
         oldest = index - self.size + 1
         for k in [k for k in self.frames if k < oldest]:
             del self.frames[k], self.works[k]
+            self.pngs.pop(k, None)
 
     def ssim(self, i: int, j: int) -> float:
         return ssim(self.works[i], self.works[j])
+
+    def png(self, i: int) -> bytes:
+        """Frame i at full size as PNG (:func:`encode_png`), encoded once."""
+        if i not in self.pngs:
+            self.pngs[i] = encode_png(self.frames[i])
+        return self.pngs[i]
 
 
 def _film_row(film_id: str, path: Path, sha: str | None, job: dict[str, Any], **values: Any) -> dict[str, Any]:
@@ -251,13 +260,12 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reade
           config: MiningConfig, job: dict[str, Any], written: list[str]) -> dict[str, Any]:
     tid = triplet_id(film_id, c.f1, c.stride)
     fps, full_size = reader.fps, (reader.width, reader.height)
-    frames = [ring.frames[i] for i in (c.f1, c.f2, c.f3)]
-    works = [ring.works[i] for i in (c.f1, c.f2, c.f3)]
-    motion = motion_stats(frames[0] if works[0].ndim == 2 else works[0], frames[2] if works[2].ndim == 2 else works[2],
-                          full_size, config.flow_width)
+    # motion statistics from the RGB working frames (the full frames when SSIM works on gray)
+    outer = [ring.works[i] if ring.works[i].ndim == 3 else ring.frames[i] for i in (c.f1, c.f3)]
+    motion = motion_stats(outer[0], outer[1], full_size, config.flow_width)
     shas = []
-    for name, rgb in zip(("frame1.png", "frame2.png", "frame3.png"), frames):
-        data = encode_png(rgb)
+    for name, index in zip(("frame1.png", "frame2.png", "frame3.png"), (c.f1, c.f2, c.f3)):
+        data = ring.png(index)
         atomic.write_bytes(root.frames_dir(tid) / name, data)
         shas.append(hashlib.sha256(data).hexdigest())
     written.append(tid)
@@ -267,7 +275,7 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reade
             "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13,
             "changes_12": c.changes_12, "changes_23": c.changes_23, "timing_balanced": c.timing_balanced,
             "flow_mean": motion.flow_mean, "flow_p95": motion.flow_p95, "occlusion": motion.occlusion,
-            "auto_difficulty": motion.auto_difficulty, "phash": dedup.phash(works[1]), "split": job.get("split"),
+            "auto_difficulty": motion.auto_difficulty, "phash": dedup.phash(ring.works[c.f2]), "split": job.get("split"),
             "width": full_size[0], "height": full_size[1], "source": "mined", "frame_sha256": shas,
             "prop_x": x, "prop_y": y, "prop_w": w, "prop_h": h}
 
