@@ -42,6 +42,8 @@ import os
 import pstats
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -135,6 +137,35 @@ def plot_stages(costs: dict[str, dict[str, float]], budgets: dict[str, float], d
     fig.savefig(path, dpi=120)
 
 
+def mine_alone(film: Path, work: Path) -> float:
+    """Source frames/s of mining ``film`` in this process with OpenCV on one thread (as a worker runs)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    out = work / f"alone-{time.time_ns()}"
+    start = time.perf_counter()
+    report = mine([film], out, progress=False)
+    fps = report.results[0]["n_frames"] / (time.perf_counter() - start)
+    shutil.rmtree(out, ignore_errors=True)
+    return fps
+
+
+def side_by_side(films: list[Path], work: Path) -> list[tuple[float, float]]:
+    """(alone, together) source frames/s of each film, each mined by its own fresh process."""
+    def start(film: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, __file__, "--mine-alone", str(film), str(work)],
+                                stdout=subprocess.PIPE, text=True)
+
+    def fps(proc: subprocess.Popen) -> float:
+        out, _ = proc.communicate()
+        assert proc.returncode == 0
+        return float(out.strip().splitlines()[-1])
+
+    alone = [fps(start(film)) for film in films]
+    together = [fps(p) for p in [start(film) for film in films]]
+    return list(zip(alone, together))
+
+
 def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
     """Decode, then full-resolution skimage SSIM for every pair of every candidate starting in the first frames."""
     start = time.perf_counter()
@@ -160,14 +191,18 @@ def main() -> None:
     ap.add_argument("--naive-frames", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="8 s of film, 1 repeat, 960×540 only")
     ap.add_argument("--plot", type=Path, default=Path(__file__).resolve().parent / "results" / "mining_stages.png")
+    ap.add_argument("--mine-alone", nargs=2, type=Path, metavar=("FILM", "WORK"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.mine_alone:
+        print(mine_alone(*args.mine_alone))
+        return
     sizes = [(960, 540), (1920, 1080)]
     if args.quick:
         args.seconds, args.repeats, args.naive_frames, sizes = 8.0, 1, 1, [(960, 540)]
     work = Path(tempfile.mkdtemp(prefix="atdkit-bench-mining-"))
     print(f"machine: {os.cpu_count()} cores; {args.seconds:g} s of film per workload at 24 fps; "
           f"workers: {args.workers}; backend: {args.backend}; medians of {args.repeats}")
-    rows, stages, budgets, decode_ms = [], {}, {}, {}
+    rows, stages, budgets, decode_ms, contention = [], {}, {}, {}, {}
     try:
         for w, h in sizes:
             workloads = {
@@ -185,6 +220,7 @@ def main() -> None:
                 rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
             size, decode = f"{w}×{h}", rows[-2][2]
             stages[size] = stage_costs(workloads["1 film"][0], work, args.backend)
+            contention[size] = side_by_side(workloads[f"{args.films} films"][:2], work)
             budgets[size], decode_ms[size] = 2e3 * args.workers / decode, 1e3 / decode
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -203,6 +239,10 @@ def main() -> None:
     print(f"{'budget':>14} " + " ".join(f"{budgets[size]:10.2f}" for size in stages))
     plot_stages(stages, budgets, decode_ms, args.plot)
     print(f"chart: {args.plot}")
+    print("\ntwo single-process miners side by side vs alone (source frames/s; OpenCV on one thread):")
+    for size, pairs in contention.items():
+        print(f"{size:>10} " + "; ".join(f"film {k + 1}: {alone:.1f} alone, {together:.1f} side by side "
+                                        f"({100 * (together / alone - 1):+.0f} %)" for k, (alone, together) in enumerate(pairs)))
 
 
 if __name__ == "__main__":
