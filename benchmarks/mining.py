@@ -15,7 +15,13 @@ same total length — it prints, in source frames per second (median of
 and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
 (target ≥ 20), plus how many triplets the films keep per 100 frames (each kept
 triplet costs three exact SSIMs, optical flow and three PNG writes, so the
-ratio to decoding depends on it).
+ratio to decoding depends on it). Decode and mining repeats alternate, so load
+from other processes affects both alike. The films are ``--seconds`` long in
+total per workload (default 120 s = 2880 frames, a few minutes of a real film's
+work per worker); a run's fixed costs (starting worker processes, about 1.5 s,
+and joining the tables) are part of the figure, as they are for a user, and
+weigh less the longer the films. The films are synthesized once and kept (see
+``benchmarks/footage.py``).
 
 Then where the time goes: the one-film workload mined once more in this process
 under cProfile, its time split into stages in ms per source frame, next to the
@@ -23,15 +29,13 @@ CPU a frame may cost for the target (``workers`` cores ÷ half the decode-only
 rate, assuming perfect scaling and no fixed costs), as a table and as a chart
 (``--plot``, default ``benchmarks/results/mining_stages.png``). cProfile slows
 the Python-heavy stages (shot tracking, the sampler) a little more than the
-others. Decode and mining repeats alternate, so load
-from other processes affects both alike. The films are ``--seconds`` long in
-total per workload (default 120 s = 2880 frames, a few minutes of a real film's
-work per worker); a run's fixed costs (starting worker processes, about 1.5 s,
-and joining the tables) are part of the figure, as they are for a user, and
-weigh less the longer the films. The films are synthesized once and kept (see
-``benchmarks/footage.py``). Run: ``python benchmarks/mining.py`` (about 10
-minutes on 2 cores, plus about 7 minutes the first time to synthesize the
-films; ``--quick`` for a smoke run).
+others. Last, two of the many-films workload's films mined by two single
+processes side by side, against each alone (OpenCV on one thread, as in a
+worker; medians of ``--repeats``): how much two workers slow each other on this
+machine, which the budget does not count.
+
+Run: ``python benchmarks/mining.py`` (about 20 minutes on 2 cores, plus about
+7 minutes the first time to synthesize the films; ``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
@@ -150,8 +154,9 @@ def mine_alone(film: Path, work: Path) -> float:
     return fps
 
 
-def side_by_side(films: list[Path], work: Path) -> list[tuple[float, float]]:
-    """(alone, together) source frames/s of each film, each mined by its own fresh process."""
+def side_by_side(films: list[Path], work: Path, repeats: int) -> list[tuple[float, float]]:
+    """Median (alone, together) source frames/s of each film, each mined by its own fresh process;
+    alone and together runs alternate."""
     def start(film: Path) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, __file__, "--mine-alone", str(film), str(work)],
                                 stdout=subprocess.PIPE, text=True)
@@ -161,9 +166,12 @@ def side_by_side(films: list[Path], work: Path) -> list[tuple[float, float]]:
         assert proc.returncode == 0
         return float(out.strip().splitlines()[-1])
 
-    alone = [fps(start(film)) for film in films]
-    together = [fps(p) for p in [start(film) for film in films]]
-    return list(zip(alone, together))
+    alone, together = [], []
+    for _ in range(repeats):
+        alone.append([fps(start(film)) for film in films])
+        together.append([fps(p) for p in [start(film) for film in films]])
+    return [(statistics.median(a[k] for a in alone), statistics.median(t[k] for t in together))
+            for k in range(len(films))]
 
 
 def naive_fps(film: Path, n_frames: int, strides=(1, 2, 3)) -> float:
@@ -220,7 +228,7 @@ def main() -> None:
                 rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
             size, decode = f"{w}×{h}", rows[-2][2]
             stages[size] = stage_costs(workloads["1 film"][0], work, args.backend)
-            contention[size] = side_by_side(workloads[f"{args.films} films"][:2], work)
+            contention[size] = side_by_side(workloads[f"{args.films} films"][:2], work, args.repeats)
             budgets[size], decode_ms[size] = 2e3 * args.workers / decode, 1e3 / decode
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -239,7 +247,8 @@ def main() -> None:
     print(f"{'budget':>14} " + " ".join(f"{budgets[size]:10.2f}" for size in stages))
     plot_stages(stages, budgets, decode_ms, args.plot)
     print(f"chart: {args.plot}")
-    print("\ntwo single-process miners side by side vs alone (source frames/s; OpenCV on one thread):")
+    print(f"\ntwo single-process miners side by side vs alone (source frames/s, medians of {args.repeats}; "
+          "OpenCV on one thread):")
     for size, pairs in contention.items():
         print(f"{size:>10} " + "; ".join(f"film {k + 1}: {alone:.1f} alone, {together:.1f} side by side "
                                         f"({100 * (together / alone - 1):+.0f} %)" for k, (alone, together) in enumerate(pairs)))
