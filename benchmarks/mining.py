@@ -141,24 +141,19 @@ def plot_stages(costs: dict[str, dict[str, float]], budgets: dict[str, float], d
     fig.savefig(path, dpi=120)
 
 
-def mine_alone(film: Path, work: Path) -> float:
+def mine_alone(film: Path, work: Path, backend: str) -> float:
     """Source frames/s of mining ``film`` in this process with OpenCV on one thread (as a worker runs)."""
     import cv2
 
     cv2.setNumThreads(1)
-    out = work / f"alone-{time.time_ns()}"
-    start = time.perf_counter()
-    report = mine([film], out, progress=False)
-    fps = report.results[0]["n_frames"] / (time.perf_counter() - start)
-    shutil.rmtree(out, ignore_errors=True)
-    return fps
+    return mine_fps([film], work, 1, backend)[0]
 
 
-def side_by_side(films: list[Path], work: Path, repeats: int) -> list[tuple[float, float]]:
+def side_by_side(films: list[Path], work: Path, backend: str, repeats: int) -> list[tuple[float, float]]:
     """Median (alone, together) source frames/s of each film, each mined by its own fresh process;
     alone and together runs alternate."""
     def start(film: Path) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, __file__, "--mine-alone", str(film), str(work)],
+        return subprocess.Popen([sys.executable, __file__, "--mine-alone", str(film), str(work), "--backend", backend],
                                 stdout=subprocess.PIPE, text=True)
 
     def fps(proc: subprocess.Popen) -> float:
@@ -202,7 +197,7 @@ def main() -> None:
     ap.add_argument("--mine-alone", nargs=2, type=Path, metavar=("FILM", "WORK"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.mine_alone:
-        print(mine_alone(*args.mine_alone))
+        print(mine_alone(*args.mine_alone, args.backend))
         return
     sizes = [(960, 540), (1920, 1080)]
     if args.quick:
@@ -226,9 +221,10 @@ def main() -> None:
                     fps, n, kept = mine_fps(films, work, args.workers, args.backend)
                     mines.append(fps)
                 rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
-            size, decode = f"{w}×{h}", rows[-2][2]
+                if name == "1 film":
+                    size, decode = f"{w}×{h}", statistics.median(decs)
             stages[size] = stage_costs(workloads["1 film"][0], work, args.backend)
-            contention[size] = side_by_side(workloads[f"{args.films} films"][:2], work, args.repeats)
+            contention[size] = side_by_side(workloads[f"{args.films} films"][:2], work, args.backend, args.repeats)
             budgets[size], decode_ms[size] = 2e3 * args.workers / decode, 1e3 / decode
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -37,7 +37,8 @@ _UP = 2                             # PNG row filter "up": each byte minus the b
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return len(data).to_bytes(4, "big") + kind + data + zlib_ng.crc32(kind + data).to_bytes(4, "big")
+    crc = zlib_ng.crc32(data, zlib_ng.crc32(kind))
+    return b"".join((len(data).to_bytes(4, "big"), kind, data, crc.to_bytes(4, "big")))
 
 
 def deflate_rle(data: bytes | np.ndarray) -> bytes:
@@ -71,8 +72,8 @@ def encode_png(image: np.ndarray) -> bytes:
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])          # mod 256, as PNG defines it
     header = (width.to_bytes(4, "big") + height.to_bytes(4, "big")
               + bytes([8, _COLOUR_TYPE[channels], 0, 0, 0]))        # 8 bits, deflate, filter set 0, no interlace
-    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", deflate_rle(filtered))
-            + _png_chunk(b"IEND", b""))
+    return b"".join((_PNG_SIGNATURE, _png_chunk(b"IHDR", header), _png_chunk(b"IDAT", deflate_rle(filtered)),
+                     _png_chunk(b"IEND", b"")))
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
