@@ -88,13 +88,12 @@ def roi_proposal(frame1: np.ndarray, frame3: np.ndarray, flow13: np.ndarray,
     border = int(np.ceil(max(abs(cx), abs(cy)))) + 1  # pixels uncovered by the camera move are not motion
     mask[:border], mask[h - border:], mask[:, :border], mask[:, w - border:] = 0, 0, 0, 0
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    ys, xs = np.nonzero(mask)
     fw, fh = full_size
-    if len(xs) < 0.0005 * h * w:
+    if cv2.countNonZero(mask) < 0.0005 * h * w:
         return 0.0, 0.0, float(fw), float(fh)
     sx, sy = fw / w, fh / h
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    return float(x0 * sx), float(y0 * sy), float((x1 - x0) * sx), float((y1 - y0) * sy)
+    x0, y0, bw, bh = cv2.boundingRect(mask)  # of the non-zero pixels
+    return float(x0 * sx), float(y0 * sy), float(bw * sx), float(bh * sy)
 
 
 def motion_stats(frame1: np.ndarray, frame3: np.ndarray, full_size: tuple[int, int] | None = None,

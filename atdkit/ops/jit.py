@@ -19,3 +19,7 @@ from numba import njit
 
 kernel = njit(nogil=True, cache=True, boundscheck=False, error_model="numpy",
               fastmath={"reassoc", "nsz", "contract"})
+
+# The same without fastmath: every float operation is rounded as written (no reassociation, no fused
+# multiply–add), so a kernel reproduces a numpy expression of the same operations bit for bit.
+exact_kernel = njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")

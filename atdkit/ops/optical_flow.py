@@ -7,8 +7,12 @@ channel 0 = x (columns), channel 1 = y (rows); ``flow_ab[y, x]`` maps pixel
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
+
+from atdkit.ops.jit import exact_kernel
 
 DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -33,11 +37,23 @@ def dis_flow(a: np.ndarray, b: np.ndarray, preset: str = "medium", init: np.ndar
     ``init`` (H×W×2) is used as the initial flow (OpenCV's DIS takes a
     same-size float32 2-channel flow argument as its initialisation).
     """
-    dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
-    for key, value in params.items():
-        getattr(dis, f"set{key}")(value)
     flow = None if init is None else np.array(init, dtype=np.float32, copy=True, order="C")
-    return dis.calc(to_gray(a), to_gray(b), flow)
+    return _dis(preset, tuple(sorted(params.items()))).calc(to_gray(a), to_gray(b), flow)
+
+
+_per_thread = threading.local()
+
+
+def _dis(preset: str, params: tuple[tuple[str, float | int], ...]) -> cv2.DISOpticalFlow:
+    """This thread's DIS instance of that preset and those settings: created once, since creating one
+    costs about as much as a small flow (an instance keeps no state between calls that changes a flow)."""
+    cache = _per_thread.__dict__.setdefault("dis", {})
+    if (preset, params) not in cache:
+        dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+        for key, value in params:
+            getattr(dis, f"set{key}")(value)
+        cache[preset, params] = dis
+    return cache[preset, params]
 
 
 def backward_warp(img: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
@@ -50,11 +66,24 @@ def backward_warp(img: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_RE
 def occlusion_mask(flow_ab: np.ndarray, flow_ba: np.ndarray, alpha: float = 0.01, beta: float = 0.5) -> np.ndarray:
     """Pixels of a that fail the forward–backward check (Sundaram et al. 2010):
     |f + b|² > alpha·(|f|² + |b|²) + beta, or that leave the frame."""
-    back = backward_warp(flow_ba, flow_ab)
-    lhs = np.sum((flow_ab + back) ** 2, axis=2)
-    rhs = alpha * (np.sum(flow_ab**2, axis=2) + np.sum(back**2, axis=2)) + beta
-    h, w = flow_ab.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w), np.arange(h))
-    x2, y2 = gx + flow_ab[..., 0], gy + flow_ab[..., 1]
-    outside = (x2 < 0) | (x2 > w - 1) | (y2 < 0) | (y2 > h - 1)
-    return (lhs > rhs) | outside
+    flow_ab = np.ascontiguousarray(flow_ab, dtype=np.float32)
+    back = np.ascontiguousarray(backward_warp(flow_ba, flow_ab), dtype=np.float32)
+    out = np.empty(flow_ab.shape[:2], bool)
+    _forward_backward_fails(flow_ab, back, alpha, beta, out)
+    return out
+
+
+@exact_kernel
+def _forward_backward_fails(flow_ab: np.ndarray, back: np.ndarray, alpha: float, beta: float,
+                            out: np.ndarray) -> None:
+    """out = |f + b|² > alpha·(|f|² + |b|²) + beta (float32, as numpy evaluates it on float32 flows)
+    or f leads outside the frame (x + u ∉ [0, w − 1] or y + v ∉ [0, h − 1], in float64)."""
+    h, w = out.shape
+    a, b = np.float32(alpha), np.float32(beta)
+    for i in range(h):
+        for j in range(w):
+            u, v, p, q = flow_ab[i, j, 0], flow_ab[i, j, 1], back[i, j, 0], back[i, j, 1]
+            su, sv = u + p, v + q
+            fails = su * su + sv * sv > a * ((u * u + v * v) + (p * p + q * q)) + b
+            x, y = j + np.float64(u), i + np.float64(v)
+            out[i, j] = fails or x < 0 or x > w - 1 or y < 0 or y > h - 1

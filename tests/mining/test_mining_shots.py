@@ -34,7 +34,7 @@ def test_reencode_noise_pan_and_zoom(small_film):
     assert np.abs(noisy.astype(int) - frame).mean() > 0.7  # at least the noise floor measured on real 1080p
     assert relate(frame_features(frame), frame_features(noisy)).kind == "hold"
     h, w = frame.shape[:2]
-    for shift in (0.6, 2.5, 7.0):  # a camera pan over the held drawing
+    for shift in (0.6, 2.5, 7.0, 19.5, 33.0):  # a camera pan over the held drawing, slow to fast
         m = np.float32([[1, 0, shift], [0, 1, shift / 3]])
         panned = cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         rel = relate(frame_features(frame), frame_features(panned))
