@@ -54,10 +54,17 @@ class ShotParams:
 
 @dataclass
 class FrameFeatures:
-    """What the detector keeps of a frame: a grayscale thumbnail and a colour histogram."""
+    """What the detector keeps of a frame: a grayscale thumbnail, and the frame for its colour
+    histogram (computed only when a cut test needs it)."""
 
     thumb: np.ndarray   # h×THUMB_WIDTH float32, 0–255, slightly blurred
-    hist: np.ndarray    # normalised 3-D RGB histogram (8×8×8), float32
+    frame: np.ndarray   # the H×W×3 uint8 RGB frame the features describe
+
+    @cached_property
+    def hist(self) -> np.ndarray:
+        """Normalised 3-D RGB histogram (8×8×8, float32) of a nearest-neighbour sample of the frame,
+        one pixel per thumbnail pixel (see :func:`frame_features`)."""
+        return _colour_histogram(self.frame, *self.thumb.shape).reshape(8, 8, 8)
 
     @cached_property
     def coarse(self) -> np.ndarray:
@@ -96,14 +103,14 @@ def frame_features(frame: np.ndarray) -> FrameFeatures:
     average, not three). The histogram counts the colours of a nearest-neighbour sample of the
     frame, one pixel per thumbnail pixel: it only has to see the colour distribution move at a
     cut, which a sample that large shows as well as an area-averaged frame does, at a fraction
-    of the cost."""
+    of the cost. Only the thumbnail is computed here; the histogram when a cut test asks for it."""
     h, w = frame.shape[:2]
     tw = min(THUMB_WIDTH, w)
     th = max(8, int(round(h * tw / w)))
     luma = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (tw, th), interpolation=cv2.INTER_AREA)
     # A light blur makes the comparison tolerant to sub-pixel resampling of outlines under pans.
     thumb = cv2.GaussianBlur(luma.astype(np.float32), (0, 0), THUMB_BLUR)
-    return FrameFeatures(thumb, _colour_histogram(frame, th, tw).reshape(8, 8, 8))
+    return FrameFeatures(thumb, frame)
 
 
 @dataclass
@@ -114,7 +121,7 @@ class Relation:
     changed: float      # fraction of changed thumbnail pixels, no alignment
     aligned: float      # fraction changed after undoing the global shift
     shift: tuple[float, float]
-    hist: float         # Bhattacharyya distance of the colour histograms
+    hist: float | None  # Bhattacharyya distance of the colour histograms; None when no cut test needed it
 
 
 def _changed_fraction(a: np.ndarray, b: np.ndarray, threshold: float) -> float:
@@ -278,9 +285,8 @@ def same_scene(a: np.ndarray, b: np.ndarray, min_inliers: int = 25, min_texture:
 def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotParams()) -> Relation:
     """Classify ``cur`` against ``prev`` (see module doc)."""
     changed = _changed_fraction(prev.thumb, cur.thumb, params.pixel_threshold)
-    hist = float(cv2.compareHist(prev.hist, cur.hist, cv2.HISTCMP_BHATTACHARYYA))
     if changed < params.hold_fraction:
-        return Relation("hold", changed, changed, (0.0, 0.0), hist)
+        return Relation("hold", changed, changed, (0.0, 0.0), None)
     dx, dy = global_shift(prev, cur)
     aligned = changed
     plausible = max(abs(dx), abs(dy)) < min(prev.thumb.shape) / 4  # else it locked onto a moving piece
@@ -293,8 +299,11 @@ def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotPar
         aligned = min(changed, _changed_fraction(moved, cur.thumb[margin:h - margin, margin:w - margin],
                                                  params.pixel_threshold))
         if aligned < params.hold_fraction:
-            return Relation("pan", changed, aligned, (dx, dy), hist)
-    if aligned >= params.cut_fraction and hist >= params.cut_hist and \
+            return Relation("pan", changed, aligned, (dx, dy), None)
+    if aligned < params.cut_fraction:
+        return Relation("change", changed, aligned, (dx, dy), None)
+    hist = float(cv2.compareHist(prev.hist, cur.hist, cv2.HISTCMP_BHATTACHARYYA))
+    if hist >= params.cut_hist and \
             not same_scene(prev.thumb, cur.thumb, params.same_scene_inliers, params.same_scene_texture):
         return Relation("cut", changed, aligned, (dx, dy), hist)
     return Relation("change", changed, aligned, (dx, dy), hist)
