@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -49,6 +50,18 @@ def test_a_random_access_leaves_no_decoding_running_behind_it(tmp_path, small_fi
         time.sleep(0.5)
         assert time.process_time() - cpu < 0.25  # no thread decoding on (it would take a core)
         assert _rss_mb() - before < 30  # and no frames piling up in memory
+
+
+def test_the_sequential_reader_decodes_and_converts_on_the_calling_thread(small_film):
+    """The miner's pass (PyAV) starts no helper threads: swscale's default, one conversion thread per
+    CPU, made each frame wait for threads that the other mining workers keep off the CPUs."""
+    def threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    with open_video(small_film, sequential=True) as reader:
+        before = threads()
+        during = [threads() for _, _ in zip(range(8), reader)]
+    assert max(during) == before
 
 
 def test_backends_agree_on_the_same_files(small_film):
