@@ -37,8 +37,11 @@ from atdkit.store import atomic, schema
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.parts import to_table
 
-MIN_SEGMENT_FRAMES = 480   # shorter segments decode too large a share of frames twice (seeking their first cut)
-SEGMENTS_PER_WORKER = 2    # enough units to even out films of different lengths
+MIN_SEGMENT_FRAMES = 360   # shorter segments decode too large a share of frames twice (seeking their first cut)
+# Units per worker: equal lengths are not equal work (four 30 s benchmark films took 7.0–10.9 s each on
+# one worker; at 2 units per worker one worker idled for 5.9 s of 22.7), so a worker's share comes in
+# four units and the last one to finish is short.
+SEGMENTS_PER_WORKER = 4
 
 
 def plan(n_frames: int | None, length: int | None) -> list[tuple[int, int | None]]:

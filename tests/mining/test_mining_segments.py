@@ -21,7 +21,8 @@ def test_plan_covers_the_film_and_the_last_segment_runs_to_its_end():
     assert segments.auto_length(10_000, 1) is None     # one worker: nothing to split
     assert segments.auto_length(100, 2) == segments.MIN_SEGMENT_FRAMES
     assert segments.auto_length(100_000, 4) == 100_000 // (4 * segments.SEGMENTS_PER_WORKER)
-    # a whole number of equal units per worker: 1440 frames on 2 workers are 2 units, not 3 of 480
+    assert len(segments.plan(2880, segments.auto_length(2880, 2))) == 2 * segments.SEGMENTS_PER_WORKER
+    # a whole number of equal units per worker: 1440 frames on 2 workers are 4 units, not 3 of 480
     for total, workers in ((1440, 2), (2880, 2), (5000, 3), (960, 2)):
         units = len(segments.plan(total, segments.auto_length(total, workers)))
         assert units % workers == 0, (total, workers, units)
