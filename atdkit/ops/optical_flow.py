@@ -7,8 +7,6 @@ channel 0 = x (columns), channel 1 = y (rows); ``flow_ab[y, x]`` maps pixel
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
 
@@ -37,23 +35,11 @@ def dis_flow(a: np.ndarray, b: np.ndarray, preset: str = "medium", init: np.ndar
     ``init`` (H×W×2) is used as the initial flow (OpenCV's DIS takes a
     same-size float32 2-channel flow argument as its initialisation).
     """
+    dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+    for key, value in params.items():
+        getattr(dis, f"set{key}")(value)
     flow = None if init is None else np.array(init, dtype=np.float32, copy=True, order="C")
-    return _dis(preset, tuple(sorted(params.items()))).calc(to_gray(a), to_gray(b), flow)
-
-
-_per_thread = threading.local()
-
-
-def _dis(preset: str, params: tuple[tuple[str, float | int], ...]) -> cv2.DISOpticalFlow:
-    """This thread's DIS instance of that preset and those settings: created once, since creating one
-    costs about as much as a small flow (an instance keeps no state between calls that changes a flow)."""
-    cache = _per_thread.__dict__.setdefault("dis", {})
-    if (preset, params) not in cache:
-        dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
-        for key, value in params:
-            getattr(dis, f"set{key}")(value)
-        cache[preset, params] = dis
-    return cache[preset, params]
+    return dis.calc(to_gray(a), to_gray(b), flow)
 
 
 def backward_warp(img: np.ndarray, flow: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:

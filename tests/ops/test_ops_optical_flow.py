@@ -1,11 +1,10 @@
-"""Optical-flow helpers: the forward–backward occlusion check and DIS."""
+"""Optical-flow helpers: the forward–backward occlusion check."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -71,17 +70,3 @@ def test_occlusion_marks_inconsistent_and_outgoing_pixels_only():
     assert mask[:, w - 3:].all()                 # leaves the frame
     assert mask[10:20, 17:27].all()              # lands in the disagreeing block (x + 3 ∈ [20, 30))
     assert mask.sum() == h * 3 + 10 * 10
-
-
-def test_dis_instances_are_reused_without_changing_flows():
-    rng = np.random.default_rng(3)
-    a = cv2.GaussianBlur(rng.integers(0, 255, (90, 160), dtype=np.uint8), (0, 0), 2)
-    b = np.roll(a, (2, 3), axis=(0, 1))
-    fresh = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
-    first, again = dis_flow(a, b), dis_flow(a, b)
-    assert np.array_equal(first, fresh) and np.array_equal(again, fresh)
-    other = dis_flow(a, b, PatchSize=16)        # other settings get their own instance
-    tuned = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    tuned.setPatchSize(16)
-    assert np.array_equal(other, tuned.calc(a, b, None)) and np.array_equal(dis_flow(a, b), fresh)
-    assert abs(np.median(first[20:70, 30:130, 0]) - 3) < 0.5
