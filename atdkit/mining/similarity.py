@@ -14,8 +14,10 @@ and cached on disk) streams the two frames row by row.
 
 - the 7×7 window *sums* Sx, Sy, Sxx + Syy, Sxy of uint8 frames are integers,
   kept exactly in int32: running column sums over 7 rows (add the new row, drop
-  the old one), then a 7-tap horizontal sum per row, all vectorised (the formula
-  below only needs Sxx + Syy, so that is one sum, not two);
+  the old one), then a 7-tap horizontal sum per row, all vectorised. Three sums
+  carry the four: the formula below only needs Sxx + Syy, and Sx, Sy ≤ 49·255 <
+  2¹⁶ share one lane as Sx + 2¹⁶·Sy (< 2³¹), unpacked per window (10 % faster
+  than a lane each);
 - with n = 49 the per-window SSIM is
   (2·Sx·Sy + C1·n²)(2·(n·Sxy − Sx·Sy) + C2·n(n−1)) /
   ((Sx² + Sy² + C1·n²)(n·Sxx − Sx² + n·Syy − Sy² + C2·n(n−1)))
@@ -85,12 +87,12 @@ def _add7(col: np.ndarray, out: np.ndarray, pair: np.ndarray, lo: int, step: int
 def _ssim_map_sum(x: np.ndarray, y: np.ndarray, channels: int) -> float:
     """Σ of the border-free SSIM map of two H×(W·C) uint8 frames (C channels interleaved)."""
     h, wc = x.shape
-    cols = np.zeros((4, wc), np.int32)      # running 7-row column sums: x, y, x² + y², xy
-    sx, sy, sq, sxy = cols[0], cols[1], cols[2], cols[3]
+    cols = np.zeros((3, wc), np.int32)      # running 7-row column sums: x + 2¹⁶·y, x² + y², xy
+    sp, sq, sxy = cols[0], cols[1], cols[2]
     lo = PAD * channels
     m = wc - 2 * lo
-    win = np.empty((4, m), np.int32)        # the row's 7×7 window sums
-    wx, wy, wq, wxy = win[0], win[1], win[2], win[3]
+    win = np.empty((3, m), np.int32)        # the row's 7×7 window sums
+    wp, wq, wxy = win[0], win[1], win[2]
     pair = np.empty(m + 5 * channels, np.int32)
     total = 0.0
     for r in range(PAD, h - PAD):
@@ -98,25 +100,22 @@ def _ssim_map_sum(x: np.ndarray, y: np.ndarray, channels: int) -> float:
             xn, yn = x[new], y[new]
             for j in range(wc):
                 a, b = np.int32(xn[j]), np.int32(yn[j])
-                sx[j] += a
-                sy[j] += b
+                sp[j] += a + (b << 16)
                 sq[j] += a * a + b * b
                 sxy[j] += a * b
         if r > PAD:
             xo, yo = x[r - PAD - 1], y[r - PAD - 1]
             for j in range(wc):
                 a, b = np.int32(xo[j]), np.int32(yo[j])
-                sx[j] -= a
-                sy[j] -= b
+                sp[j] -= a + (b << 16)
                 sq[j] -= a * a + b * b
                 sxy[j] -= a * b
-        _add7(sx, wx, pair, lo, channels)
-        _add7(sy, wy, pair, lo, channels)
+        _add7(sp, wp, pair, lo, channels)
         _add7(sq, wq, pair, lo, channels)
         _add7(sxy, wxy, pair, lo, channels)
         row = 0.0
         for j in range(m):
-            fx, fy = float(wx[j]), float(wy[j])
+            fx, fy = float(wp[j] & 0xFFFF), float(wp[j] >> 16)
             p, s2 = fx * fy, fx * fx + fy * fy
             num = (2.0 * p + K1) * (2.0 * (N * float(wxy[j]) - p) + K2)
             den = (s2 + K1) * (N * float(wq[j]) - s2 + K2)
