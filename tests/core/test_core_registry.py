@@ -1,6 +1,8 @@
 """Method registry, distributed executor."""
 
+import atexit
 import os
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +56,28 @@ def test_pool_workers_share_the_cores():
     out = dict(run_all(_thread_settings, range(2), workers=2, progress=False))
     for omp, torch_threads, cv_threads in out.values():
         assert omp == str(expected) and torch_threads == expected and cv_threads == expected
+
+
+class _TouchOnTeardown:
+    def __init__(self, path):
+        self.path = path
+
+    def __del__(self):
+        self.path.touch()
+
+
+_kept_until_teardown = []
+
+
+def _leave_exit_marks(job):
+    folder, _ = job
+    atexit.register(Path(folder, f"atexit-{os.getpid()}").touch)
+    _kept_until_teardown.append(_TouchOnTeardown(Path(folder, f"teardown-{os.getpid()}")))
+    return os.getpid()
+
+
+def test_pool_workers_run_exit_handlers_but_skip_the_interpreter_teardown(tmp_path):
+    """Ending a worker skips the slow teardown of its modules (objects are not finalised), but the
+    exit handlers the work registered still run, before run_all returns."""
+    pids = set(dict(run_all(_leave_exit_marks, [(tmp_path, 0), (tmp_path, 1)], workers=2, progress=False)).values())
+    assert {p.name for p in tmp_path.iterdir()} == {f"atexit-{pid}" for pid in pids}
