@@ -18,10 +18,10 @@ triplet costs three exact SSIMs, optical flow and three PNG writes, so the
 ratio to decoding depends on it). Decode and mining repeats alternate, so load
 from other processes affects both alike. The films are ``--seconds`` long in
 total per workload (default 120 s = 2880 frames, a few minutes of a real film's
-work per worker); a run's fixed costs (starting worker processes, about 1.5 s,
-and joining the tables) are part of the figure, as they are for a user, and
-weigh less the longer the films. The films are synthesized once and kept (see
-``benchmarks/footage.py``).
+work per worker); a run's fixed costs (starting worker processes, about 1.2 s:
+imports, and Numba's first call, which imports SciPy; joining the tables) are
+part of the figure, as they are for a user, and weigh less the longer the
+films. The films are synthesized once and kept (see ``benchmarks/footage.py``).
 
 Then where the time goes: the one-film workload mined once more in this process
 under cProfile, its time split into stages in ms per source frame, next to the
