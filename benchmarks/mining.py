@@ -2,8 +2,8 @@
 
 For each resolution (960×540 and 1920×1080) and each workload — one long film
 (mined in parallel as segments) and ``--films`` shorter distinct films of the
-same total length — it prints, in source frames per second (median of
-``--repeats``):
+same total length — it prints, in source frames per second (medians of
+``--repeats`` runs; decode only: one run more):
 
 - decode only: every frame of every film decoded in order, by the reader the
   miner's pass opens (``--backend``, default ``auto`` = PyAV; one process);
@@ -15,10 +15,13 @@ same total length — it prints, in source frames per second (median of
 and the ratios mining/decode (target ≥ 0.5 with 2 workers) and mining/naive
 (target ≥ 20), plus how many triplets the films keep per 100 frames (each kept
 triplet costs three exact SSIMs, optical flow and three PNG writes, so the
-ratio to decoding depends on it). Decode and mining repeats alternate, so load
-from other processes affects both alike. The films are ``--seconds`` long in
-total per workload (default 120 s = 2880 frames, a few minutes of a real film's
-work per worker); a run's fixed costs (starting worker processes, about 1.2 s:
+ratio to decoding depends on it). Decode and mining runs alternate, starting and
+ending with decoding, and mine/decode is the median over the mining runs of each
+one's rate divided by the mean decode-only rate just before and just after it:
+this machine's speed drifts within minutes, and a ratio of medians taken minutes
+apart carries that drift. The films are ``--seconds`` long in total per
+workload (default 120 s = 2880 frames, a few minutes of a real film's work per
+worker); a run's fixed costs (starting worker processes, about 1.2 s:
 imports, and Numba's first call, which imports SciPy; joining the tables) are
 part of the figure, as they are for a user, and weigh less the longer the
 films. The films are synthesized once and kept (see ``benchmarks/footage.py``).
@@ -215,12 +218,14 @@ def main() -> None:
             }
             naive = naive_fps(workloads["1 film"][0], args.naive_frames)
             for name, films in workloads.items():
-                decs, mines = [], []
+                decs, mines = [decode_fps(films, args.backend)], []
                 for _ in range(args.repeats):
-                    decs.append(decode_fps(films, args.backend))
                     fps, n, kept = mine_fps(films, work, args.workers, args.backend)
                     mines.append(fps)
-                rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), naive, 100 * kept / n))
+                    decs.append(decode_fps(films, args.backend))
+                ratio = statistics.median(m / ((a + b) / 2) for m, a, b in zip(mines, decs, decs[1:]))
+                rows.append((f"{w}×{h}", name, statistics.median(decs), statistics.median(mines), ratio, naive,
+                             100 * kept / n))
                 if name == "1 film":
                     size, decode = f"{w}×{h}", statistics.median(decs)
             stages[size] = stage_costs(workloads["1 film"][0], work, args.backend)
@@ -230,8 +235,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'size':>10} {'workload':>9} {'decode fps':>11} {'mine fps':>9} {'naive fps':>10} {'mine/decode':>12} "
           f"{'mine/naive':>11} {'kept/100 fr':>12}")
-    for size, name, dec, mined, naive, rate in rows:
-        print(f"{size:>10} {name:>9} {dec:11.1f} {mined:9.1f} {naive:10.3f} {mined / dec:12.2f} {mined / naive:11.1f} "
+    for size, name, dec, mined, ratio, naive, rate in rows:
+        print(f"{size:>10} {name:>9} {dec:11.1f} {mined:9.1f} {naive:10.3f} {ratio:12.2f} {mined / naive:11.1f} "
               f"{rate:12.1f}")
     print("targets: mine/decode ≥ 0.5 (with 2 workers), mine/naive ≥ 20")
     print(f"\nwhere the time goes (1 film, one process, cProfile), ms per source frame; budget: the CPU a frame may "
