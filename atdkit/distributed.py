@@ -79,7 +79,8 @@ def _start_worker(threads: int) -> None:
 def _exit_now() -> None:
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+        if stream is not None:
+            stream.flush()
     os._exit(0)
 
 
