@@ -32,7 +32,10 @@ CPU a frame may cost for the target (``workers`` cores ÷ half the decode-only
 rate, assuming perfect scaling and no fixed costs), as a table and as a chart
 (``--plot``, default ``benchmarks/results/mining_stages.png``). cProfile slows
 the Python-heavy stages (shot tracking, the sampler) a little more than the
-others. Last, two of the many-films workload's films mined by two single
+others. Each stage is also given in units of the profile's own decode stage:
+the target allows ``2·workers`` of them (4 with 2 workers) if decoding inside
+the miner costs what decoding alone does, and these units do not drift with the
+machine's speed between runs as the ms do. Last, two of the many-films workload's films mined by two single
 processes side by side, against each alone (OpenCV on one thread, as in a
 worker; medians of ``--repeats``): how much two workers slow each other on this
 machine, which the budget does not count.
@@ -84,8 +87,9 @@ def mine_fps(films: list[Path], work: Path, workers: int, backend: str) -> tuple
 
 
 # Stage → the functions (module path suffix, name) whose cumulative time it is; they do not call each other.
+DECODE = "decode to RGB"
 STAGES = {
-    "decode to RGB": [("video/backends/pyav.py", "_iter_frames"), ("video/backends/decord.py", "_iter_frames")],
+    DECODE: [("video/backends/pyav.py", "_iter_frames"), ("video/backends/decord.py", "_iter_frames")],
     "working frame": [("mining/similarity.py", "to_working")],
     "shot tracking": [("mining/shots.py", "frame_features"), ("mining/shots.py", "push")],
     "SSIM": [("mining/pipeline.py", "ssim")],
@@ -241,11 +245,17 @@ def main() -> None:
     print("targets: mine/decode ≥ 0.5 (with 2 workers), mine/naive ≥ 20")
     print(f"\nwhere the time goes (1 film, one process, cProfile), ms per source frame; budget: the CPU a frame may "
           f"cost for mine/decode ≥ 0.5 with {args.workers} workers")
-    print(f"{'stage':>14} " + " ".join(f"{size:>10}" for size in stages))
+    print("and, beside each, the same in units of the decode stage of that profile (× decode: free of the drift "
+          f"between runs); the target allows {2 * args.workers} × decode-only")
+    print(f"{'stage':>14} " + " ".join(f"{size:>10} {'× decode':>8}" for size in stages))
+
+    def row(name: str, ms: dict[str, float]) -> None:
+        print(f"{name:>14} " + " ".join(f"{ms[size]:10.2f} {ms[size] / stages[size][DECODE]:8.2f}" for size in stages))
+
     for stage in [*STAGES, "other"]:
-        print(f"{stage:>14} " + " ".join(f"{stages[size][stage]:10.2f}" for size in stages))
-    print(f"{'total':>14} " + " ".join(f"{sum(stages[size].values()):10.2f}" for size in stages))
-    print(f"{'budget':>14} " + " ".join(f"{budgets[size]:10.2f}" for size in stages))
+        row(stage, {size: stages[size][stage] for size in stages})
+    row("total", {size: sum(stages[size].values()) for size in stages})
+    print(f"{'budget':>14} " + " ".join(f"{budgets[size]:10.2f} {2 * args.workers:8.2f}" for size in stages))
     plot_stages(stages, budgets, decode_ms, args.plot)
     print(f"chart: {args.plot}")
     print(f"\ntwo single-process miners side by side vs alone (source frames/s, medians of {args.repeats}; "
