@@ -33,10 +33,11 @@ rate, assuming perfect scaling and no fixed costs), as a table and as a chart
 (``--plot``, default ``benchmarks/results/mining_stages.png``). cProfile slows
 the Python-heavy stages (shot tracking, the sampler) a little more than the
 others. Each stage is also given in units of the profile's own decode stage:
-the target allows ``2·workers`` of them (4 with 2 workers) if decoding inside
-the miner costs what decoding alone does, and these units do not drift with the
-machine's speed between runs as the ms do. Last, two of the many-films workload's films mined by two single
-processes side by side, against each alone (OpenCV on one thread, as in a
+these do not drift with the machine's speed between runs as the ms do, and the
+target allows ``2·workers`` of them (4 with 2 workers) if decoding inside the
+miner costs what decoding alone does (under cProfile it cost about 1.3–1.4×
+more, so the units understate the gap). Last, two of the many-films workload's
+films mined by two single processes side by side, against each alone (OpenCV on one thread, as in a
 worker; medians of ``--repeats``): how much two workers slow each other on this
 machine, which the budget does not count.
 
