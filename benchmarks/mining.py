@@ -37,9 +37,9 @@ these do not drift with the machine's speed between runs as the ms do, and the
 target allows ``2·workers`` of them (4 with 2 workers) if decoding inside the
 miner costs what decoding alone does (under cProfile it cost about 1.3–1.4×
 more, so the units understate the gap). Last, two of the many-films workload's
-films mined by two single processes side by side, against each alone (OpenCV on one thread, as in a
-worker; medians of ``--repeats``): how much two workers slow each other on this
-machine, which the budget does not count.
+films mined by two single processes side by side, against each alone (OpenCV
+on one thread, as in a worker; medians of ``--repeats``): how much two workers
+slow each other on this machine, which the budget does not count.
 
 Run: ``python benchmarks/mining.py`` (about 20 minutes on 2 cores, plus about
 7 minutes the first time to synthesize the films; ``--quick`` for a smoke run).
