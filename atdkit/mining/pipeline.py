@@ -364,10 +364,7 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         raise BadInput(f"{out}: exists and is not a folder (the dataset root must be one)")
     root = DatasetRoot.create(out)
     _check_config(root, config)
-    for d in (root.path / "frames", root.film_parts.directory, root.triplet_parts.directory,
-              root.candidate_parts.directory, root.path / "parts" / "segments"):
-        if d.exists():
-            atomic.remove_stale_temps(d)
+    atomic.remove_stale_temps(root.path)  # every folder of the root; temps of live writers stay
     done = {row.film_id: row.status for row in root.film_parts.read().itertuples()}
     todo, skipped, seen = [], [], set()
     for film in films:
