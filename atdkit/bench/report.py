@@ -41,7 +41,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import stats  # noqa: E402
 
@@ -50,7 +49,7 @@ from atdkit.bench.runner import prediction_path, read_results, run_meta  # noqa:
 from atdkit.errors import BadInput  # noqa: E402
 from atdkit.labels.categories import UNLABELLED, category_labels  # noqa: E402
 from atdkit.ops.resize import resize_lanczos  # noqa: E402
-from atdkit.store import atomic  # noqa: E402
+from atdkit.store import atomic, quarantine  # noqa: E402
 from atdkit.store.dataset import DatasetRoot  # noqa: E402
 from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES  # noqa: E402
 
@@ -314,7 +313,13 @@ class Report:
 
 def _load_results(run: Path) -> pd.DataFrame:
     path = run / "results.parquet"
-    df = pq.read_table(path).to_pandas() if path.is_file() else read_results(run)
+    try:
+        df = quarantine.read_parquet(path).to_pandas()
+    except FileNotFoundError:
+        df = read_results(run)
+    except quarantine.CorruptFile as exc:  # derived from the run's parts: read those instead
+        quarantine.say_continuing(exc, "it (reading the run's parts instead)")
+        df = read_results(run)
     if not len(df):
         raise BadInput(f"{run}: no results to report (run `atdkit bench` first)")
     return df

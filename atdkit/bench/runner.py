@@ -45,7 +45,7 @@ from atdkit.errors import AtdkitError, BadInput, WeightsMissing
 from atdkit.labels.categories import category_labels
 from atdkit.methods import base
 from atdkit.ops.resize import resize_lanczos
-from atdkit.store import atomic, schema
+from atdkit.store import atomic, quarantine, schema
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
 from atdkit.store.parts import PartTable, to_table
@@ -216,7 +216,7 @@ def _run_meta(run: Path, root: DatasetRoot, size, t, profiles) -> dict:
     path = run / "run.json"
     wanted = {"root": str(root.path.resolve()), "size": list(size) if size else None, "t": t}
     if path.is_file():
-        meta = json.loads(path.read_text())
+        meta = quarantine.read_json(path)  # corrupt: moved aside, the run stops (one line)
         for k, v in wanted.items():
             if meta.get(k) != v:
                 raise BadInput(f"{path}: this run was made with {k}={meta.get(k)!r}, not {v!r}; use another --out")
@@ -232,7 +232,7 @@ def run_meta(run: str | os.PathLike) -> dict:
     path = Path(run) / "run.json"
     if not path.is_file():
         raise BadInput(f"{run}: not a benchmark run (no run.json)")
-    return json.loads(path.read_text())
+    return quarantine.read_json(path)
 
 
 def check_methods(names: list[str]) -> None:

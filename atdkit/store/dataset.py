@@ -15,11 +15,13 @@
   labels/adjudications/*.parquet admin rulings, one part per ruling
   annotators.parquet             who may annotate (hashed tokens)
   consensus.parquet              derived from labels (rebuildable at any time)
+  quarantine/<relative path>     corrupt files moved aside, each with <name>.reason.txt (store/quarantine.py)
 ```
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -27,11 +29,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from atdkit import __version__
 from atdkit.errors import BadInput
-from atdkit.store import atomic, schema
+from atdkit.store import atomic, quarantine, schema
 from atdkit.store.parts import PartTable, to_table
 
 FRAME_NAMES = ("frame1.png", "frame2.png", "frame3.png")
@@ -99,18 +100,24 @@ class DatasetRoot:
         return PartTable(self.path / "labels" / "adjudications", schema.ADJUDICATIONS)
 
     def materialize(self) -> None:
-        """Rewrite films/triplets/candidates.parquet from their parts (atomically)."""
-        for parts, name in ((self.film_parts, "films"), (self.triplet_parts, "triplets"),
-                            (self.candidate_parts, "candidates")):
-            atomic.write_table(self.path / f"{name}.parquet", to_table(parts.read(), parts.schema))
+        """Rewrite films/triplets/candidates.parquet from their parts (atomically).
+
+        One process at a time (two mines on one root): each reads the parts after the other's
+        write, so the last file written holds every part written before it."""
+        with open(self.path / ".materialize.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for parts, name in ((self.film_parts, "films"), (self.triplet_parts, "triplets"),
+                                (self.candidate_parts, "candidates")):
+                atomic.write_table(self.path / f"{name}.parquet", to_table(parts.read(), parts.schema))
 
     def _read_materialized(self, name: str, parts: PartTable) -> pd.DataFrame:
         path = self.path / f"{name}.parquet"
-        if path.is_file():
-            try:
-                return to_table(pq.read_table(path), parts.schema).to_pandas()
-            except Exception as exc:
-                raise BadInput(f"{path}: unreadable Parquet ({type(exc).__name__}: {exc})") from exc
+        try:
+            return quarantine.read_parquet(path, parts.schema).to_pandas()
+        except FileNotFoundError:
+            pass
+        except quarantine.CorruptFile as exc:  # derived from the parts: read those instead
+            quarantine.say_continuing(exc, f"it (reading {parts.directory.relative_to(self.path)} instead)")
         return parts.read()
 
     def films(self) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 from zlib_ng import zlib_ng
 
 from atdkit.errors import BadInput
-from atdkit.store import atomic
+from atdkit.store import atomic, quarantine
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -20,8 +20,8 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise BadInput(f"{path}: frame file not found")
     data = np.fromfile(path, dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if img is None:
-        raise BadInput(f"{path}: not a readable image")
+    if img is None:  # in a root or run folder: moved aside, never read as data
+        raise quarantine.corrupt(path, "not a readable image")
     if img.dtype != np.uint8:
         img = (img / 257).astype(np.uint8) if img.dtype == np.uint16 else np.clip(img, 0, 255).astype(np.uint8)
     if img.ndim == 2:

@@ -10,6 +10,7 @@ readable (duplicates of identical rows are dropped on read by ``key``).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from atdkit.errors import BadInput
-from atdkit.store import atomic
+from atdkit.store import atomic, quarantine
+
+_REPLACES = b"atdkit.replaces"  # Parquet metadata of a compacted part: the names of the parts it merged
 
 
 def _part_name(tag: str = "part") -> str:
@@ -81,21 +82,51 @@ class PartTable:
     def has_part(self, name: str) -> bool:
         return (self.directory / f"{name}.parquet").exists()
 
-    def read_table(self, on_error: str = "raise", paths: list[Path] | None = None) -> pa.Table:
-        """Union of all parts (or of ``paths``). ``on_error='skip'`` skips unreadable parts instead of raising."""
-        tables = []
-        for p in self.parts() if paths is None else paths:
-            try:
-                tables.append(to_table(pq.read_table(p), self.schema))
-            except Exception as exc:  # corrupt or foreign file
-                if on_error == "skip":
-                    continue
-                raise BadInput(f"{p}: unreadable Parquet part ({type(exc).__name__}: {exc})") from exc
-        if not tables:
-            return self.schema.empty_table()
-        return pa.concat_tables(tables)
+    def read_table(self, on_error: str = "skip", paths: list[Path] | None = None) -> pa.Table:
+        """Union of all parts (or of ``paths``).
 
-    def read(self, on_error: str = "raise", paths: list[Path] | None = None) -> pd.DataFrame:
+        A corrupt part is moved aside (:mod:`atdkit.store.quarantine`) and never read as data; with
+        ``on_error='skip'`` the read goes on without it and says so in one line on stderr, with
+        ``'raise'`` the :class:`~atdkit.store.quarantine.CorruptFile` is raised. A part merged by a
+        compaction meanwhile is read from the merged part (each row once)."""
+        if on_error not in ("skip", "raise"):
+            raise ValueError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
+        for _ in range(100):
+            try:
+                return self._read_once(on_error, self.parts() if paths is None else paths)
+            except FileNotFoundError:
+                if paths is not None:
+                    raise
+                # a compaction deleted a listed part after writing the merged one: list again
+        raise RuntimeError(f"{self.directory}: parts kept vanishing while read (100 tries)")
+
+    def _read_once(self, on_error: str, paths: list[Path]) -> pa.Table:
+        tables: dict[str, pa.Table] = {}
+        replaced: set[str] = set()
+        for p in paths:
+            try:
+                table = quarantine.read_parquet(p)
+                tables[p.name] = to_table(table, self.schema)
+            except quarantine.CorruptFile as exc:
+                if on_error == "raise":
+                    raise
+                quarantine.say_continuing(exc, "its rows")
+                continue
+            except ValueError as exc:  # a readable Parquet file that is not a part of this table
+                err = quarantine.corrupt(p, f"not a part of this table ({exc})")
+                if on_error == "raise":
+                    raise err from None
+                quarantine.say_continuing(err, "its rows")
+                continue
+            replaced |= set(json.loads((table.schema.metadata or {}).get(_REPLACES, b"[]")))
+        # a merged part and the parts it replaces may be listed together (between its write and their
+        # deletion): their rows are in the merged part
+        kept = [t for name, t in tables.items() if name not in replaced]
+        if not kept:
+            return self.schema.empty_table()
+        return pa.concat_tables(kept)
+
+    def read(self, on_error: str = "skip", paths: list[Path] | None = None) -> pd.DataFrame:
         df = self.read_table(on_error=on_error, paths=paths).to_pandas()
         if self.key and len(df):
             df = df.drop_duplicates(subset=list(self.key), keep="last").reset_index(drop=True)
@@ -108,7 +139,10 @@ class PartTable:
             return old[0] if old else None
         # Only the listed parts: one appended meanwhile is not deleted below, so it must not be merged.
         merged = to_table(self.read(paths=old), self.schema)
-        # The merged part is named after every old one, so "last wins" order is kept.
+        # The merged part names the parts it replaces (readers that list both read its rows once), and
+        # is named after every old one, so "last wins" order is kept.
+        merged = merged.replace_schema_metadata({**(merged.schema.metadata or {}),
+                                                 _REPLACES: json.dumps([p.name for p in old])})
         path = atomic.write_table(self.directory / _part_name("compacted"), merged)
         for p in old:
             p.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from atdkit.errors import BadInput
+from atdkit.store import quarantine
 from atdkit.store.atomic import atomic_path, write_text
 from atdkit.store.dataset import DatasetRoot
 
@@ -30,14 +31,11 @@ PROVENANCE = "sgm.json"
 def read_flow(path: str | os.PathLike) -> np.ndarray:
     """A guidance flow file → (2,H,W) float32; BadInput naming the file when it is not one."""
     path = Path(path)
-    try:
-        flow = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: not a readable .npy flow ({exc})") from None
+    flow = quarantine.load_npy(path)  # a corrupt file in a root is moved aside
     if flow.ndim != 3 or flow.shape[0] != 2 or not np.issubdtype(flow.dtype, np.floating):
-        raise BadInput(f"{path}: expected a float (2, H, W) flow (x then y), got {flow.dtype} {flow.shape}")
+        raise quarantine.corrupt(path, f"expected a float (2, H, W) flow (x then y), got {flow.dtype} {flow.shape}")
     if not np.isfinite(flow).all():
-        raise BadInput(f"{path}: flow contains NaN or infinite values")
+        raise quarantine.corrupt(path, "flow contains NaN or infinite values")
     return flow.astype(np.float32, copy=False)
 
 
@@ -86,7 +84,11 @@ def provenance(root: DatasetRoot, triplet_id: str) -> dict | None:
 
 def ensure_flows(root: DatasetRoot, triplet_id: str, sgm=None) -> tuple[np.ndarray, np.ndarray]:
     """Cached flows of a triplet, computing (with ``sgm``, default settings if None) and caching if absent."""
-    cached = load_flows(root, triplet_id)
+    try:
+        cached = load_flows(root, triplet_id)
+    except quarantine.CorruptFile as exc:  # moved aside: computed again below
+        quarantine.say_continuing(exc, "it (computing the flows again)")
+        cached = None
     if cached is not None:
         return cached
     if sgm is None:
