@@ -6,6 +6,7 @@ from atdkit.labels.judgements import Box
 
 _ORIGIN = {"left": 0.0, "top": 0.0, "center": 0.5, "right": 1.0, "bottom": 1.0}
 RECT_TYPES = ("rect", "Rect", "LabeledRect")
+MIN_BOX_PX = 4  # canvas pixels: a rectangle narrower or lower than this is a click, not a drawn box
 
 
 def boxes_from_canvas(json_data: dict | None) -> list[Box]:

@@ -2,6 +2,11 @@
 
 Keyboard: A accept & submit · X reject & submit · S skip · E edit my last · P box = proposal.
 Widget keys carry the triplet id, so each triplet starts from its own defaults.
+
+The triplet on screen is pinned in the session (``current``): only a submission, a skip,
+"edit my last" or ``?t=`` changes it, never a rerun (a label click, another annotator's
+submission). Buttons carry the id of the triplet they were drawn for, and the queue takes
+the judgement only if that triplet is still the annotator's (``Queue.submit``).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
-from annotation_app.roi import boxes_from_canvas, drawing_for
+from annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
 from annotation_app.text import md_escape
 from annotation_app.views.common import frame_row
 from annotation_app.workspace import TripletView, Workspace, zoom_crop
@@ -36,12 +41,22 @@ def _show_flash() -> None:
         getattr(st, kind)(text)
 
 
+def _show_error() -> None:
+    """The error of the last submission, beside the buttons, until the next submit/skip/edit."""
+    text = st.session_state.get("error")
+    if text:
+        st.error(text)
+
+
 def _done_with(tid: str) -> None:
     """Leave the current triplet (submitted or skipped): the queue serves the next."""
-    if st.session_state.get("explicit") == tid:
-        st.session_state.pop("explicit", None)
+    ss = st.session_state
+    if ss.get("explicit") == tid:
+        ss.pop("explicit", None)
         if st.query_params.get("t") == tid:
             del st.query_params["t"]
+    elif ss.get("current") == tid:
+        ss.pop("current", None)
 
 
 def _own_previous(ws: Workspace, user: Annotator, tid: str) -> tuple[dict | None, dict | None]:
@@ -64,7 +79,9 @@ def _last_submitted(ws: Workspace, user: Annotator) -> str | None:
 
 
 def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
+    """Judge ``tid``, the triplet the pressed button was drawn for."""
     ss = st.session_state
+    ss.pop("error", None)
     try:
         view = ws.view(tid)
         shown = ss.get(f"box-{tid}")  # canvas pixels, set whenever the canvas was shown
@@ -78,9 +95,9 @@ def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
             difficulty=ss.get(f"difficulty-{tid}"), motion_type=ss.get(f"motion-{tid}"),
             behavior=ss.get(f"behavior-{tid}"),
         ), frame_size=(view.width, view.height))
-        judgements.write(ws.root, j)
-    except BadInput as exc:
-        _flash("error", f"Not saved: {md_escape(exc)}")
+        ws.queue.submit(user.name, tid, lambda: judgements.write(ws.root, j))
+    except BadInput as exc:  # includes NotYours: the triplet was no longer this annotator's
+        ss["error"] = f"Not saved ({md_escape(tid)}): {md_escape(exc)}"
         return
     ss["last"] = tid
     _done_with(tid)
@@ -88,11 +105,13 @@ def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
 
 
 def _skip(tid: str) -> None:
+    st.session_state.pop("error", None)
     st.session_state.setdefault("skipped", set()).add(tid)
     _done_with(tid)
 
 
 def _edit_last(ws: Workspace, user: Annotator) -> None:
+    st.session_state.pop("error", None)
     tid = _last_submitted(ws, user)
     if tid is None:
         _flash("info", "You have not submitted anything yet.")
@@ -117,8 +136,16 @@ def _current(ws: Workspace, user: Annotator) -> str | None:
             ss["explicit"] = requested
     explicit = ss.get("explicit")
     if explicit and ws.triplet(explicit) is not None:
+        ws.queue.hold(user.name, explicit)
         return explicit
-    return ws.queue.next_for(user.name, ss.get("skipped", set()))
+    pinned = ss.get("current")
+    if pinned and ws.triplet(pinned) is not None:
+        if not ws.queue.hold(user.name, pinned):  # still shown; a submission will be refused
+            st.warning(f"Triplet {md_escape(pinned)} is no longer yours to judge (your lease ran out and "
+                       "others judged it). Press S for the next one.")
+        return pinned
+    ss["current"] = ws.queue.next_for(user.name, ss.get("skipped", set()))
+    return ss["current"]
 
 
 def _progress(ws: Workspace, user: Annotator) -> None:
@@ -148,9 +175,10 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
         initial_drawing=drawing_for(Box(*ss[f"box-{tid}"])), key=f"canvas-{tid}-{nonce}",
     )
     boxes = boxes_from_canvas(result.json_data)
-    if boxes:
-        ss[f"box-{tid}"] = astuple(boxes[-1])
-    if len(boxes) > 1:  # redrawn: keep only the new box on the canvas
+    newest = boxes[-1] if boxes else None
+    if newest is not None and not (len(boxes) > 1 and (newest.w < MIN_BOX_PX or newest.h < MIN_BOX_PX)):
+        ss[f"box-{tid}"] = astuple(newest)  # (a click without a drag leaves the box as it was)
+    if len(boxes) > 1:  # redrawn or clicked: remount the canvas with just the kept box
         ss[f"nonce-{tid}"] = nonce + 1
         st.rerun()
     full = Box(*ss[f"box-{tid}"]).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
@@ -218,10 +246,11 @@ def render(ws: Workspace, user: Annotator) -> None:
         old_reason = old_reason if isinstance(old_reason, str) else ""
         reason = "other" if old_reason.startswith("other: ") else old_reason
         st.radio("Reject reason", REJECT_REASONS, key=f"reason-{tid}",
-                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else 0)
+                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
         st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
                       value=old_reason.removeprefix("other: ") if reason == "other" else "")
         st.button("Reject & submit (X)", shortcut="X", on_click=_submit,
                   args=(ws, user, tid, False), key=f"reject-{tid}")
+    _show_error()
 
     ws.prefetch(ws.queue.peek_for(user.name, ss.get("skipped", set()) | {tid}))

@@ -19,6 +19,7 @@ from atdkit.store.labels import add_annotations, add_votes, now_utc
 from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES, REJECT_REASONS
 
 MAX_TEXT = 500
+MIN_ROI_PX = 4  # an accepted box is at least this wide and high (frame2 pixels): a click is not a box
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ def validate(j: Judgement, frame_size: tuple[int, int] | None = None) -> Judgeme
         if not all(math.isfinite(v) for v in values):
             raise BadInput(f"RoI box has non-finite coordinates {values}")
         roi = j.roi.clipped(*frame_size) if frame_size else j.roi
-        if roi.w < 1 or roi.h < 1:
-            raise BadInput("RoI box is empty (draw a box on frame2)")
+        if roi.w < MIN_ROI_PX or roi.h < MIN_ROI_PX:
+            raise BadInput(f"RoI box {roi.w:.0f}×{roi.h:.0f} px is smaller than {MIN_ROI_PX}×{MIN_ROI_PX} px "
+                           "(drag a box on frame2)")
         for field, vocab in (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS)):
             value = getattr(j, field)
             if value not in vocab:

@@ -7,7 +7,13 @@ Rules (human votes only, latest per annotator):
 - nobody is served a triplet they have judged, or one they skipped this session;
 - partly judged triplets come first, then the dataset's order;
 - a lease marks "annotator X is looking at triplet T" until it expires, and a triplet
-  is served to at most as many concurrent annotators as judgements it still needs.
+  is served to at most as many concurrent annotators as judgements it still needs
+  (a lease whose holder has already voted on that triplet no longer counts: the vote does);
+- a judgement is taken only through ``submit``, which writes it while holding the lease
+  lock, and only for a triplet that is still the annotator's: their unexpired lease, a
+  triplet that still has a free judgement for them, or one they judged before (an edit).
+  Anything else raises ``NotYours``; the lease is released in the same step, so there is
+  no moment when both the lease and the vote count (or neither).
 
 Leases are one small JSON file per annotator under ``labels/leases/`` (each annotator
 looks at one triplet at a time), read and written under an exclusive ``flock`` on
@@ -27,10 +33,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from atdkit.errors import BadInput
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.labels import LabelsCache
 
 LEASE_SECONDS = 600.0
+
+
+class NotYours(BadInput):
+    """A judgement for a triplet that is no longer the annotator's to judge."""
 
 
 def judgements_needed(votes: pd.DataFrame, triplet_ids: Sequence[str]) -> pd.Series:
@@ -119,8 +130,11 @@ class Queue:
 
     def _candidates(self, annotator: str, skip: Iterable[str], leases: dict[str, str]) -> list[str]:
         votes, needed = self._needed()
-        mine = set(votes.loc[votes["annotator"] == annotator, "triplet_id"]) if len(votes) else set()
-        taken = pd.Series([t for a, t in leases.items() if a != annotator], dtype="object").value_counts()
+        voted = set(zip(votes["annotator"], votes["triplet_id"])) if len(votes) else set()
+        mine = {t for a, t in voted if a == annotator}
+        # leases of others; a lease whose holder has voted on that triplet is counted by the vote
+        others = [t for a, t in leases.items() if a != annotator and (a, t) not in voted]
+        taken = pd.Series(others, dtype="object").value_counts()
         free = needed.sub(taken.reindex(needed.index, fill_value=0), fill_value=0)
         skip = set(skip)
         ok = (free > 0) & ~needed.index.isin(list(mine | skip))
@@ -142,6 +156,35 @@ class Queue:
                 return None
             self._write_lease(annotator, tid)
             return tid
+
+    def _is_theirs(self, annotator: str, tid: str, leases: dict[str, str]) -> bool:
+        if tid not in self._needed()[1].index:
+            return False
+        votes = self._needed()[0]
+        if len(votes) and ((votes["annotator"] == annotator) & (votes["triplet_id"] == tid)).any():
+            return True                                   # editing their own judgement
+        return leases.get(annotator) == tid or tid in self._candidates(annotator, (), leases)
+
+    def hold(self, annotator: str, tid: str) -> bool:
+        """Renew ``annotator``'s lease on ``tid`` (the triplet on their screen) when it is still
+        theirs to judge; False when it is not (the lease expired and others filled it)."""
+        with self._locked():
+            leases = self._leases()
+            if not self._is_theirs(annotator, tid, leases):
+                return False
+            self._write_lease(annotator, tid)
+            return True
+
+    def submit(self, annotator: str, tid: str, write: Callable[[], object]) -> None:
+        """Run ``write`` (which stores ``annotator``'s judgement of ``tid``) under the lease lock
+        when ``tid`` is still theirs, then release their lease; NotYours otherwise."""
+        with self._locked():
+            if not self._is_theirs(annotator, tid, self._leases()):
+                raise NotYours(f"triplet {tid} is no longer yours to judge: your lease ran out and other "
+                               "annotators gave the judgements it needed; nothing was saved")
+            write()
+            if self._leases().get(annotator) == tid:
+                self._lease_path(annotator).unlink(missing_ok=True)
 
     def peek_for(self, annotator: str, skip: Iterable[str] = ()) -> str | None:
         """The triplet ``next_for`` would most likely serve after the current one (no lease):

@@ -130,6 +130,7 @@ def test_two_annotators_are_blind_and_third_comes_on_disagreement(root, tokens, 
     assert not any("editing" in m.value for m in a2.markdown)
     a2.radio(key=f"reason-{t}").set_value("scene cut")
     a2.button(key=f"reject-{t}").click().run()
+    a3.radio(key=f"reason-{_current_tid(a3)}").set_value("scene cut")
     a3.button(key=f"reject-{_current_tid(a3)}").click().run()   # a3 finishes its triplet …
     assert _current_tid(a3) == t                                 # … then gets the disagreement
 
@@ -236,3 +237,45 @@ def test_frames_wider_than_canvas_map_back_to_full_resolution(tmp_path, tokens, 
     _accept(at, tid)
     ann = latest_annotations(big).iloc[0]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx((200, 100, 400, 200))
+
+
+def test_reject_without_a_chosen_reason_is_refused_and_the_error_stays(root, tokens, monkeypatch):
+    at = _login(_app(root, monkeypatch), tokens["ann1"])
+    tid = _current_tid(at)
+    assert at.radio(key=f"reason-{tid}").value is None            # no reason pre-selected
+    at.button(key=f"reject-{tid}").click().run()
+    assert any("Not saved" in e.value and "reject reason" in e.value for e in at.error)
+    at.radio(key=f"motion-{tid}").set_value("rotation").run()      # a label click: the error stays
+    assert any("Not saved" in e.value for e in at.error) and _current_tid(at) == tid
+    assert len(root.votes.parts()) == 0
+
+
+def test_rerun_keeps_the_triplet_and_a_lost_triplet_is_refused(root, tokens, monkeypatch):
+    """The triplet on screen never changes on a rerun; a judgement of a triplet that is no
+    longer the annotator's is refused with a message that stays, and nothing is written."""
+    from atdkit.labels.queue import Queue
+
+    a1 = _login(_app(root, monkeypatch), tokens["ann1"])
+    a2 = _login(_app(root, monkeypatch), tokens["ann2"])
+    t = "film0-0000"
+    assert _current_tid(a1) == _current_tid(a2) == t
+    _accept(a1, t)                                                  # ann1 judges t while ann2 looks at it
+    a2.radio(key=f"motion-{t}").set_value("rotation").run()         # ann2's page reruns
+    assert _current_tid(a2) == t
+    # ann2's lease lapses and two others judge t meanwhile
+    (root.path / "labels" / "leases" / "ann2.json").unlink()
+    q = Queue(root, list(root.triplets()["triplet_id"]))
+    q.submit("ann3", t, lambda: add_vote(root, t, "ann3"))
+    a2.radio(key=f"behavior-{t}").set_value("walking").run()
+    assert _current_tid(a2) == t                                    # still what ann2 sees
+    assert any("no longer yours" in w.value for w in a2.warning)
+    a2.button(key=f"accept-{t}").click().run()
+    assert any("Not saved" in e.value and "no longer yours" in e.value for e in a2.error)
+    a2.radio(key=f"difficulty-{t}").set_value("hard").run()
+    assert any("no longer yours" in e.value for e in a2.error)      # the message stays
+    assert set(latest_votes(root).query("triplet_id == @t")["annotator"]) == {"ann1", "ann3"}
+
+
+def add_vote(root, tid, who):
+    from atdkit.store.labels import add_votes
+    add_votes(root, [{"triplet_id": tid, "annotator": who, "accept": True}])

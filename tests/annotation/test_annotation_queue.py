@@ -86,3 +86,57 @@ def test_judgement_validation_and_write(root):
     votes, ann = root.votes.read(), root.annotations.read()
     assert len(votes) == 2 and len(ann) == 1
     assert votes.sort_values("created_at").iloc[-1]["reason"] == "other: <b>x</b>"
+
+
+def _judge(q, root, tid, who, accept):
+    q.submit(who, tid, lambda: _vote(root, tid, who, accept))
+
+
+def test_two_annotators_keep_the_triplet_on_their_screen(root):
+    """The team-scale repro: A submits X while B looks at X; B's page reruns; B must still be
+    served X (A's lease must not count beside A's vote) and B's judgement of X is taken."""
+    tids = list(root.triplets()["triplet_id"])
+    q = Queue(root, tids)
+    x = q.next_for("A")
+    assert q.next_for("B") == x == tids[0]
+    _judge(q, root, x, "A", True)
+    assert q.lease_of("A") is None                    # the vote replaced the lease in one step
+    assert q.next_for("B") == x                       # B's rerun: still X
+    assert q.hold("B", x)
+    _judge(q, root, x, "B", False)
+    assert q.next_for("C") == x                       # A and B disagree: C is served X for the third
+    votes = root.votes.read()
+    assert sorted(zip(votes["annotator"], votes["triplet_id"])) == [("A", x), ("B", x)]
+
+
+def test_a_triplet_no_longer_yours_is_refused_and_nothing_is_written(root):
+    import pytest
+    from atdkit.labels.queue import NotYours
+
+    tids = list(root.triplets()["triplet_id"])
+    clock = Clock()
+    q = Queue(root, tids[:1], lease_seconds=60, clock=clock)
+    x = q.next_for("B")
+    clock.t += 61                                     # B walked away; A and C fill X
+    for who in ("A", "C"):
+        assert q.next_for(who) == x
+        _judge(q, root, x, who, True)
+    assert not q.hold("B", x)
+    with pytest.raises(NotYours, match=f"triplet {x} is no longer yours"):
+        _judge(q, root, x, "B", False)
+    assert len(root.votes.read()) == 2
+    _judge(q, root, x, "A", False)                    # editing one's own judgement is always allowed
+    assert len(root.votes.read()) == 3
+    with pytest.raises(NotYours):
+        q.submit("B", "no-such-triplet", lambda: None)
+
+
+def test_lease_of_a_voter_does_not_block_others(root):
+    """A lease left behind by someone who voted (a crash between vote and release) counts once."""
+    tids = list(root.triplets()["triplet_id"])
+    q = Queue(root, tids[:1])
+    x = q.next_for("A")
+    assert q.next_for("B") == x
+    _vote(root, x, "A", True)                         # written outside submit: A's lease stays
+    assert q.lease_of("A") == x
+    assert q.next_for("B") == x and q.hold("B", x)
