@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,44 @@ def streamlit_command(root: Path, host: str, port: int) -> list[str]:
             "--", "--root", str(root.resolve())]
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGINT reached ``atdkit annotate``."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM when ``atdkit annotate`` dies, even by SIGKILL."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve_child(command: list[str], grace_s: float = 10.0) -> int:
+    """Run ``command`` until it exits or this process gets SIGTERM/SIGINT; then the child is
+    stopped too (SIGTERM, SIGKILL after ``grace_s``) and 0 is returned. Never leaves it orphaned."""
+    def stop(signum, _frame):
+        raise _Stop(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    child = None
+    try:
+        child = subprocess.Popen(command, env={**os.environ}, preexec_fn=_die_with_parent)
+        return child.wait()
+    except _Stop:
+        return 0
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            print(f"stopped the annotation server (pid {child.pid})", file=sys.stderr)
+
+
 @app.command()
 def annotate(root: Path = typer.Argument(..., help="dataset root"),
              host: str = typer.Option("127.0.0.1", help="address to listen on"),
@@ -54,8 +94,8 @@ def annotate(root: Path = typer.Argument(..., help="dataset root"),
     if people.read_annotators(ds).query("active").empty:
         console.print("no active annotators yet: add one with "
                       f"`atdkit annotators add NAME --admin --root {ds.path}`")
-    console.print(f"serving {ds.path} on http://{host}:{port}")
-    raise typer.Exit(subprocess.call(streamlit_command(ds.path, host, port), env={**os.environ}))
+    console.print(f"serving {ds.path} on http://{host}:{port} (stop with Ctrl-C or SIGTERM)")
+    raise typer.Exit(serve_child(streamlit_command(ds.path, host, port)))
 
 
 @annotators_app.command("add")
