@@ -63,9 +63,10 @@ def step_synthesize(ctx: DemoContext) -> None:
 
 def step_mine(ctx: DemoContext) -> None:
     from atdkit.mining.pipeline import mine
+    from atdkit.synth import film_styles
 
     ctx.dataset = ctx.out / "dataset"
-    report = mine(ctx.films, ctx.dataset, workers=ctx.workers, progress=True)
+    report = mine(ctx.films, ctx.dataset, workers=ctx.workers, style=film_styles(ctx.films), progress=True)
     if report.failed:
         raise BadInput("; ".join(r["error"] for r in report.failed))
     ctx.outputs["mine"] = report

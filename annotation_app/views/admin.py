@@ -28,7 +28,7 @@ def _write(ws: Workspace) -> None:
 
 
 def _export(ws: Workspace) -> None:
-    from atdkit.store.atd12k import export_atd
+    from atdkit.interchange.atd12k import export_atd
 
     name = (st.session_state.get("export-name") or "").strip()
     if not EXPORT_NAME.match(name) or name in (".", ".."):

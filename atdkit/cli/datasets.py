@@ -15,7 +15,7 @@ def import_atd(
     out: Path = typer.Option(..., "--out", help="dataset root to create or add to"),
 ) -> None:
     """Import ATD-12K triplets, labels (machine annotator atd12k-official) and SGM flows."""
-    from atdkit.store.atd12k import import_atd as run_import
+    from atdkit.interchange.atd12k import import_atd as run_import
 
     summary = run_import(src, out)
     typer.echo(f"imported {summary.n_triplets} triplets ({summary.n_labelled} labelled, "
@@ -30,7 +30,7 @@ def export_atd(
     out: Path = typer.Option(..., "--out", help="folder to write the ATD-12K layout into"),
 ) -> None:
     """Write the ATD-12K layout and annotation JSON (consensus labels where they exist)."""
-    from atdkit.store.atd12k import export_atd as run_export
+    from atdkit.interchange.atd12k import export_atd as run_export
 
     counts = run_export(root, out)
     typer.echo(f"exported {counts['triplets']} triplets, {counts['annotations']} annotation files, "

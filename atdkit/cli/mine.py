@@ -12,6 +12,9 @@ from rich.table import Table
 from atdkit.cli.app import app
 from atdkit.cli.options import parse_size
 from atdkit.errors import BadInput
+from atdkit.mining.config import DEFAULTS as MINING
+from atdkit.mining.config import MiningConfig
+from atdkit.mining.config import help_text as mining_help
 
 console = Console(stderr=True)
 
@@ -35,17 +38,16 @@ def synth(out: Path = typer.Argument(..., help="output film (.mp4); the truth si
 @app.command()
 def mine(films: list[Path] = typer.Argument(..., help="film files (any format FFmpeg reads)"),
          out: Path = typer.Option(..., "--out", "-o", help="dataset root (created or extended)"),
-         strides: str = typer.Option("1,2,3", help="strides g of (f, f+g, f+2g), comma-separated"),
-         ssim_low: float = typer.Option(0.75, help="drop triplets with a pair SSIM below this"),
-         ssim_high: float = typer.Option(0.95, help="drop triplets with a pair SSIM above this"),
-         ssim_size: str = typer.Option("960x540", help="SSIM working size (max; area downscale)"),
-         ssim_channels: str = typer.Option("rgb", help="rgb (skimage channel_axis) | gray"),
-         min_spacing: int = typer.Option(6, help="min frames between kept triplets of a shot"),
-         per_shot_cap: int = typer.Option(10, help="max triplets per shot"),
-         require_balanced: bool = typer.Option(False, help="drop triplets whose halves hold different numbers "
-                                               "of drawing changes"),
-         phash_distance: int = typer.Option(4, help="frame2 pHash bits within which triplets are near-duplicates"
-                                             " (-1 disables)"),
+         strides: str = typer.Option(",".join(map(str, MINING.strides)), help=mining_help("strides") +
+                                     ", comma-separated"),
+         ssim_low: float = typer.Option(MINING.ssim_low, help=mining_help("ssim_low")),
+         ssim_high: float = typer.Option(MINING.ssim_high, help=mining_help("ssim_high")),
+         ssim_size: str = typer.Option("x".join(map(str, MINING.ssim_size)), help=mining_help("ssim_size")),
+         ssim_channels: str = typer.Option(MINING.ssim_channels, help=mining_help("ssim_channels")),
+         min_spacing: int = typer.Option(MINING.min_spacing, help=mining_help("min_spacing")),
+         per_shot_cap: int = typer.Option(MINING.per_shot_cap, help=mining_help("per_shot_cap")),
+         require_balanced: bool = typer.Option(MINING.require_balanced, help=mining_help("require_balanced")),
+         phash_distance: int = typer.Option(MINING.phash_distance, help=mining_help("phash_distance")),
          workers: int = typer.Option(1, help="processes mining in parallel (films, and segments of long films)"),
          segment_frames: int = typer.Option(None, help="split films into segments of about this many frames for "
                                             "parallel work (default: automatic with --workers > 1; the dataset "
@@ -56,8 +58,8 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
          style: str = typer.Option(None, help="style recorded for these films"),
          license: str = typer.Option(None, help="licence recorded for these films")) -> None:
     """Mine ATD-style triplets from films into a dataset root (resumable, idempotent)."""
-    from atdkit.mining.pipeline import MiningConfig
     from atdkit.mining.pipeline import mine as run_mine
+    from atdkit.synth import film_styles
 
     try:
         stride_list = tuple(int(s) for s in strides.split(",") if s.strip())
@@ -68,7 +70,8 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
                           per_shot_cap=per_shot_cap, require_balanced=require_balanced,
                           phash_distance=phash_distance)
     report = run_mine([str(f) for f in films], out, config, workers=workers, scheduler=scheduler, backend=backend,
-                      split=split, style=style, license=license, segment_frames=segment_frames)
+                      split=split, style=style or film_styles(films), license=license,
+                      segment_frames=segment_frames)
     table = Table("film", "status", "triplets", "detail")
     for r in report.results:
         table.add_row(Path(r["path"]).name, r["status"], str(r["n_triplets"]), r["error"] or "")

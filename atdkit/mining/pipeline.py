@@ -27,7 +27,8 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,67 +40,16 @@ from atdkit.distributed import run_all
 from atdkit.errors import AtdkitError, BadInput
 from atdkit.hashing import sha256_file
 from atdkit.mining import dedup
-from atdkit.mining.sampler import Candidate, SamplerParams, TripletSampler
+from atdkit.mining.config import MiningConfig
+from atdkit.mining.sampler import Candidate, TripletSampler
 from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, longest_first, plan
-from atdkit.mining.shots import ShotParams, ShotTracker, frame_features
+from atdkit.mining.shots import ShotTracker, frame_features
 from atdkit.mining.similarity import ssim, to_working, working_size
-from atdkit.motion import FLOW_WIDTH, motion_stats
+from atdkit.motion import motion_stats
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import encode_png
 from atdkit.video import VideoReader, open_video
-
-CONFIG_VERSION = 2
-
-
-@dataclass(frozen=True)
-class MiningConfig:
-    """Everything that decides which triplets a film yields (stored in dataset.json)."""
-
-    strides: tuple[int, ...] = (1, 2, 3)
-    ssim_low: float = 0.75
-    ssim_high: float = 0.95
-    ssim_size: tuple[int, int] = (960, 540)
-    ssim_channels: str = "rgb"
-    min_spacing: int = 6
-    per_shot_cap: int = 10
-    require_balanced: bool = False
-    phash_distance: int = 4
-    flow_width: int = FLOW_WIDTH     # DIS working width (px, at most) of the motion statistics
-    shot: ShotParams = field(default_factory=ShotParams)
-
-    def __post_init__(self) -> None:
-        if not self.strides or any(int(g) < 1 for g in self.strides):
-            raise BadInput(f"strides must be positive integers, got {self.strides}")
-        if not 0 <= self.ssim_low <= self.ssim_high <= 1:
-            raise BadInput(f"SSIM window [{self.ssim_low}, {self.ssim_high}] must satisfy 0 ≤ low ≤ high ≤ 1")
-        if self.ssim_channels not in ("rgb", "gray"):
-            raise BadInput(f"ssim channels must be rgb or gray, not {self.ssim_channels!r}")
-        if self.flow_width < 32:
-            raise BadInput(f"flow width {self.flow_width} too small (min 32 px)")
-        if min(self.ssim_size) < 16:
-            raise BadInput(f"ssim size {self.ssim_size} too small")
-
-    def sampler(self) -> SamplerParams:
-        return SamplerParams(tuple(sorted(set(self.strides))), self.ssim_low, self.ssim_high, self.min_spacing,
-                             self.per_shot_cap, self.require_balanced)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["strides"], d["ssim_size"] = list(self.strides), list(self.ssim_size)
-        d["version"] = CONFIG_VERSION
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MiningConfig:
-        names = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        if "shot" in kw:
-            kw["shot"] = ShotParams(**kw["shot"])
-        for k in ("strides", "ssim_size"):
-            if k in kw:
-                kw[k] = tuple(kw[k])
-        return cls(**kw)
 
 
 def film_identity(path: str | os.PathLike) -> tuple[str, str | None]:
@@ -172,18 +122,6 @@ def mine_segment(job: dict[str, Any]) -> dict[str, Any]:
             shutil.rmtree(root.frames_dir(tid), ignore_errors=True)
         return {"status": "error", "error": _error_line(path, exc), "start": job["start"]}
     return {"status": "ok", "error": None, "start": job["start"]}
-
-
-def _sidecar_style(path: Path) -> str | None:
-    from atdkit.synth import truth_path
-
-    p = truth_path(path)
-    if p.is_file():
-        try:
-            return json.loads(p.read_text()).get("style")
-        except (OSError, json.JSONDecodeError):
-            return None
-    return None
 
 
 def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict[str, Any],
@@ -305,7 +243,6 @@ def _finish_film(root: DatasetRoot, film: dict[str, Any], outcomes: list[dict[st
     row = _film_row(film_id, path, film["sha256"], film, status="ok", **facts, cadence=json.dumps(joined.shots),
                     n_shots=len(joined.shots), n_candidates=len(joined.triplets) + len(joined.candidates),
                     n_triplets=len(joined.triplets))
-    row["style"] = row["style"] or _sidecar_style(path)
     root.film_parts.append(pd.DataFrame([row]), name=film_id)
     store.clear()
     return {**summary, "status": "ok", "error": None, "n_triplets": len(joined.triplets),
@@ -350,13 +287,14 @@ def _probe_frames(path: str) -> int | None:
 
 def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningConfig | None = None, *,
          workers: int = 1, scheduler: str | None = None, backend: str = "auto", split: str | None = None,
-         style: str | None = None, license: str | None = None, progress: bool = True,
+         style: str | Mapping[str, str] | None = None, license: str | None = None, progress: bool = True,
          segment_frames: int | None = None) -> MineReport:
     """Mine ``films`` into the dataset root ``out`` (created when absent); resumable and idempotent.
 
     With several workers (or a cluster) films are cut into segments of about ``segment_frames``
     frames (default: :func:`atdkit.mining.segments.auto_length`) that are mined in parallel; the
-    dataset is the same for any segmentation."""
+    dataset is the same for any segmentation. ``style``, ``split`` and ``license`` are recorded in
+    ``films.parquet``; ``style`` is one value for every film or one per film (keyed by ``str(film)``)."""
     config = config or MiningConfig()
     if segment_frames is not None and segment_frames < 1:
         raise BadInput(f"segment length {segment_frames} must be a positive number of frames")
@@ -377,7 +315,8 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         if film_id in done:  # failed before: try again
             (root.film_parts.directory / f"{film_id}.parquet").unlink(missing_ok=True)
         todo.append({"root": str(root.path), "film": str(Path(film).absolute()), "film_id": film_id, "sha256": sha,
-                     "config": config.to_dict(), "backend": backend, "split": split, "style": style,
+                     "config": config.to_dict(), "backend": backend, "split": split,
+                     "style": style.get(str(film)) if isinstance(style, Mapping) else style,
                      "license": license})
     parallel = workers > 1 or bool(scheduler)
     counts = {f["film_id"]: _probe_frames(f["film"]) if parallel or segment_frames else None for f in todo}

@@ -96,4 +96,19 @@ def load_truth(video: str | os.PathLike) -> dict[str, Any] | None:
         raise BadInput(f"{p}: unreadable ground-truth sidecar ({exc})") from exc
 
 
-__all__ = ["STYLES", "ground_truth", "load_truth", "synthesize", "truth_path"]
+def film_styles(films: list[str | os.PathLike]) -> dict[str, str]:
+    """``str(film)`` → the style its sidecar records, for the synthetic films among ``films``
+    (what ``atdkit mine`` and the demo record in ``films.parquet``; films without a readable
+    sidecar are left out)."""
+    styles = {}
+    for film in films:
+        try:
+            truth = load_truth(film)
+        except BadInput:
+            continue
+        if truth and truth.get("style"):
+            styles[str(film)] = truth["style"]
+    return styles
+
+
+__all__ = ["STYLES", "film_styles", "ground_truth", "load_truth", "synthesize", "truth_path"]

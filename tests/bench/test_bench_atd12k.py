@@ -8,7 +8,7 @@ import pytest
 from atdkit.bench.runner import run_benchmark, read_results
 from atdkit.errors import BadInput
 from atdkit.labels.categories import category_labels
-from atdkit.store.atd12k import export_atd, import_atd, parse_annotation
+from atdkit.interchange.atd12k import export_atd, import_atd, parse_annotation
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import read_rgb, write_png
 

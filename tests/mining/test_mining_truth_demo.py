@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +73,9 @@ def test_demo_runs_end_to_end_on_a_small_manifest(tmp_path):
     assert run.returncode == 0, run.stderr
     root = DatasetRoot.open(tmp_path / "demo" / "dataset")
     assert len(root.films()) == 2 and (root.films()["status"] == "ok").all()
+    # the style each film was drawn in: read from its sidecar by the synth stage, not by mining
+    assert sorted(zip(root.films()["path"].map(lambda p: Path(p).stem), root.films()["style"])) == [
+        ("a", "cel"), ("b", "mono")]
     assert len(root.triplets()) > 0
     assert len(latest_annotations(root)) == len(root.triplets())
     assert (tmp_path / "demo" / "dataset" / "preview.png").stat().st_size > 1000

@@ -1,0 +1,1 @@
+"""Benchmarking: metrics and protocols, the resumable runner over methods × triplets, reports."""
