@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from atdkit.methods.base import Interpolator, TripletContext
-from atdkit.ops.optical_flow import backward_warp, dis_flow, occlusion_mask
+from atdkit.methods.base import Interpolator, Option, TripletContext
+from atdkit.ops.optical_flow import DIS_PRESETS, backward_warp, dis_flow, occlusion_mask
 
 EPS = 1e-6
 
@@ -28,6 +28,7 @@ class DISFlow(Interpolator):
     name = "dis-flow"
     license = "MIT (atdkit); OpenCV DIS (Apache-2.0)"
     description = "OpenCV DIS flow both ways, warp to t, occlusion-aware blend"
+    options = (Option("preset", str, "medium", tuple(DIS_PRESETS), "OpenCV DIS preset"),)
 
     def __init__(self, device: str = "cpu", preset: str = "medium") -> None:
         super().__init__(device)

@@ -9,7 +9,7 @@ normalised features goes through a 1×1 convolution without bias (``lin0..4``,
 non-negative weights), is averaged over space, and the five layers are summed.
 
 Weights come from two files through the weights registry
-(:mod:`atdkit.weights.catalog.lpips`): the torchvision AlexNet checkpoint
+(:mod:`atdkit.weights.core`): the torchvision AlexNet checkpoint
 (its ``classifier.*`` keys are unused and allowed; every ``features.*`` key
 must be present with its exact shape) and the published ``alex.pth`` (exactly
 the keys ``lin{i}.model.1.weight``). Missing files mean no LPIPS values
@@ -24,8 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from atdkit.errors import WeightsMismatch
-from atdkit.weights.catalog.lpips import weight_files
+from atdkit.errors import WeightsMismatch, WeightsMissing
+from atdkit.weights import resolve
+from atdkit.weights.core import LPIPS_BACKBONE, LPIPS_LINEAR
+
+WEIGHTS = (LPIPS_BACKBONE, LPIPS_LINEAR)
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 CHANNELS = (64, 192, 384, 256, 256)
@@ -122,6 +125,14 @@ def _read_state(path: os.PathLike) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict):
         raise WeightsMismatch(f"{path}: expected a state dict, found {type(state).__name__}")
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def weight_files():
+    """The (backbone, linear) files resolved by the weights registry, or None when either is absent."""
+    try:
+        return resolve(LPIPS_BACKBONE), resolve(LPIPS_LINEAR)
+    except WeightsMissing:
+        return None
 
 
 def from_files(backbone_path: os.PathLike, linear_path: os.PathLike, device: str = "cpu") -> LPIPSAlex:

@@ -49,7 +49,6 @@ from atdkit.store import atomic, quarantine, schema
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
 from atdkit.store.parts import PartTable, to_table
-from atdkit.weights.catalog.lpips import weight_files as lpips_weight_files
 
 DEFAULT_SIZE = (960, 540)
 RESULT_KEY = ("method", "triplet_id", "profile")
@@ -154,10 +153,9 @@ def run_shard(shard: Shard) -> tuple[str, int, int]:
     root = DatasetRoot.open(shard.root)
     method = _method(shard)
     lpips_model = None
-    if lpips_weight_files() is not None:  # torch is imported only when LPIPS can run
-        from atdkit.bench.lpips import load_lpips
+    from atdkit.bench.lpips import load_lpips
 
-        lpips_model = load_lpips(shard.device)
+    lpips_model = load_lpips(shard.device)
     rows: list[dict] = []
     for tid in shard.triplet_ids:
         base_row = {"run_id": shard.run_id, "method": shard.method_name, "triplet_id": tid}

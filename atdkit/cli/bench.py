@@ -68,17 +68,18 @@ def methods() -> None:
     """List installed interpolation methods and whether their weights are present."""
     from atdkit.methods import base
 
-    table = Table("name", "description", "licence", "weights")
+    table = Table("name", "description", "licence", "weights", "options")
     for name in base.available():
         try:
             cls = base.method_class(name)
         except Exception as exc:  # a broken third-party plugin must not hide the others
-            table.add_row(name, f"(cannot load: {type(exc).__name__}: {exc})", "", "")
+            table.add_row(name, f"(cannot load: {type(exc).__name__}: {exc})", "", "", "")
             continue
         status = cls.weights_status()
         if not status:
             weights = "none needed"
         else:
             weights = ", ".join(f"{w}: {'present' if p else 'MISSING'}" for w, p in status.items())
-        table.add_row(name, cls.description, cls.license, weights)
+        options = ", ".join(o.describe() for o in cls.options) or "none"
+        table.add_row(name, cls.description, cls.license, weights, options)
     console.print(table)

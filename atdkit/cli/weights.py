@@ -22,17 +22,22 @@ def _console() -> Console:
 
 @weights_app.command("list")
 def list_weights() -> None:
-    """List known weights, their source, licence and whether a file is present."""
-    table = Table("name", "file", "present", "source", "licence")
+    """List the weights every installed method declares (and the core ones), their source,
+    format, licence and whether a file is present."""
+    found, problems = registry.declared()
+    table = Table("name", "file", "present", "source", "format", "licence")
     for column in table.columns:
         column.overflow = "fold"  # paths and sources wrap rather than being cut
-    for spec in registry.specs():
+    for name in sorted(found):
+        spec = found[name]
         try:
-            where = str(registry.resolve(spec.name))
+            where = str(registry.resolve(spec))
         except WeightsMissing:
             where = "-"
-        table.add_row(spec.name, spec.filename, where, spec.source, spec.license)
+        table.add_row(spec.name, spec.filename, where, spec.source, spec.format, spec.license)
     _console().print(table)
+    for line in problems:
+        typer.echo(f"warning: {line}", err=True)
 
 
 @weights_app.command("fetch")

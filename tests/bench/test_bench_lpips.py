@@ -119,7 +119,7 @@ def test_published_linear_layers_load_key_for_key(tmp_path):
     """The real alex.pth (from the pinned lpips wheel via `make weights`) with a synthesised backbone."""
     from atdkit import weights
     from atdkit.errors import WeightsMissing
-    from atdkit.weights.catalog.lpips import LINEAR
+    from atdkit.weights.core import LPIPS_LINEAR as LINEAR
 
     try:
         linear_path = weights.resolve(LINEAR)

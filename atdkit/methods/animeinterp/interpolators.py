@@ -19,13 +19,23 @@ from atdkit.methods.animeinterp.flows import ensure_flows, resize_flow
 from atdkit.ops.resize import resize_lanczos
 from atdkit.methods.animeinterp.model import AnimeInterpNet
 from atdkit.methods.animeinterp.sgm import OFFICIAL_SIZE, SGM
-from atdkit.methods.base import Interpolator, TripletContext
+from atdkit.methods.animeinterp.sgm.labelmap import STYLES
+from atdkit.methods.base import Interpolator, Option, TripletContext
 from atdkit.ops.optical_flow import dis_flow
 from atdkit.ops.splatting import splat_average
 from atdkit.store.dataset import DatasetRoot
-
+from atdkit.weights import WeightsSpec
 
 MIN_SIDE = 64
+
+ANIMEINTERP_WEIGHTS = WeightsSpec(
+    name="animeinterp-full",
+    filename="anime_interp_full.ckpt",
+    description="AnimeInterp full model (RFR + feature extractor + GridNet), official release",
+    license="MIT (lisiyao21/AnimeInterp)",
+    url="https://www.dropbox.com/s/oc8juclx1775qib/anime_interp_full.ckpt?dl=1",
+    format="torch checkpoint, state dict under model_state_dict, keys prefixed module.",
+)
 
 
 def as_rgb(frame: np.ndarray, what: str = "frame") -> np.ndarray:
@@ -82,7 +92,9 @@ class AnimeInterp(_SGMFlows, Interpolator):
     name = "animeinterp"
     license = "MIT (lisiyao21/AnimeInterp); RFR derived from RAFT (BSD-3-Clause)"
     description = "AnimeInterp (Li Siyao et al., CVPR 2021): SGM-initialised RFR flow, forward splatting, GridNet"
-    weights = ("animeinterp-full",)
+    weights = (ANIMEINTERP_WEIGHTS,)
+    options = (Option("style", str, "disney", tuple(sorted(STYLES)), "SGM line-extraction parameters"),
+               Option("use_sgm", bool, True, (), "initialise RFR with SGM flows"))
 
     def __init__(self, device: str = "cpu", weights: str | os.PathLike | None = None, vgg="auto",
                  style: str = "disney", working_size: tuple[int, int] | None = OFFICIAL_SIZE,
@@ -134,7 +146,7 @@ class AnimeInterpSGM(_SGMFlows, Interpolator):
     name = "animeinterp-sgm"
     license = "MIT (atdkit); SGM after lisiyao21/AnimeInterp (MIT)"
     description = "SGM guidance flow refined by DIS, bidirectional forward splatting and blending (no learned weights)"
-    weights = ()
+    options = (Option("style", str, "disney", tuple(sorted(STYLES)), "SGM line-extraction parameters"),)
 
     def __init__(self, device: str = "cpu", vgg="auto", style: str = "disney",
                  sgm_size: tuple[int, int] | None = OFFICIAL_SIZE):
