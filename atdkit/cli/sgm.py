@@ -56,9 +56,11 @@ def sgm(root: Path = typer.Argument(..., help="dataset root"),
         preview: bool = typer.Option(False, help="also draw each flow as a colour PNG beside it"),
         ) -> None:
     """Compute SGM flows for every triplet without cached ones (resumable: finished triplets are skipped)."""
+    from atdkit.store import atomic
     from atdkit.store.dataset import DatasetRoot
 
     ds = DatasetRoot.open(root)
+    atomic.remove_stale_temps(ds.path / "flows")  # left by a killed run (live writers' temps stay)
     jobs = [(str(ds.path), str(tid), vgg, style, parse_size(size, allow_native=True), preview) for tid in ds.triplets()["triplet_id"]]
     counts: dict[str, int] = {}
     failures = []

@@ -65,7 +65,8 @@ def _boot_id() -> str:
 
 
 def _start_ticks(pid: int) -> int | None:
-    """The start time of process ``pid`` in clock ticks since boot; None if there is no such process."""
+    """The start time of process ``pid`` in clock ticks since boot; None if there is no such process
+    or it has ended (a zombie not yet reaped: a killed pool worker whose parent died too)."""
     try:
         stat = open(f"/proc/{pid}/stat").read()
     except FileNotFoundError:
@@ -73,7 +74,8 @@ def _start_ticks(pid: int) -> int | None:
     except OSError:
         return 0
     # the command name (field 2) may hold spaces and parentheses: count fields after its last ')'
-    return int(stat[stat.rindex(")") + 2:].split()[19])
+    fields = stat[stat.rindex(")") + 2:].split()
+    return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
 def _host() -> str:
