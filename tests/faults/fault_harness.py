@@ -76,10 +76,16 @@ def _bench(work: Path, films: list[str]) -> None:
     run_benchmark(work / "root", work / "run", ["blend"], shard_size=2, save_predictions=True, progress=False)
 
 
-def _sgm(work: Path, films: list[str]) -> None:
-    from atdkit.cli import app
+def cli(*args: str) -> None:
+    """Run ``atdkit ARGS`` in this process, as the ``atdkit`` command does."""
+    from atdkit.cli import _register_commands, app
 
-    app(["sgm", str(work / "root"), "--vgg", "none", "--size", "native"], standalone_mode=False)
+    _register_commands()
+    app(list(args), standalone_mode=False)
+
+
+def _sgm(work: Path, films: list[str]) -> None:
+    cli("sgm", str(work / "root"), "--vgg", "none", "--size", "native")
 
 
 def judgement_for(tid: str, annotator: str):
