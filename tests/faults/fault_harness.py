@@ -326,8 +326,9 @@ def trials(workload: str, n: int, seed: int, base: Path, films: list[Path], scra
                     break
             elif kills:
                 break  # the resumed run finished before this kill
-            else:
-                delay /= 2  # this run was faster than the uninterrupted one: kill it sooner
+            else:  # this run was faster than the uninterrupted one: start again, kill it sooner
+                prepare(workload, base, work)
+                delay /= 2
             delay = rng.uniform(0.02, 0.95) * span if kills else delay
         run_to_end(workload, work, films)
         got = snapshot(work)
