@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from atdkit.store import atomic, quarantine
+from atdkit.store.schema import to_table
 
 _REPLACES = b"atdkit.replaces"  # Parquet metadata of a compacted part: the names of the parts it merged
 
@@ -27,31 +28,6 @@ _REPLACES = b"atdkit.replaces"  # Parquet metadata of a compacted part: the name
 def _part_name(tag: str = "part") -> str:
     # Sortable by creation time, unique across processes and machines.
     return f"{time.time_ns():020d}-{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
-
-
-def to_table(data: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
-    """Conform a DataFrame or Table to ``schema`` (column order, types); missing nullable columns become null."""
-    if isinstance(data, pd.DataFrame):
-        data = data.reset_index(drop=True)
-        cols = {}
-        for field in schema:
-            if field.name in data.columns:
-                cols[field.name] = pa.array(data[field.name].tolist(), type=field.type, from_pandas=True)
-            elif field.nullable:
-                cols[field.name] = pa.nulls(len(data), type=field.type)
-            else:
-                raise ValueError(f"missing required column {field.name!r}")
-        return pa.table(cols, schema=schema)
-    table = data
-    arrays = []
-    for field in schema:
-        if field.name in table.column_names:
-            arrays.append(table.column(field.name).cast(field.type))
-        elif field.nullable:
-            arrays.append(pa.nulls(table.num_rows, type=field.type))
-        else:
-            raise ValueError(f"missing required column {field.name!r}")
-    return pa.table(arrays, schema=schema)
 
 
 class PartTable:

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from atdkit.errors import BadInput
+from atdkit.store.schema import to_table
 
 FOLDER = "quarantine"
 MARKERS = ("dataset.json", "run.json")
@@ -88,8 +89,6 @@ def _why(exc: BaseException) -> str:
 
 def read_parquet(path: str | os.PathLike, schema: pa.Schema | None = None) -> pa.Table:
     """A Parquet file (conformed to ``schema`` when given); CorruptFile if it is not one."""
-    from atdkit.store.parts import to_table
-
     try:
         table = pq.read_table(path)
         return to_table(table, schema) if schema is not None else table

@@ -8,6 +8,7 @@ SSIM values in [-1, 1]; flow magnitudes in pixels at a 960-pixel frame width
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
@@ -191,3 +192,28 @@ RESULTS = _schema(
     f("error", pa.string()),
     f("created_at", TS),
 )
+
+
+def to_table(data: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
+    """Conform a DataFrame or Table to ``schema`` (column order, types); missing nullable columns become null."""
+    if isinstance(data, pd.DataFrame):
+        data = data.reset_index(drop=True)
+        cols = {}
+        for field in schema:
+            if field.name in data.columns:
+                cols[field.name] = pa.array(data[field.name].tolist(), type=field.type, from_pandas=True)
+            elif field.nullable:
+                cols[field.name] = pa.nulls(len(data), type=field.type)
+            else:
+                raise ValueError(f"missing required column {field.name!r}")
+        return pa.table(cols, schema=schema)
+    table = data
+    arrays = []
+    for field in schema:
+        if field.name in table.column_names:
+            arrays.append(table.column(field.name).cast(field.type))
+        elif field.nullable:
+            arrays.append(pa.nulls(table.num_rows, type=field.type))
+        else:
+            raise ValueError(f"missing required column {field.name!r}")
+    return pa.table(arrays, schema=schema)

@@ -134,3 +134,10 @@ def test_parts_listed_with_the_part_that_merged_them_are_read_once(root):
         p.write_bytes(data)
     assert sorted(root.votes.read()["triplet_id"]) == ["t1", "t2"]
     assert json.loads(pq.read_schema(merged).metadata[b"atdkit.replaces"]) == [a.name, b.name]
+
+
+def test_corrupt_dataset_json_stops_and_is_not_moved(root):
+    root.meta_path.write_text('{"name": "x", "config": ')
+    with pytest.raises(BadInput, match="dataset.json: unreadable dataset metadata"):
+        root.meta()
+    assert root.meta_path.is_file() and not (root.path / "quarantine").exists()
