@@ -83,8 +83,9 @@ def serve(ws: Workspace) -> None:
             st.rerun()
         notices = st.container()
     pages[page](ws, user)
-    for msg in ws.labels.bad_parts:  # known once the page has read the labels
-        notices.warning(f"Skipped {md_escape(msg)}")
+    if user.is_admin:  # known once the page has read the labels; paths relative to the root
+        for msg in ws.labels.bad_parts:
+            notices.warning(f"Skipped {md_escape(msg.replace(str(ws.root.path) + '/', ''))}")
 
 
 main()

@@ -36,12 +36,14 @@ def _export(ws: Workspace) -> None:
         return
     try:
         write_consensus(ws.root, current_consensus(ws))
-        counts = export_atd(ws.root, ws.root.path / "exports" / name, progress=False)
+        counts = export_atd(ws.root, ws.root.path / "exports" / name, progress=False,
+                            include_unaccepted=bool(st.session_state.get("export-all")))
     except AtdkitError as exc:
         st.session_state["flash-admin-error"] = f"Export failed: {md_escape(exc)}"
         return
     st.session_state["flash-admin"] = (f"Exported to exports/{md_escape(name)}: {counts['triplets']} triplets, "
-                                       f"{counts['annotations']} annotation files.")
+                                       f"{counts['annotations']} annotation files; "
+                                       f"{counts['left_out']} not accepted left out.")
 
 
 def render(ws: Workspace, user: Annotator) -> None:
@@ -65,5 +67,7 @@ def render(ws: Workspace, user: Annotator) -> None:
         st.download_button("Download consensus.parquet", path.read_bytes(), file_name="consensus.parquet",
                            mime="application/octet-stream")
     st.text_input("Export folder name (under ROOT/exports/)", value="atd12k", key="export-name", max_chars=64)
+    st.checkbox("Also export rejected, pending and unresolved triplets", key="export-all")
     st.button("Export ATD-12K layout", on_click=_export, args=(ws,))
-    st.caption("The same as `atdkit export-atd ROOT --out DIR`: frames plus JSON labels from consensus.parquet.")
+    st.caption("The same as `atdkit export-atd ROOT --out DIR [--include-unaccepted]`: frames plus JSON "
+               "labels from consensus.parquet, accepted triplets only unless asked.")

@@ -8,13 +8,14 @@ import streamlit as st
 from annotation_app.text import md_escape
 from annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
-from atdkit.labels.consensus import build_consensus
+from atdkit.labels.consensus import build_consensus, frame_sizes
 
 
 def current_consensus(ws: Workspace) -> pd.DataFrame:
     """Consensus of the labels as they are now (not necessarily written to disk)."""
-    return build_consensus(list(ws.triplets()["triplet_id"]), ws.labels.votes(), ws.labels.annotations(),
-                           ws.labels.adjudications())
+    triplets = ws.triplets()
+    return build_consensus(list(triplets["triplet_id"]), ws.labels.votes(), ws.labels.annotations(),
+                           ws.labels.adjudications(), frame_sizes(triplets))
 
 
 def frame_row(view: TripletView) -> None:

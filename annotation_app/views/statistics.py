@@ -7,7 +7,7 @@ import streamlit as st
 
 from annotation_app.views.common import current_consensus
 from annotation_app.workspace import Workspace
-from atdkit.labels.agreement import agreement_table
+from atdkit.labels.agreement import MIN_SHARED_ITEMS, agreement_pairs, agreement_table
 from atdkit.labels.annotators import Annotator
 from atdkit.store.schema import MACHINE_ANNOTATORS
 
@@ -59,8 +59,12 @@ def render(ws: Workspace, user: Annotator) -> None:
         st.caption("No judgements yet.")
 
     st.subheader("Agreement")
-    table = agreement_table(latest, ws.labels.annotations(humans_only=True))
+    human_ann = ws.labels.annotations(humans_only=True)
+    table = agreement_table(latest, human_ann)
     st.dataframe(table, hide_index=True)
+    st.caption(f"Kappa counts annotator pairs that share at least {MIN_SHARED_ITEMS} judged triplets; "
+               "every pair with its number of shared triplets (n):")
+    st.dataframe(agreement_pairs(latest, human_ann), hide_index=True, key="agreement-pairs")
     valid = table.dropna(subset=["value"])
     if len(valid):
         st.bar_chart(valid.set_index("measure")["value"])

@@ -28,10 +28,14 @@ def import_atd(
 def export_atd(
     root: Path = typer.Argument(..., help="dataset root"),
     out: Path = typer.Option(..., "--out", help="folder to write the ATD-12K layout into"),
+    include_unaccepted: bool = typer.Option(False, "--include-unaccepted",
+                                            help="also write rejected, pending and unresolved triplets"),
 ) -> None:
-    """Write the ATD-12K layout and annotation JSON (consensus labels where they exist)."""
+    """Write the accepted triplets in the ATD-12K layout with annotation JSON (consensus labels
+    where they exist, else machine labels)."""
     from atdkit.interchange.atd12k import export_atd as run_export
 
-    counts = run_export(root, out)
+    counts = run_export(root, out, include_unaccepted=include_unaccepted)
     typer.echo(f"exported {counts['triplets']} triplets, {counts['annotations']} annotation files, "
-                  f"{counts['flows']} flow pairs to {out}")
+                  f"{counts['flows']} flow pairs to {out}; left out {counts['left_out']} not accepted "
+                  "(--include-unaccepted writes them)")

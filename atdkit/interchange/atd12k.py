@@ -195,17 +195,23 @@ def annotation_json(labels: dict, stored_size: tuple[int, int]) -> dict | None:
     return out or None
 
 
-def export_atd(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike, progress: bool = True) -> dict:
-    """Write the ATD-12K layout of every triplet in ``root`` under ``out`` (labels from consensus
-    where it exists, else machine labels). Triplets of split ``train`` go to ``train_10k`` as JPEG,
-    all others to ``test_2k_540p`` as PNG. Returns counts."""
+def export_atd(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike, progress: bool = True,
+               include_unaccepted: bool = False) -> dict:
+    """Write the ATD-12K layout of the accepted triplets of ``root`` under ``out`` (labels from
+    consensus where it exists, else machine labels; "accepted" as ``category_labels``' status).
+    ``include_unaccepted`` also writes rejected, pending and unresolved triplets. Triplets of
+    split ``train`` go to ``train_10k`` as JPEG, all others to ``test_2k_540p`` as PNG. Returns
+    counts (``left_out``: triplets not written because they are not accepted)."""
     root = root if isinstance(root, DatasetRoot) else DatasetRoot.open(root)
     out = Path(out)
     triplets = root.triplets()
     labels = {r["triplet_id"]: r for r in category_labels(root).to_dict("records")}
-    counts = {"triplets": 0, "annotations": 0, "flows": 0}
+    counts = {"triplets": 0, "annotations": 0, "flows": 0, "left_out": 0}
     for r in tqdm(triplets.to_dict("records"), desc="export", disable=not progress):
         tid = r["triplet_id"]
+        if not include_unaccepted and labels.get(tid, {}).get("status") != "accepted":
+            counts["left_out"] += 1
+            continue
         name = r["name"] if isinstance(r.get("name"), str) and r["name"] else tid
         train = r.get("split") == "train"
         folder = out / ("train_10k" if train else "test_2k_540p") / name

@@ -2,8 +2,9 @@
 
 Several annotators label overlapping subsets, so kappa for a field is computed
 for every pair of annotators over the triplets both labelled, and combined as the
-mean of the pair kappas weighted by the number of shared triplets (pairs whose
-kappa is undefined are left out).
+mean of the pair kappas weighted by the number of shared triplets. Pairs sharing
+fewer than ``MIN_SHARED_ITEMS`` (10) triplets, and pairs whose kappa is undefined,
+are left out; ``agreement_pairs`` lists every pair with its n.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from collections.abc import Hashable, Sequence
 import pandas as pd
 
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
+
+# A pair of annotators enters a kappa only when they share at least this many labelled triplets:
+# with fewer, one disagreement moves the pair's kappa by 0.2 or more, and such pairs would add noise.
+MIN_SHARED_ITEMS = 10
 
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
@@ -54,21 +59,25 @@ def mean_pairwise_iou(boxes: Sequence[Box]) -> float:
     return sum(box_iou(p, q) for p, q in pairs) / len(pairs)
 
 
-def pairwise_kappa(labels: pd.DataFrame, field: str) -> tuple[float, int, pd.DataFrame]:
+def pairwise_kappa(labels: pd.DataFrame, field: str,
+                   min_shared: int = MIN_SHARED_ITEMS) -> tuple[float, int, pd.DataFrame]:
     """Kappa of ``field`` over annotator pairs.
 
     ``labels``: columns triplet_id, annotator, ``field`` (one row per triplet and
-    annotator; null labels are ignored). Returns (weighted mean kappa, shared items
-    used, per-pair table with columns a, b, n, kappa)."""
+    annotator; null labels are ignored). A pair enters the mean only when it shares at
+    least ``min_shared`` items and its kappa is defined. Returns (weighted mean kappa,
+    shared items used, per-pair table with columns a, b, n, kappa, used)."""
     df = labels.dropna(subset=[field])
     wide = df.pivot_table(index="triplet_id", columns="annotator", values=field, aggfunc="last")
     rows = []
     for a, b in itertools.combinations(sorted(wide.columns), 2):
         both = wide[[a, b]].dropna()
         if len(both):
-            rows.append({"a": a, "b": b, "n": len(both), "kappa": cohen_kappa(list(both[a]), list(both[b]))})
-    pairs = pd.DataFrame(rows, columns=["a", "b", "n", "kappa"])
-    valid = pairs.dropna(subset=["kappa"])
+            k = cohen_kappa(list(both[a]), list(both[b]))
+            rows.append({"a": a, "b": b, "n": len(both), "kappa": k,
+                         "used": len(both) >= min_shared and not math.isnan(k)})
+    pairs = pd.DataFrame(rows, columns=["a", "b", "n", "kappa", "used"])
+    valid = pairs[pairs["used"].astype(bool)]
     if not len(valid):
         return math.nan, 0, pairs
     n = int(valid["n"].sum())
@@ -86,21 +95,46 @@ def roi_agreement(boxes: pd.DataFrame) -> tuple[float, int]:
     return (sum(ious) / len(ious) if ious else math.nan), len(ious)
 
 
-def agreement_table(votes: pd.DataFrame, annotations: pd.DataFrame) -> pd.DataFrame:
-    """Agreement of human labels: one row per measure (accept/reject, difficulty,
-    motion type, behaviour kappas; mean RoI IoU) with columns measure, value, n.
-    Labels count only from annotators whose latest vote accepted the triplet."""
-    rows = []
-    k, n, _ = pairwise_kappa(votes[["triplet_id", "annotator", "accept"]], "accept") if len(votes) \
-        else (math.nan, 0, None)
-    rows.append({"measure": "kappa accept/reject", "value": k, "n": n})
+def _kappa_measures(votes: pd.DataFrame, annotations: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str]]:
+    """(measure, labels, field) of every kappa: accept/reject over the votes, then each label
+    field over the annotations of annotators whose latest vote accepted."""
     accepted = accepting_annotations(votes, annotations)
+    out = [("kappa accept/reject", votes[["triplet_id", "annotator", "accept"]] if len(votes) else votes, "accept")]
     for field, title in (("difficulty", "kappa difficulty"), ("motion_type", "kappa motion type"),
                          ("behavior", "kappa behaviour")):
-        k, n, _ = pairwise_kappa(accepted, field) if len(accepted) else (math.nan, 0, None)
-        rows.append({"measure": title, "value": k, "n": n})
+        out.append((title, accepted, field))
+    return out
+
+
+def agreement_pairs(votes: pd.DataFrame, annotations: pd.DataFrame,
+                    min_shared: int = MIN_SHARED_ITEMS) -> pd.DataFrame:
+    """Every annotator pair of every kappa: measure, a, b, n (shared items), kappa, used
+    (False: fewer than ``min_shared`` shared items or kappa undefined)."""
+    tables = []
+    for measure, labels, field in _kappa_measures(votes, annotations):
+        if len(labels):
+            pairs = pairwise_kappa(labels, field, min_shared)[2]
+            tables.append(pairs.assign(measure=measure))
+    cols = ["measure", "a", "b", "n", "kappa", "used"]
+    return pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)
+
+
+def agreement_table(votes: pd.DataFrame, annotations: pd.DataFrame,
+                    min_shared: int = MIN_SHARED_ITEMS) -> pd.DataFrame:
+    """Agreement of human labels: one row per measure (accept/reject, difficulty,
+    motion type, behaviour kappas; mean RoI IoU) with columns measure, value, n (items
+    used), pairs (annotator pairs used), pairs_left_out (pairs with fewer than
+    ``min_shared`` shared items or an undefined kappa). Labels count only from
+    annotators whose latest vote accepted the triplet."""
+    rows = []
+    for measure, labels, field in _kappa_measures(votes, annotations):
+        k, n, pairs = pairwise_kappa(labels, field, min_shared) if len(labels) else (math.nan, 0, None)
+        used = int(pairs["used"].astype(bool).sum()) if pairs is not None else 0
+        rows.append({"measure": measure, "value": k, "n": n, "pairs": used,
+                     "pairs_left_out": (len(pairs) - used) if pairs is not None else 0})
+    accepted = accepting_annotations(votes, annotations)
     iou, n = roi_agreement(accepted) if len(accepted) else (math.nan, 0)
-    rows.append({"measure": "mean RoI IoU", "value": iou, "n": n})
+    rows.append({"measure": "mean RoI IoU", "value": iou, "n": n, "pairs": None, "pairs_left_out": None})
     return pd.DataFrame(rows)
 
 

@@ -7,6 +7,11 @@ Per triplet, the first source that has any label wins:
    ``schema.MACHINE_ANNOTATORS`` (``synthetic-truth`` from the demo films,
    ``atd12k-official`` from ``import-atd``);
 3. otherwise the triplet is ``unlabelled`` (all label fields null).
+
+``status`` is the triplet's decision: the consensus status when consensus.parquet decided
+it (anything but ``pending``), else the latest machine vote's (``accepted``/``rejected``),
+else ``pending``. ``roi_image_w/h`` is always filled where there is a box (the stored
+frame2 size unless the label says otherwise).
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from atdkit.errors import BadInput
+from atdkit.labels.consensus import frame_sizes
 from atdkit.store.dataset import DatasetRoot
-from atdkit.store.labels import latest_annotations
+from atdkit.store.labels import latest_annotations, latest_votes
 from atdkit.store.parts import to_table
 from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
 
 LABEL_FIELDS = ("difficulty", "motion_type", "behavior")
 ROI_FIELDS = ("roi_x", "roi_y", "roi_w", "roi_h", "roi_image_w", "roi_image_h")
-COLUMNS = ("triplet_id", *LABEL_FIELDS, *ROI_FIELDS, "source")
+COLUMNS = ("triplet_id", *LABEL_FIELDS, *ROI_FIELDS, "source", "status")
 UNLABELLED = "unlabelled"
 
 
@@ -48,18 +54,32 @@ def _machine_labels(root: DatasetRoot) -> dict[str, dict]:
     return {r["triplet_id"]: r for r in ann.to_dict("records")}  # latest per triplet wins
 
 
+def _machine_decisions(root: DatasetRoot) -> dict[str, str]:
+    votes = latest_votes(root)
+    if not len(votes):
+        return {}
+    votes = votes[votes["annotator"].isin(MACHINE_ANNOTATORS)].sort_values("created_at", kind="stable")
+    return {t: ("accepted" if a else "rejected") for t, a in zip(votes["triplet_id"], votes["accept"])}
+
+
 def category_labels(root: DatasetRoot | str) -> pd.DataFrame:
     """One row per triplet of ``root``: triplet_id, difficulty, motion_type, behavior,
     roi_x/y/w/h, roi_image_w/h (null = the stored frame2 size), source
-    (``human``, a machine annotator name, or ``unlabelled``)."""
+    (``human``, a machine annotator name, or ``unlabelled``), status (see the module)."""
     root = root if isinstance(root, DatasetRoot) else DatasetRoot.open(root)
-    tids = list(root.triplets()["triplet_id"])
-    consensus = {r["triplet_id"]: r for r in _read_consensus(root).to_dict("records")
-                 if r.get("status") in ("accepted", "needs_adjudication")}
+    triplets = root.triplets()
+    tids = list(triplets["triplet_id"])
+    decided = {r["triplet_id"]: r for r in _read_consensus(root).to_dict("records")}
+    consensus = {t: r for t, r in decided.items() if r.get("status") in ("accepted", "needs_adjudication")}
     machine = _machine_labels(root)
+    machine_decisions = _machine_decisions(root)
+    sizes = frame_sizes(triplets)
     rows = []
     for tid in tids:
-        row = {"triplet_id": tid, "source": UNLABELLED}
+        status = (decided.get(tid) or {}).get("status")
+        if status in (None, "pending"):
+            status = machine_decisions.get(tid, "pending")
+        row = {"triplet_id": tid, "source": UNLABELLED, "status": status}
         c = consensus.get(tid)
         if c is not None and _has_labels(c):
             row.update({k: c.get(k) for k in (*LABEL_FIELDS, *ROI_FIELDS)})
@@ -71,6 +91,8 @@ def category_labels(root: DatasetRoot | str) -> pd.DataFrame:
             m = machine[tid]
             row.update({k: m.get(k) for k in (*LABEL_FIELDS, *ROI_FIELDS)})
             row["source"] = m["annotator"]
+        if pd.notna(row.get("roi_w")) and pd.isna(row.get("roi_image_w")) and tid in sizes:
+            row["roi_image_w"], row["roi_image_h"] = sizes[tid]
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     for k in ("roi_image_w", "roi_image_h"):

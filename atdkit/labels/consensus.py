@@ -10,8 +10,8 @@ annotators in ``MACHINE_ANNOTATORS`` never count as humans):
   decision and labels (``source`` = that machine annotator).
 - **RoI** (accepted only): the coordinate-wise median of the accepting annotators'
   box corners (x0, y0, x1, y1), so one outlier among three cannot drag the box
-  (human boxes are in stored frame2 pixels, ``roi_image_w/h`` null; a machine label's
-  ``roi_image_w/h`` is carried over);
+  (human boxes are in stored frame2 pixels; a machine label's ``roi_image_w/h`` is
+  carried over);
   ``roi_iou`` is the mean pairwise IoU of those boxes and ``roi_flag`` is set when
   it is below 0.5.
 - **difficulty, motion type, behaviour** (accepted only): the value chosen by a
@@ -21,14 +21,16 @@ annotators in ``MACHINE_ANNOTATORS`` never count as humans):
 - **adjudication**: an admin's latest ruling for the triplet (``labels/adjudications``)
   overrides: its status, box and non-null fields replace the computed ones and
   remove those fields from ``conflicts``; a ruled triplet without remaining
-  conflicts is ``accepted`` or ``rejected`` as ruled.
+  conflicts is ``accepted`` or ``rejected`` as ruled, and ``adjudicated`` is true.
+- **roi_image_w/h**: the frame size a box refers to; for human boxes and rulings the
+  stored frame2 size (``frame_sizes``, from ``triplets.parquet``), for a machine label its own.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -121,11 +123,14 @@ def _present(value) -> bool:
 
 
 def build_consensus(triplet_ids: Sequence[str], votes: pd.DataFrame, annotations: pd.DataFrame,
-                    adjudications: pd.DataFrame | None = None) -> pd.DataFrame:
+                    adjudications: pd.DataFrame | None = None,
+                    frame_sizes: Mapping[str, tuple[int, int]] | None = None) -> pd.DataFrame:
     """The consensus table (``CONSENSUS`` columns), one row per id in ``triplet_ids``.
 
     ``votes`` / ``annotations``: latest per (triplet, annotator), machine annotators
-    included (they are separated here); ``adjudications``: latest per triplet."""
+    included (they are separated here); ``adjudications``: latest per triplet;
+    ``frame_sizes``: triplet id → stored frame2 (width, height), for ``roi_image_w/h``."""
+    frame_sizes = frame_sizes or {}
     known = set(triplet_ids)
     votes = votes[votes["triplet_id"].isin(known)] if len(votes) else votes
     by_tid_votes = dict(tuple(votes.groupby("triplet_id"))) if len(votes) else {}
@@ -152,8 +157,11 @@ def build_consensus(triplet_ids: Sequence[str], votes: pd.DataFrame, annotations
             ann = by_tid_ann.get(tid)
             if ann is not None:
                 conflicts += _labels(row, ann[ann["annotator"].isin(accepting)])
+        row["adjudicated"] = tid in rulings
         if tid in rulings:
             conflicts = _apply_ruling(row, conflicts, rulings[tid])
+        if _present(row.get("roi_w")) and not _present(row.get("roi_image_w")) and tid in frame_sizes:
+            row["roi_image_w"], row["roi_image_h"] = frame_sizes[tid]
         if conflicts:
             row["status"] = "needs_adjudication"
         elif row["status"] == "needs_adjudication":
@@ -167,10 +175,20 @@ def consensus_path(root: DatasetRoot) -> Path:
     return root.path / "consensus.parquet"
 
 
+def frame_sizes(triplets: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """triplet id → stored (width, height) from a triplets table (rows without a size left out)."""
+    if not {"width", "height"} <= set(triplets.columns):
+        return {}
+    ok = triplets.dropna(subset=["width", "height"])
+    return {t: (int(w), int(h)) for t, w, h in zip(ok["triplet_id"], ok["width"], ok["height"])}
+
+
 def compute(root: DatasetRoot) -> pd.DataFrame:
-    """Consensus for every triplet of ``root`` (BadInput names any unreadable part)."""
-    tids = list(root.triplets()["triplet_id"])
-    return build_consensus(tids, latest_votes(root), latest_annotations(root), latest_adjudications(root))
+    """Consensus for every triplet of ``root``. A corrupt label part is moved aside and named on
+    stderr, and the rest is used (``store.labels``; the app does the same)."""
+    triplets = root.triplets()
+    return build_consensus(list(triplets["triplet_id"]), latest_votes(root), latest_annotations(root),
+                           latest_adjudications(root), frame_sizes(triplets))
 
 
 def write_consensus(root: DatasetRoot, table: pd.DataFrame | None = None) -> Path:

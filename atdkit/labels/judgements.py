@@ -52,6 +52,7 @@ class Judgement:
     difficulty: str | None = None
     motion_type: str | None = None
     behavior: str | None = None
+    image_size: tuple[int, int] | None = None  # (width, height) of the frame2 the RoI was drawn on
 
 
 def validate(j: Judgement, frame_size: tuple[int, int] | None = None) -> Judgement:
@@ -71,7 +72,8 @@ def validate(j: Judgement, frame_size: tuple[int, int] | None = None) -> Judgeme
             value = getattr(j, field)
             if value not in vocab:
                 raise BadInput(f"{field.replace('_', ' ')} must be one of {', '.join(vocab)} (got {value!r})")
-        return Judgement(j.triplet_id, j.annotator, True, None, None, roi, j.difficulty, j.motion_type, j.behavior)
+        return Judgement(j.triplet_id, j.annotator, True, None, None, roi, j.difficulty, j.motion_type, j.behavior,
+                         tuple(frame_size) if frame_size else j.image_size)
     if j.reason not in REJECT_REASONS:
         raise BadInput(f"reject reason must be one of {', '.join(REJECT_REASONS)} (got {j.reason!r})")
     note = (j.note or "").strip()
@@ -96,6 +98,8 @@ def write(root: DatasetRoot, j: Judgement, created_at: datetime | None = None) -
         add_annotations(root, [{
             "triplet_id": j.triplet_id, "annotator": j.annotator,
             "roi_x": j.roi.x, "roi_y": j.roi.y, "roi_w": j.roi.w, "roi_h": j.roi.h,
+            "roi_image_w": j.image_size[0] if j.image_size else None,
+            "roi_image_h": j.image_size[1] if j.image_size else None,
             "difficulty": j.difficulty, "motion_type": j.motion_type, "behavior": j.behavior,
             "created_at": ts,
         }])

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from atdkit.store import quarantine
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.parts import PartTable, to_table
 from atdkit.store.schema import MACHINE_ANNOTATORS
@@ -58,11 +58,14 @@ def _humans(df: pd.DataFrame, humans_only: bool) -> pd.DataFrame:
     return df
 
 
-def latest_votes(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
+# on_error="skip" (the default): a corrupt part is moved aside and named on stderr, and the read goes on
+# without it (``PartTable.read``); the app's ``IncrementalParts`` does the same, so the app and
+# ``atdkit consensus`` treat a corrupt label part alike.
+def latest_votes(root: DatasetRoot, humans_only: bool = False, on_error: str = "skip") -> pd.DataFrame:
     return _humans(_latest(root.votes.read(on_error=on_error)), humans_only)
 
 
-def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
+def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: str = "skip") -> pd.DataFrame:
     return _humans(_latest(root.annotations.read(on_error=on_error)), humans_only)
 
 
@@ -71,7 +74,7 @@ def add_adjudication(root: DatasetRoot, row: Mapping):
     return root.adjudications.append(_stamp([row]))
 
 
-def latest_adjudications(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
+def latest_adjudications(root: DatasetRoot, on_error: str = "skip") -> pd.DataFrame:
     """The latest ruling per triplet."""
     df = root.adjudications.read(on_error=on_error)
     return _latest_by(df, ["triplet_id"])
@@ -82,7 +85,8 @@ class IncrementalParts:
 
     ``read()`` lists the folder, reads only parts it has not seen, forgets parts that
     are gone (after compaction) and returns the union as a DataFrame, in part order.
-    Unreadable parts are skipped and listed in ``bad`` (path → message), so one
+    A corrupt part is moved aside into the root's quarantine (as ``PartTable.read`` does for
+    ``atdkit consensus``), named on stderr and kept in ``bad`` (name → one-line message), so one
     corrupt file never hides the others. Thread-safe (Streamlit sessions share it).
     """
 
@@ -105,12 +109,16 @@ class IncrementalParts:
                 if p.name in self._tables or p.name in self.bad:
                     continue
                 try:
-                    self._tables[p.name] = to_table(pq.read_table(p), self.parts.schema)
-                except Exception as exc:  # corrupt or foreign file: skip it, report it
-                    self.bad[p.name] = f"{p}: unreadable Parquet part ({type(exc).__name__})"
+                    self._tables[p.name] = quarantine.read_parquet(p, self.parts.schema)
+                except FileNotFoundError:  # compacted or moved aside meanwhile: gone from the union
+                    continue
+                except (quarantine.CorruptFile, ValueError) as exc:
+                    err = exc if isinstance(exc, quarantine.CorruptFile) else \
+                        quarantine.corrupt(p, f"not a part of this table ({exc})")
+                    quarantine.say_continuing(err, "its rows")
+                    self.bad[p.name] = str(err)
             keep = set(names)
             self._tables = {n: t for n, t in self._tables.items() if n in keep}
-            self.bad = {n: m for n, m in self.bad.items() if n in keep}
             tables = [self._tables[n] for n in names if n in self._tables]
             table = pa.concat_tables(tables) if tables else self.parts.schema.empty_table()
             self._frame = table.to_pandas()

@@ -146,8 +146,8 @@ CONSENSUS = _schema(
     f("roi_y", pa.float64()),
     f("roi_w", pa.float64()),
     f("roi_h", pa.float64()),
-    f("roi_image_w", pa.int32()),          # as in ANNOTATIONS: null = the stored frame2 size
-    f("roi_image_h", pa.int32()),
+    f("roi_image_w", pa.int32()),          # frame size the RoI refers to: the stored frame2 size for
+    f("roi_image_h", pa.int32()),          # human boxes, a machine label's own (ATD-12K original size)
     f("roi_iou", pa.float64()),            # mean pairwise IoU of the accepting annotators' boxes
     f("roi_flag", pa.bool_()),             # IoU below 0.5
     f("difficulty", pa.string()),
@@ -155,6 +155,7 @@ CONSENSUS = _schema(
     f("behavior", pa.string()),
     f("conflicts", pa.string()),           # comma-separated fields without a majority
     f("source", pa.string()),              # human | synthetic-truth | atd12k-official
+    f("adjudicated", pa.bool_()),          # an admin's ruling decided this row (labels/adjudications)
 )
 
 # An admin's ruling on a triplet (labels/adjudications/*.parquet); the latest per triplet wins and

@@ -60,6 +60,7 @@ def test_accept_stores_proposal_box_and_labels_then_next(root, tokens, monkeypat
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx(PROPOSAL)
     assert (ann["difficulty"], ann["motion_type"], ann["behavior"]) == ("easy", "rotation", "eating")
+    assert (ann["roi_image_w"], ann["roi_image_h"]) == (96, 64)      # the frame the box was drawn on
     # film0-0001 has no proposal: the centred half-size box of the 96×64 frame
     at.radio(key="difficulty-film0-0001").set_value("hard")
     _accept(at, "film0-0001")
@@ -140,7 +141,8 @@ def test_skip_unknown_id_missing_frames_corrupt_part_and_revocation(root, tokens
     (root.path / "labels" / "votes").mkdir(parents=True)
     (root.path / "labels" / "votes" / "00000000000000000001-x.parquet").write_bytes(b"broken")
     at = _login(_app(root, monkeypatch), tokens["ann1"])
-    assert any("00000000000000000001-x.parquet" in w.value.replace("\\", "") for w in at.sidebar.warning)
+    assert not at.sidebar.warning                                 # annotators never see server files
+    assert (root.path / "quarantine" / "labels" / "votes" / "00000000000000000001-x.parquet").is_file()
     next(b for b in at.button if b.label.startswith("Skip")).click().run()   # film0-0000 → film0-0001
     assert any("cannot be shown" in e.value and "frame3.png" in e.value.replace("\\", "") for e in at.error)
     next(b for b in at.button if b.label.startswith("Skip")).click().run()
@@ -279,3 +281,36 @@ def test_rerun_keeps_the_triplet_and_a_lost_triplet_is_refused(root, tokens, mon
 def add_vote(root, tid, who):
     from atdkit.store.labels import add_votes
     add_votes(root, [{"triplet_id": tid, "annotator": who, "accept": True}])
+
+
+def test_corrupt_part_app_and_consensus_command_do_the_same(tmp_path, monkeypatch):
+    """The same corrupt vote part in two copies of a root: the app (as an admin sees it) and
+    `atdkit consensus` both move it to quarantine/, say so in one line without server paths
+    (the app) and go on with the other parts."""
+    import subprocess
+    import sys
+
+    from atdkit.store.labels import add_votes
+
+    roots = []
+    for name in ("app", "cli"):
+        r = build_root(tmp_path / name, n=2)
+        add_votes(r, [{"triplet_id": "film0-0000", "annotator": a, "accept": True} for a in ("ann1", "ann2")])
+        (r.path / "labels" / "votes" / "00000000000000000001-x.parquet").write_bytes(b"PAR1 broken")
+        roots.append(r)
+    app_root, cli_root = roots
+    token = annotators.add(app_root, "boss", admin=True)
+    at = _login(_app(app_root, monkeypatch), token)
+    at.sidebar.radio[0].set_value("Statistics").run()
+    warnings = [w.value.replace("\\", "") for w in at.sidebar.warning]
+    assert any("labels/votes/00000000000000000001-x.parquet" in w and "quarantine" in w for w in warnings)
+    assert not any(str(tmp_path) in w for w in warnings)
+    done = subprocess.run([sys.executable, "-m", "atdkit", "consensus", str(cli_root.path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "00000000000000000001-x.parquet" in done.stderr and "continuing without" in done.stderr
+    for r in roots:
+        assert (r.path / "quarantine" / "labels" / "votes" / "00000000000000000001-x.parquet").is_file()
+        assert not (r.path / "labels" / "votes" / "00000000000000000001-x.parquet").exists()
+    assert pd.read_parquet(cli_root.path / "consensus.parquet").set_index("triplet_id").loc["film0-0000", "n_votes"] == 2
+    assert any(m.label == "accepted" and m.value == "1" for m in at.metric)

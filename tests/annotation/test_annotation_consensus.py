@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from atdkit.cli import _register_commands
 from atdkit.cli.app import app
-from atdkit.errors import BadInput
 from atdkit.labels.consensus import build_consensus, compute, majority, merge_boxes
 from atdkit.store.labels import add_adjudication, add_annotations, add_votes
 
@@ -133,5 +132,45 @@ def test_cli_consensus_names_a_corrupt_part(root, tmp_path):
     bad = root.path / "labels" / "votes" / "00000000000000000001-bad.parquet"
     bad.write_bytes(b"not parquet at all")
     res = CliRunner().invoke(app, ["consensus", str(root.path)])
-    assert isinstance(res.exception, BadInput)  # main() prints it as `error: …` and exits 2
-    assert "00000000000000000001-bad.parquet" in str(res.exception)
+    # as the app does: moved aside, named in one line, consensus written from the other parts
+    assert res.exit_code == 0, res.output
+    assert "00000000000000000001-bad.parquet" in res.stderr and "continuing without its rows" in res.stderr
+    assert not bad.exists() and (root.path / "quarantine" / "labels" / "votes" / bad.name).is_file()
+    assert (root.path / "consensus.parquet").is_file()
+
+
+def test_export_writes_accepted_triplets_only_unless_asked(root, tmp_path):
+    """film0-0000 accepted, film0-0001 rejected, film0-0002 pending, film0-0003 unresolved tie."""
+    import json
+
+    from atdkit.labels.consensus import write_consensus
+    from atdkit.store.atd12k import export_atd
+
+    votes = [("film0-0000", "a", True), ("film0-0000", "b", True), ("film0-0001", "a", False),
+             ("film0-0001", "b", False), ("film0-0002", "a", True),
+             ("film0-0003", "a", True), ("film0-0003", "b", True), ("film0-0003", "c", False), ("film0-0003", "d", False)]
+    add_votes(root, [{"triplet_id": t, "annotator": a, "accept": acc} for t, a, acc in votes])
+    add_annotations(root, [{"triplet_id": "film0-0000", "annotator": a, "roi_x": 1, "roi_y": 2, "roi_w": 30, "roi_h": 20,
+                            "difficulty": "easy", "motion_type": "rotation", "behavior": "eating"} for a in ("a", "b")])
+    table = compute(root).set_index("triplet_id")
+    assert (table.loc["film0-0000", "roi_image_w"], table.loc["film0-0000", "roi_image_h"]) == (96, 64)  # filled
+    write_consensus(root)
+    counts = export_atd(root, tmp_path / "out", progress=False)
+    assert (counts["triplets"], counts["annotations"], counts["left_out"]) == (1, 1, 3)
+    assert sorted(p.name for p in (tmp_path / "out" / "test_2k_540p").iterdir()) == ["film0-0000"]
+    ann = json.loads((tmp_path / "out" / "test_2k_annotations" / "film0-0000" / "film0-0000.json").read_text())
+    assert ann["image_size"] == [96, 64] and ann["motion_RoI"]["width"] == 30
+    counts = export_atd(root, tmp_path / "all", progress=False, include_unaccepted=True)
+    assert (counts["triplets"], counts["left_out"]) == (4, 0)
+
+
+def test_adjudicated_rows_are_marked(root):
+    add_votes(root, [{"triplet_id": "film0-0000", "annotator": a, "accept": acc}
+                     for a, acc in (("a", True), ("b", True), ("c", False), ("d", False))])
+    add_votes(root, [{"triplet_id": "film0-0001", "annotator": a, "accept": True} for a in ("a", "b")])
+    before = compute(root).set_index("triplet_id")
+    assert before.loc["film0-0000", "status"] == "needs_adjudication" and not before["adjudicated"].any()
+    add_adjudication(root, {"triplet_id": "film0-0000", "admin": "boss", "status": "rejected"})
+    after = compute(root).set_index("triplet_id")
+    assert after.loc["film0-0000", "status"] == "rejected" and bool(after.loc["film0-0000", "adjudicated"])
+    assert not bool(after.loc["film0-0001", "adjudicated"]) and after.loc["film0-0001", "status"] == "accepted"

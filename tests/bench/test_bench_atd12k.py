@@ -149,5 +149,8 @@ def test_cli_import_bench_report_export(tmp_path):
     rep = cli("report", tmp_path / "run", "--reference", "repeat", "--bootstrap", "100")
     assert rep.returncode == 0, rep.stderr
     assert "| blend | 2 |" in rep.stdout and (tmp_path / "run" / "report" / "index.html").is_file()
-    exp = cli("export-atd", tmp_path / "root", "--out", tmp_path / "back")
+    exp = cli("export-atd", tmp_path / "root", "--out", tmp_path / "back")    # the unlabelled one is not accepted
+    assert exp.returncode == 0 and "exported 1 triplets, 1 annotation files, 1 flow pairs" in exp.stdout
+    assert "left out 1 not accepted" in exp.stdout
+    exp = cli("export-atd", tmp_path / "root", "--out", tmp_path / "all", "--include-unaccepted")
     assert exp.returncode == 0 and "exported 2 triplets, 1 annotation files, 2 flow pairs" in exp.stdout
