@@ -144,7 +144,7 @@ def test_export_writes_accepted_triplets_only_unless_asked(root, tmp_path):
     import json
 
     from atdkit.labels.consensus import write_consensus
-    from atdkit.store.atd12k import export_atd
+    from atdkit.interchange.atd12k import export_atd
 
     votes = [("film0-0000", "a", True), ("film0-0000", "b", True), ("film0-0001", "a", False),
              ("film0-0001", "b", False), ("film0-0002", "a", True),
