@@ -183,12 +183,15 @@ def frame_sizes(triplets: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return {t: (int(w), int(h)) for t, w, h in zip(ok["triplet_id"], ok["width"], ok["height"])}
 
 
-def compute(root: DatasetRoot) -> pd.DataFrame:
-    """Consensus for every triplet of ``root``. A corrupt label part is moved aside and named on
-    stderr, and the rest is used (``store.labels``; the app does the same)."""
+def compute(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
+    """Consensus for every triplet of ``root``. A corrupt label part is always moved aside into the
+    root's quarantine (as the app's reader does); with ``on_error='raise'`` the CorruptFile is raised,
+    so ``atdkit consensus`` stops once rather than write a consensus silently lacking a submission,
+    and the next run goes on without the part; ``'skip'`` goes on at once and says so on stderr."""
     triplets = root.triplets()
-    return build_consensus(list(triplets["triplet_id"]), latest_votes(root), latest_annotations(root),
-                           latest_adjudications(root), frame_sizes(triplets))
+    return build_consensus(list(triplets["triplet_id"]), latest_votes(root, on_error=on_error),
+                           latest_annotations(root, on_error=on_error),
+                           latest_adjudications(root, on_error=on_error), frame_sizes(triplets))
 
 
 def write_consensus(root: DatasetRoot, table: pd.DataFrame | None = None) -> Path:
