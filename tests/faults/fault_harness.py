@@ -145,6 +145,14 @@ def context():
     return _CTX
 
 
+def shutdown() -> None:
+    """Stop the forkserver (it would otherwise live as long as the test process) and reap it."""
+    from multiprocessing import forkserver
+
+    if _CTX is not None:
+        forkserver._forkserver._stop()  # the standard library's own way to stop it (used by its tests)
+
+
 def _child(workload: str, work: str, films: list[str]) -> None:
     os.setsid()  # its own process group: the kill reaches the pool workers it starts
     import sys
