@@ -73,3 +73,15 @@ def _forward_backward_fails(flow_ab: np.ndarray, back: np.ndarray, alpha: float,
             fails = su * su + sv * sv > a * ((u * u + v * v) + (p * p + q * q)) + b
             x, y = j + np.float64(u), i + np.float64(v)
             out[i, j] = fails or x < 0 or x > w - 1 or y < 0 or y > h - 1
+
+
+
+def matched_pixels(a: np.ndarray, b: np.ndarray, tolerance: float = 5.0) -> np.ndarray:
+    """Which of b's pixels a reproduces after motion compensation (H×W bool): a (H×W×3 RGB uint8, or
+    H×W gray, the same size as b) is warped onto b by the DIS flow b → a (preset "medium", on gray),
+    and a pixel counts when it is within ``tolerance`` (0–255 scale) of b in every channel. Inside one
+    shot most pixels can be matched, however they moved; across a cut few can (comparing colours keeps
+    flat areas of unrelated shots that share a luma from matching)."""
+    flow = dis_flow(b, a, "medium")
+    diff = np.abs(backward_warp(a.astype(np.float32), flow) - b.astype(np.float32))
+    return (diff.max(axis=2) if diff.ndim == 3 else diff) <= tolerance

@@ -20,6 +20,41 @@ WEBM = TESTDATA / "big_buck_bunny_432_433.webm"
 SMALL = {"length_s": 2.5, "fps": 24, "width": 320, "height": 180}
 
 
+SKIN, INK = (250, 220, 195), (30, 20, 20)
+
+
+def close_up(camera=(0.0, 0.0), eye_open: float = 1.0, width: int = 480, height: int = 270) -> np.ndarray:
+    """A cel close-up of a face (flat colours, dark outlines), the camera moved by ``camera`` (px) and the
+    eyes open by ``eye_open`` (0–1): RGB uint8."""
+    w, h = width, height
+    big = np.zeros((2 * h, 2 * w, 3), np.uint8)
+    big[:] = SKIN
+    cx, cy = w + camera[0], h + camera[1]
+    cv2.ellipse(big, (int(cx), int(cy - 0.8 * h)), (int(1.1 * w), int(0.55 * h)), 0, 0, 360, (60, 40, 90), -1,
+                cv2.LINE_AA)  # hair
+    for ex in (-0.3 * w, 0.3 * w):
+        c, ax = (int(cx + ex), int(cy - 0.05 * h)), (int(0.14 * w), max(2, int(0.2 * h * eye_open)))
+        cv2.ellipse(big, c, ax, 0, 0, 360, (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.ellipse(big, c, (ax[0] // 2, max(1, int(ax[1] * 0.8))), 0, 0, 360, (60, 110, 200), -1, cv2.LINE_AA)
+        cv2.ellipse(big, c, ax, 0, 0, 360, INK, 3, cv2.LINE_AA)
+    cv2.ellipse(big, (int(cx), int(cy + 0.4 * h)), (int(0.12 * w), int(0.07 * h)), 0, 0, 180, INK, 3, cv2.LINE_AA)
+    return big[h // 2:h // 2 + h, w // 2:w // 2 + w].copy()
+
+
+def hand_over(img: np.ndarray, x: float) -> np.ndarray:
+    """``img`` with a large hand (a palm and four fingers, skin over skin) centred at ``x`` × its width."""
+    out = img.copy()
+    h, w = img.shape[:2]
+    cx, cy, ax, col = x * w, 0.6 * h, (int(0.3 * w), int(0.55 * h)), (240, 200, 170)
+    for k in range(4):
+        c, a = (int(cx - 0.6 * ax[0] + 0.4 * k * ax[0]), int(cy - 0.9 * ax[1])), (int(0.16 * ax[0]), int(0.5 * ax[1]))
+        cv2.ellipse(out, c, a, 0, 0, 360, col, -1, cv2.LINE_AA)
+        cv2.ellipse(out, c, a, 0, 0, 360, INK, 3, cv2.LINE_AA)
+    cv2.ellipse(out, (int(cx), int(cy)), ax, 15, 0, 360, col, -1, cv2.LINE_AA)
+    cv2.ellipse(out, (int(cx), int(cy)), ax, 15, 0, 360, INK, 3, cv2.LINE_AA)
+    return out
+
+
 def load_truth_json(film: Path) -> dict:
     return json.loads(film.with_name(film.stem + ".truth.json").read_text())
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from mining_helpers import GIF, load_truth_json
+from mining_helpers import GIF, close_up, hand_over, load_truth_json
 
-from atdkit.mining.shots import ShotTracker, cadence, frame_features, phase_correlate, phase_spectrum, relate
+from atdkit.mining.shots import ShotTracker, cadence_at, cadence_runs, frame_features, relate, shot_cadence
+from atdkit.ops.global_motion import phase_correlate, phase_spectrum
 from atdkit.video import open_video
+from atdkit.video.writer import write_h264
 
 
 def test_relations_match_the_synthetic_ground_truth(small_films):
@@ -75,9 +77,71 @@ def test_a_real_cel_clip_has_no_cut():
     assert tracker.shots()[0]["cadence"] in ("1", "2", "3", "mixed")
 
 
+def _cadence(lengths):
+    return shot_cadence([c for c, _, _ in cadence_runs(lengths)])
+
+
 def test_cadence_from_run_lengths():
-    assert cadence([1, 2, 2, 2, 2, 1]) == "2"
-    assert cadence([3, 3, 3, 3]) == "3"
-    assert cadence([1, 1, 1]) == "1"
-    assert cadence([20]) == "hold"
-    assert cadence([2, 1, 3, 1, 3, 2, 1]) == "mixed"
+    assert _cadence([1, 2, 2, 2, 2, 1]) == "2"
+    assert _cadence([3, 3, 3, 3]) == "3"
+    assert _cadence([1, 1, 1]) == "1"
+    assert _cadence([20]) == "hold"
+    assert _cadence([2, 1, 3, 1, 3, 2, 1]) == "mixed"
+    assert cadence_runs([2, 2, 2, 3, 2, 2, 2]) == [("2", 7, 15)]           # one accent stays on twos
+    assert cadence_runs([2, 2, 2, 8, 2, 2]) == [("2", 3, 6), ("hold", 1, 8), ("2", 2, 4)]
+    assert _cadence([2, 2, 2, 8, 2, 2]) == "2"                             # a held pose keeps the cadence
+    # twos, then threes: two runs, and the shot is not "on threes"
+    assert cadence_runs([1, 2, 2, 2, 2, 3, 3, 3, 3, 2]) == [("2", 5, 9), ("3", 5, 14)]
+    assert _cadence([1, 2, 2, 2, 2, 3, 3, 3, 3, 2]) == "mixed"
+
+
+def _track(path):
+    tracker = ShotTracker()
+    for frame in open_video(path):
+        tracker.push(frame_features(frame))
+    return tracker
+
+
+def test_a_fast_large_sweep_inside_a_shot_is_not_a_cut_and_a_real_cut_is(tmp_path):
+    """A close-up under a shaking camera, a hand sweeping across it at 40 % of the frame width per frame,
+    then a cut to another shot: only the real cut is found."""
+    rng = np.random.default_rng(3)
+    shake = rng.uniform(-6, 6, (40, 2))
+    shot_a = [close_up(shake[i]) for i in range(6)]
+    shot_a += [hand_over(close_up(shake[6 + k]), x) for k, x in enumerate(np.linspace(-0.3, 1.3, 5))]
+    shot_a += [close_up(shake[11 + i]) for i in range(5)]
+    shot_b = [np.roll(_frame_of_another_shot(), 3 * i, axis=1) for i in range(10)]
+    film = tmp_path / "sweep.mp4"
+    write_h264(film, shot_a + shot_b)
+    frames = list(open_video(film))
+    features = [frame_features(f) for f in frames]
+    # the sweep is large: its frame pairs pass the first cut test (much changes after alignment)
+    assert max(relate(a, b).aligned for a, b in zip(features[5:11], features[6:12])) > 0.6
+    tracker = _track(film)
+    assert [f.index for f in tracker.frames if f.relation == "cut"] == [len(shot_a)]
+    assert [(s["start"], s["end"]) for s in tracker.shots()] == [(0, 16), (16, 26)]
+
+
+def _frame_of_another_shot():
+    """A landscape: sky, a green hill and a red house (480×270)."""
+    img = np.zeros((270, 480, 3), np.uint8)
+    img[:] = (120, 180, 235)
+    cv2.ellipse(img, (240, 300), (400, 140), 0, 0, 360, (70, 150, 60), -1, cv2.LINE_AA)
+    cv2.rectangle(img, (300, 120), (380, 190), (190, 50, 40), -1)
+    cv2.rectangle(img, (300, 120), (380, 190), (30, 20, 20), 3)
+    return img
+
+
+def test_a_film_on_twos_then_threes_has_two_runs(tmp_path):
+    """A shot whose drawings are held 2 frames, then 3: runs "2" then "3", the shot "mixed", and each
+    frame knows its run's cadence."""
+    drawings = [close_up((0, 0), eye_open=e) for e in np.linspace(0.1, 1.0, 14)]
+    holds = [2] * 7 + [3] * 7
+    frames = [d for d, n in zip(drawings, holds) for _ in range(n)]
+    film = tmp_path / "twos_threes.mp4"
+    write_h264(film, frames)
+    shots = _track(film).shots()
+    assert len(shots) == 1 and shots[0]["cadence"] == "mixed" and shots[0]["drawings"] == 14
+    assert [(r["cadence"], r["start"], r["end"], r["drawings"]) for r in shots[0]["runs"]] == \
+        [("2", 0, 14, 7), ("3", 14, 35, 7)]
+    assert cadence_at(shots, 5) == "2" and cadence_at(shots, 20) == "3" and cadence_at(shots, 35) is None
