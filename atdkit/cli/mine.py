@@ -48,6 +48,8 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
          per_shot_cap: int = typer.Option(MINING.per_shot_cap, help=mining_help("per_shot_cap")),
          require_balanced: bool = typer.Option(MINING.require_balanced, help=mining_help("require_balanced")),
          phash_distance: int = typer.Option(MINING.phash_distance, help=mining_help("phash_distance")),
+         mid_tolerance: float = typer.Option(MINING.mid_tolerance, help=mining_help("mid_tolerance")),
+         mid_max_detour: float = typer.Option(MINING.mid_max_detour, help=mining_help("mid_max_detour")),
          workers: int = typer.Option(1, help="processes mining in parallel (films, and segments of long films)"),
          segment_frames: int = typer.Option(None, help="split films into segments of about this many frames for "
                                             "parallel work (default: automatic with --workers > 1; the dataset "
@@ -68,7 +70,8 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
     config = MiningConfig(strides=stride_list, ssim_low=ssim_low, ssim_high=ssim_high,
                           ssim_size=parse_size(ssim_size), ssim_channels=ssim_channels, min_spacing=min_spacing,
                           per_shot_cap=per_shot_cap, require_balanced=require_balanced,
-                          phash_distance=phash_distance)
+                          phash_distance=phash_distance, mid_tolerance=mid_tolerance,
+                          mid_max_detour=mid_max_detour)
     report = run_mine([str(f) for f in films], out, config, workers=workers, scheduler=scheduler, backend=backend,
                       split=split, style=style or film_styles(films), license=license,
                       segment_frames=segment_frames)

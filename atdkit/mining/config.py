@@ -16,7 +16,7 @@ from atdkit.mining.sampler import SamplerParams
 from atdkit.mining.shots import ShotParams
 from atdkit.motion import FLOW_WIDTH
 
-CONFIG_VERSION = 2
+CONFIG_VERSION = 3
 SSIM_CHANNELS = ("rgb", "gray")
 
 
@@ -38,6 +38,10 @@ class MiningConfig:
     require_balanced: bool = _opt(False, "drop triplets whose halves hold different numbers of drawing changes")
     phash_distance: int = _opt(4, "frame2 pHash bits within which triplets are near-duplicates (-1 disables)")
     flow_width: int = _opt(FLOW_WIDTH, "DIS working width (px, at most) of the motion statistics")
+    mid_tolerance: float = _opt(0.2, "drop triplets whose frame2 lies farther than this from the middle (0.5) "
+                                     "between frame1 (0) and frame3 (1), on the cross-fade (0–0.5)")
+    mid_max_detour: float = _opt(1.0, "drop triplets whose frame2 differs from both ends more than this times "
+                                      "they differ from each other (min MAD 1–2, 2–3 over MAD 1–3)")
     shot: ShotParams = field(default_factory=ShotParams, metadata={"help": "cut and hold detection thresholds"})
 
     def __post_init__(self) -> None:
@@ -51,6 +55,9 @@ class MiningConfig:
             raise BadInput(f"flow width {self.flow_width} too small (min 32 px)")
         if min(self.ssim_size) < 16:
             raise BadInput(f"ssim size {self.ssim_size} too small")
+        if not 0 <= self.mid_tolerance <= 0.5 or self.mid_max_detour <= 0:
+            raise BadInput(f"middle-frame limits must satisfy 0 ≤ tolerance ≤ 0.5 and detour > 0, got "
+                           f"{self.mid_tolerance} and {self.mid_max_detour}")
 
     def sampler(self) -> SamplerParams:
         return SamplerParams(tuple(sorted(set(self.strides))), self.ssim_low, self.ssim_high, self.min_spacing,

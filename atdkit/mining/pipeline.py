@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,9 +43,9 @@ from atdkit.mining import dedup
 from atdkit.mining.config import MiningConfig
 from atdkit.mining.sampler import Candidate, TripletSampler
 from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, longest_first, plan
-from atdkit.mining.shots import ShotTracker, frame_features
+from atdkit.mining.shots import ShotTracker, cadence_at, frame_features
 from atdkit.mining.similarity import ssim, to_working, working_size
-from atdkit.motion import motion_stats
+from atdkit.motion import middle_position, motion_stats
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import encode_png
@@ -86,6 +86,19 @@ class _FrameRing:
 
     def ssim(self, i: int, j: int) -> float:
         return ssim(self.works[i], self.works[j])
+
+    def middle_check(self, config: MiningConfig) -> Callable[[Candidate], tuple[str, str] | None]:
+        """The sampler's last rule: frame 2 near the middle between frames 1 and 3 (of the working
+        frames; see :func:`atdkit.motion.middle_position`). Records the measure on the candidate."""
+        def check(c: Candidate) -> tuple[str, str] | None:
+            mid = middle_position(self.works[c.f1], self.works[c.f2], self.works[c.f3])
+            c.mid_position, c.mid_detour = mid.position, mid.detour
+            if abs(mid.position - 0.5) > config.mid_tolerance:
+                return "middle frame off-centre", f"position {mid.position:.2f} (0 = frame 1, 1 = frame 3)"
+            if mid.detour > config.mid_max_detour:
+                return "middle frame off-centre", f"detour {mid.detour:.2f}: farther from both ends than they are apart"
+            return None
+        return check
 
     def png(self, i: int) -> bytes:
         """Frame i at full size as PNG (:func:`encode_png`), encoded once."""
@@ -162,7 +175,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             info = tracker.push(frame_features(work if work.ndim == 3 else frame))
             if sampler is None:  # looking for the first shot this segment owns
                 if (index == 0 and start == 0) or (index >= start and info.relation == "cut"):
-                    sampler, first_shot = TripletSampler(params, ring.ssim, start=index), info.shot
+                    sampler = TripletSampler(params, ring.ssim, start=index, check=ring.middle_check(config))
+                    first_shot = info.shot
                 elif end is not None and index >= end - 1:
                     break  # no shot begins in this segment
                 else:
@@ -180,6 +194,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             stop = sampler.stop if sampler.stop is not None else reader.n_frames
             result.shots = [{**shot, "shot": shot["shot"] - first_shot} for shot in tracker.shots()
                             if shot["shot"] >= first_shot and shot["start"] < stop]
+            for row in kept:
+                row["cadence"] = cadence_at(result.shots, row["f2"])
         result.facts = {"fps": reader.fps, "n_frames": reader.n_frames, "width": reader.width,
                         "height": reader.height, "duration_s": reader.duration, "backend": reader.backend,
                         "notes": "; ".join(reader.notes) or None}
@@ -212,6 +228,7 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reade
             "t1": c.f1 / fps, "t2": c.f2 / fps, "t3": c.f3 / fps, "shot": c.shot,
             "ssim_12": c.ssim_12, "ssim_23": c.ssim_23, "ssim_13": c.ssim_13,
             "changes_12": c.changes_12, "changes_23": c.changes_23, "timing_balanced": c.timing_balanced,
+            "mid_position": c.mid_position, "mid_detour": c.mid_detour,
             "flow_mean": motion.flow_mean, "flow_p95": motion.flow_p95, "occlusion": motion.occlusion,
             "auto_difficulty": motion.auto_difficulty, "phash": dedup.phash(ring.works[c.f2]), "split": job.get("split"),
             "width": full_size[0], "height": full_size[1], "source": "mined", "frame_sha256": shas,

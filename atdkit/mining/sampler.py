@@ -20,7 +20,10 @@ first reason that applies (cheap checks first, SSIM last), or kept:
    already known (an earlier candidate needed it) are tested first, then 1–2,
    2–3, 1–3: on the synthetic anime benchmark film this computes 16 % fewer
    SSIMs than 1–3 first, for the same decisions (the order only decides which
-   SSIMs of a rejected candidate are recorded).
+   SSIMs of a rejected candidate are recorded);
+8. whatever the caller's ``check`` says (the pipeline's: ``middle frame
+   off-centre`` — frame 2 is not near the middle between frames 1 and 3, see
+   :func:`atdkit.motion.middle_position`).
 
 The perceptual-hash check across the whole dataset runs after mining (see
 :mod:`atdkit.mining.dedup`). The visiting order and the rules are
@@ -59,6 +62,8 @@ class Candidate:
     ssim_12: float | None = None
     ssim_23: float | None = None
     ssim_13: float | None = None
+    mid_position: float | None = None   # set by the pipeline's check (atdkit.motion.middle_position)
+    mid_detour: float | None = None
     reason: str | None = None      # None: kept
     detail: str | None = None
 
@@ -84,6 +89,7 @@ class Candidate:
 
 
 SSIMFn = Callable[[int, int], float]
+CheckFn = Callable[[Candidate], "tuple[str, str | None] | None"]  # (reason, detail) to reject, None to keep
 
 
 @dataclass
@@ -94,7 +100,8 @@ class TripletSampler:
     frames within ``2·max_stride`` of the newest frame (the caller's buffer).
     Only candidates with ``start ≤ f1 < stop`` are visited (a segment of a film:
     see :mod:`atdkit.mining.segments`); ``stop`` may be set while frames arrive,
-    once the first frame of the next segment's shots is known.
+    once the first frame of the next segment's shots is known. ``check`` (optional) sees each
+    candidate that passed every other rule, with its frames still in the caller's buffer.
     """
 
     params: SamplerParams
@@ -106,6 +113,7 @@ class TripletSampler:
     known: dict[tuple[int, int], float] = field(default_factory=dict)   # SSIMs computed, by frame pair
     start: int = 0
     stop: int | None = None
+    check: CheckFn | None = None
 
     def __post_init__(self) -> None:
         self._next_f1 = self.start
@@ -171,6 +179,8 @@ class TripletSampler:
                 return _reject(cand, "ssim below window", f"{name}={value:.4f}")
             if value > p.ssim_high:
                 return _reject(cand, "ssim above window", f"{name}={value:.4f}")
+        if self.check is not None and (verdict := self.check(cand)) is not None:
+            return _reject(cand, *verdict)
         self.kept_per_shot[a.shot] += 1
         self.last_kept[a.shot] = f1
         return cand

@@ -20,7 +20,8 @@ REJECT_REASONS = ("scene cut", "caption or overlay change", "near-duplicate", "u
 
 # Why the miner rejected a candidate triplet (candidates.reason); see atdkit.mining.sampler.
 MINING_REJECT_REASONS = ("spans cut", "held drawing", "unbalanced timing", "shot cap", "min spacing",
-                         "same drawings", "ssim below window", "ssim above window", "near-duplicate")
+                         "same drawings", "ssim below window", "ssim above window", "middle frame off-centre",
+                         "near-duplicate")
 
 # Annotator names reserved for machine-made labels: never counted as human votes.
 MACHINE_ANNOTATORS = ("synthetic-truth", "atd12k-official")
@@ -47,7 +48,7 @@ FILMS = _schema(
     f("license", pa.string()),
     f("split", pa.string()),
     f("backend", pa.string()),             # decoder used: decord | pyav
-    f("cadence", pa.string()),             # JSON list per shot: {shot, start, end, cadence: 1|2|3|hold|mixed, drawings, pans}
+    f("cadence", pa.string()),             # JSON list per shot: {shot, start, end, cadence: 1|2|3|hold|mixed, drawings, pans, runs: [{cadence, start, end, drawings}] per run of drawings}
     f("n_shots", pa.int32()),
     f("n_candidates", pa.int64()),         # candidate triplets examined (kept + rejected)
     f("n_triplets", pa.int64()),           # kept
@@ -74,6 +75,9 @@ TRIPLETS = _schema(
     f("changes_12", pa.int32()),           # drawing changes in the first half
     f("changes_23", pa.int32()),           # drawing changes in the second half
     f("timing_balanced", pa.bool_()),
+    f("cadence", pa.string()),             # 1|2|3|hold|mixed: of the run of drawings holding frame2 (see films.cadence)
+    f("mid_position", pa.float64()),       # where frame2 lies between frame1 (0) and frame3 (1) on the cross-fade
+    f("mid_detour", pa.float64()),         # min(MAD 1–2, MAD 2–3) / MAD 1–3: > 1 = frame2 off the way from 1 to 3
     f("flow_mean", pa.float64()),
     f("flow_p95", pa.float64()),
     f("occlusion", pa.float64()),          # fraction of pixels failing the forward-backward check

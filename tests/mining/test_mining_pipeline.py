@@ -40,6 +40,8 @@ def test_every_kept_triplet_obeys_the_rules(mined):
         assert a["drawing"] != b["drawing"] != c["drawing"]               # held frames never form a pair
         assert (t.changes_12, t.changes_23) == (b["drawing"] - a["drawing"], c["drawing"] - b["drawing"])
         assert t.timing_balanced == (t.changes_12 == t.changes_23)
+        assert abs(t.mid_position - 0.5) <= 0.2 and 0 <= t.mid_detour <= 1      # frame 2 near the middle
+        assert t.cadence == str(b["cadence"])                             # the cadence its shot is drawn on
         assert t.triplet_id == triplet_id(t.film_id, t.f1, t.stride) == f"{t.film_id}-{t.f1:06d}-s{t.stride}"
         frames = root.read_frames(t.triplet_id)
         for (i, j), value in (((0, 1), t.ssim_12), ((1, 2), t.ssim_23), ((0, 2), t.ssim_13)):
