@@ -2,7 +2,8 @@
 
 - :mod:`~atdkit.mining.similarity`: SSIM exactly as scikit-image defines it (7×7, RGB, range 255) at a
   working size ≤ 960×540, computed from exact integer window sums;
-- :mod:`~atdkit.mining.shots`: cuts, held drawings (under pans and re-encode noise too), cadence;
+- :mod:`~atdkit.mining.shots`: cuts (told from large motion inside a shot), held drawings (under pans and
+  re-encode noise too), cadence per run of drawings;
 - :mod:`~atdkit.mining.sampler`: which candidates are kept, and why the others are not;
 - :mod:`~atdkit.mining.dedup`: perceptual-hash near-duplicates across the dataset;
 - :mod:`~atdkit.mining.pipeline`: one resumable, idempotent unit per film, run in parallel

@@ -145,7 +145,7 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
     reader = open_video(path, job.get("backend", "auto"), sequential=True)
     try:
         result = SegmentResult(start, end)
-        first = max(0, start - 1)  # the frame before `start`: a cut at `start` is seen against it
+        first = max(0, start - config.shot.cut_window)  # a cut at `start` is decided from the frames before it
         if first >= reader.n_frames:
             return result
         wsize = working_size(reader.width, reader.height, config.ssim_size)

@@ -5,10 +5,11 @@ A film of n frames is cut into segments [start, end) (:func:`plan`). Segment k
 k > 0 every shot from the first cut at or after ``start`` on. It mines each
 owned shot to its end, past ``end`` when the shot goes on (up to the first cut
 at or after ``end``, plus the frames the last candidates need to see that they
-span that cut). To find its first cut, segment k > 0 decodes from ``start − 1``
-and only tracks shots until then: the cut detector compares each frame with the
-previous one, and decoding from any frame gives the same pixels as decoding
-from the start, so both neighbours agree where the boundary is. Every candidate
+span that cut). To find its first cut, segment k > 0 decodes from ``start − w``
+and only tracks shots until then: the cut detector decides each frame from the
+w frames before it (w = ``ShotParams.cut_window``, see
+:mod:`atdkit.mining.shots`), and decoding from any frame gives the same pixels
+as decoding from the start, so both neighbours agree where the boundary is. Every candidate
 is therefore judged by exactly one segment, with the state a sequential pass
 would have: **the dataset does not depend on the segmentation** (tested). The
 price is decoding, once more, the frames between a segment's start and its

@@ -36,10 +36,12 @@ Every frame is compared with the previous one on a small grayscale thumbnail
      drops or debris flying over a still background from counting as cuts. Flat
      areas are left out of that count: consecutive shots often share flat colours;
 
-  The window looks back only (and never past the shot's first frame): the
-  tracker decides a frame when it arrives, since the sampler and the film
-  segments act on it at once. Tests 2–4 run only for the few frame pairs that
-  pass test 1, so they cost little per frame.
+  The window looks back only, since the sampler and the film segments act on a
+  frame's relation as soon as it arrives; it is always the ``cut_window`` frames
+  before the new one, whatever was decided about them, so each decision depends
+  on those frames alone (a film segment starts tracking that many frames early,
+  see :mod:`atdkit.mining.segments`). Tests 2–4 run only for the few frame pairs
+  that pass test 1, so they cost little per frame.
 
 "Changes" are measured as the fraction of thumbnail pixels whose absolute
 difference exceeds ``pixel_threshold`` (0–255 scale); the noise floor of
@@ -80,7 +82,7 @@ class ShotParams:
     cut_matched: float = 0.5          # …leaves less than this share of pixels matched after motion compensation…
     match_tolerance: float = 5.0      # (a matched pixel is within this of the new frame in every channel, 0–255)
     same_scene_texture: float = 0.2   # …and keeps fewer of its textured pixels unchanged than this
-    cut_window: int = 3               # frames of the shot (the newest first) the match draws on (≥ 1)
+    cut_window: int = 3               # frames before the new one (the newest first) the match draws on (≥ 1)
     min_pan: float = 0.05             # thumbnail pixels of global shift that count as a camera move
 
 
@@ -213,8 +215,8 @@ def same_scene(a: np.ndarray, b: np.ndarray, min_inliers: int = 25, min_texture:
 
 def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotParams(),
            earlier: Sequence[FrameFeatures] = ()) -> Relation:
-    """Classify ``cur`` against ``prev`` (see module doc); ``earlier``: frames of prev's shot before
-    it, which the motion-compensated match may also draw on (the window)."""
+    """Classify ``cur`` against ``prev`` (see module doc); ``earlier``: the frames before prev, newest
+    first, which the motion-compensated match may also draw on (the window)."""
     changed = _changed_fraction(prev.thumb, cur.thumb, params.pixel_threshold)
     if changed < params.hold_fraction:
         return Relation("hold", changed, changed, (0.0, 0.0), None)
@@ -286,8 +288,6 @@ class ShotTracker:
             shot = last.shot + (kind == "cut")
             drawing = last.drawing + (kind in ("change", "cut"))
             info = FrameInfo(index, shot, drawing, kind)
-        if info.relation == "cut":
-            self._recent.clear()  # the window never reaches back into the previous shot
         self._recent.append(features)
         self.frames.append(info)
         return info

@@ -120,6 +120,14 @@ def test_a_fast_large_sweep_inside_a_shot_is_not_a_cut_and_a_real_cut_is(tmp_pat
     tracker = _track(film)
     assert [f.index for f in tracker.frames if f.relation == "cut"] == [len(shot_a)]
     assert [(s["start"], s["end"]) for s in tracker.shots()] == [(0, 16), (16, 26)]
+    # a film segment tracks from `cut_window` frames before its start: it decides every frame from there
+    # on as the whole pass does (so the dataset does not depend on the segmentation)
+    window = tracker.params.cut_window
+    for start in range(window, len(frames)):
+        late = ShotTracker(first_index=start - window)
+        for f in features[start - window:]:
+            late.push(f)
+        assert [f.relation for f in late.frames[window:]] == [f.relation for f in tracker.frames[start:]], start
 
 
 def _frame_of_another_shot():
