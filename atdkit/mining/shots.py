@@ -18,17 +18,17 @@ Every frame is compared with the previous one on a small grayscale thumbnail
   2. the colour distribution moves: RGB histograms of a nearest-neighbour sample
      of the pixels (``cut_hist``, Bhattacharyya distance);
   3. motion compensation cannot explain the new frame, over a window: each of
-     the last ``cut_window`` frames of the shot is warped onto the new one by
-     dense optical flow (DIS on ``MATCH_WIDTH``-pixel colour images), and less
-     than ``cut_matched`` of the new frame's pixels are reproduced (within
-     ``match_tolerance`` in every colour channel) by at least one of them
-     (:func:`atdkit.ops.optical_flow.matched_pixels`). Large in-shot motion
-     moves pixels but keeps them — what a fast sweep covers in one frame was
-     visible a frame or two before — while a cut replaces them. On the cuts of
-     15 synthetic films' (5 seeds, 3 styles) 0–45 % of pixels match (monochrome
-     films, whose flat areas share colours, the most), on the 3 real cuts of
-     ``big_buck_bunny_0_30.webm`` about 0 %; in shot, a hand sweeping across a
-     face close-up at 40 % of the frame width per frame leaves 56 % or more;
+     the last ``cut_window`` frames is warped onto the new one by dense optical
+     flow (DIS, preset "fast", on the thumbnails at half size, 160 px wide, which
+     phase correlation has already made), and less than ``cut_matched`` of the
+     new frame's pixels are reproduced (within ``match_tolerance`` levels) by at
+     least one of them (:func:`atdkit.ops.optical_flow.matched_pixels`). Large
+     in-shot motion moves pixels but keeps them — what a fast sweep covers in one
+     frame was visible a frame or two before — while a cut replaces them. On the
+     15 cuts of five 640×360 synthetic films (three styles) 3–37 % of pixels
+     match (the monochrome film's, whose flat areas share grays, the most); in
+     shot, a hand sweeping across a face close-up at 40 % of the frame width per
+     frame leaves 58 % or more;
   4. the two frames are not views of the same scene: ORB features matched
      between them do not agree on one homography (OpenCV's USAC LO-RANSAC), and
      less than ``same_scene_texture`` of the textured pixels (gradient > 1.5 per
@@ -67,7 +67,6 @@ from atdkit.ops.jit import kernel
 from atdkit.ops.optical_flow import matched_pixels
 
 THUMB_WIDTH = 320
-MATCH_WIDTH = 160   # width (px) of the colour images the motion-compensated match of a cut test compares
 THUMB_BLUR = 1.0  # Gaussian sigma, thumbnail pixels
 COARSE = 2        # phase correlation runs on the thumbnail area-downscaled by this factor
 
@@ -80,7 +79,7 @@ class ShotParams:
     cut_hist: float = 0.05            # …moves the colour histogram by this (Bhattacharyya distance)…
     same_scene_inliers: int = 25      # …and has fewer homography inliers than this (or than 30 % of matches)
     cut_matched: float = 0.5          # …leaves less than this share of pixels matched after motion compensation…
-    match_tolerance: float = 5.0      # (a matched pixel is within this of the new frame in every channel, 0–255)
+    match_tolerance: float = 3.0      # (a matched pixel is within this of the new frame's, 0–255 luma)
     same_scene_texture: float = 0.2   # …and keeps fewer of its textured pixels unchanged than this
     cut_window: int = 3               # frames before the new one (the newest first) the match draws on (≥ 1)
     min_pan: float = 0.05             # thumbnail pixels of global shift that count as a camera move
@@ -101,19 +100,17 @@ class FrameFeatures:
         return _colour_histogram(self.frame, *self.thumb.shape).reshape(8, 8, 8)
 
     @cached_property
-    def small(self) -> np.ndarray:
-        """The frame area-downscaled to ``MATCH_WIDTH`` wide (RGB uint8), for motion-compensated matching."""
-        h, w = self.frame.shape[:2]
-        tw = min(MATCH_WIDTH, w)
-        size = (tw, max(8, int(round(h * tw / w))))
-        return cv2.resize(self.frame, size, interpolation=cv2.INTER_AREA) if size != (w, h) else self.frame
-
-    @cached_property
     def coarse(self) -> np.ndarray:
         """The thumbnail area-downscaled by ``COARSE`` (at least 8 px a side), for phase correlation."""
         h, w = self.thumb.shape
         size = (max(8, w // COARSE), max(8, h // COARSE))
         return cv2.resize(self.thumb, size, interpolation=cv2.INTER_AREA) if size != (w, h) else self.thumb
+
+    @cached_property
+    def coarse8(self) -> np.ndarray:
+        """:attr:`coarse` rounded to uint8 (optical flow works on 8-bit images), for the motion-compensated
+        match of a cut test."""
+        return np.clip(self.coarse + 0.5, 0, 255).astype(np.uint8)
 
     @cached_property
     def spectrum(self) -> np.ndarray:
@@ -248,13 +245,11 @@ def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotPar
 
 def motion_compensated_match(cur: FrameFeatures, window: Sequence[FrameFeatures], tolerance: float) -> float:
     """Share (0–1) of ``cur``'s pixels that at least one frame of ``window`` reproduces after motion
-    compensation (:func:`atdkit.ops.optical_flow.matched_pixels` on the :attr:`FrameFeatures.small`
-    images). Stops early once the share reaches 1."""
-    matched = np.zeros(cur.small.shape[:2], bool)
+    compensation (:func:`atdkit.ops.optical_flow.matched_pixels` on the :attr:`FrameFeatures.coarse8`
+    images)."""
+    matched = np.zeros(cur.coarse8.shape, bool)
     for frame in window:
-        matched |= matched_pixels(frame.small, cur.small, tolerance)
-        if matched.all():
-            break
+        matched |= matched_pixels(frame.coarse8, cur.coarse8, tolerance)
     return float(np.count_nonzero(matched)) / matched.size
 
 

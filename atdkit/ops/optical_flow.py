@@ -76,12 +76,16 @@ def _forward_backward_fails(flow_ab: np.ndarray, back: np.ndarray, alpha: float,
 
 
 
-def matched_pixels(a: np.ndarray, b: np.ndarray, tolerance: float = 5.0) -> np.ndarray:
+
+def matched_pixels(a: np.ndarray, b: np.ndarray, tolerance: float = 5.0, preset: str = "fast") -> np.ndarray:
     """Which of b's pixels a reproduces after motion compensation (H×W bool): a (H×W×3 RGB uint8, or
-    H×W gray, the same size as b) is warped onto b by the DIS flow b → a (preset "medium", on gray),
-    and a pixel counts when it is within ``tolerance`` (0–255 scale) of b in every channel. Inside one
-    shot most pixels can be matched, however they moved; across a cut few can (comparing colours keeps
-    flat areas of unrelated shots that share a luma from matching)."""
-    flow = dis_flow(b, a, "medium")
-    diff = np.abs(backward_warp(a.astype(np.float32), flow) - b.astype(np.float32))
-    return (diff.max(axis=2) if diff.ndim == 3 else diff) <= tolerance
+    H×W gray uint8, the same size as b) is warped onto b by the DIS flow b → a (computed on gray), and a
+    pixel counts when it is within ``tolerance`` (0–255 scale) of b in every channel. Inside one shot
+    most pixels can be matched, however they moved; across a cut few can (comparing colours keeps flat
+    areas of unrelated shots that share a luma from matching)."""
+    flow = dis_flow(b, a, preset)
+    h, w = flow.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    warped = cv2.remap(a, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    within = np.full(b.shape[2] if b.ndim == 3 else 1, tolerance, np.float64)
+    return cv2.inRange(cv2.absdiff(warped, b), np.zeros_like(within), within) > 0  # every channel within

@@ -130,6 +130,19 @@ def test_a_fast_large_sweep_inside_a_shot_is_not_a_cut_and_a_real_cut_is(tmp_pat
         assert [f.relation for f in late.frames[window:]] == [f.relation for f in tracker.frames[start:]], start
 
 
+def test_a_close_up_whose_framing_jumps_as_the_eyes_open_is_not_a_cut():
+    """Flat colours give ORB little to match, and much changes: the motion-compensated match keeps it in shot."""
+    closed = frame_features(close_up(eye_open=0.2))
+    h, w = closed.frame.shape[:2]
+    for z in (1.3, 1.5, 1.8):
+        ch, cw = int(h / z), int(w / z)
+        y, x = (h - ch) // 2, (w - cw) // 3
+        jumped = cv2.resize(close_up(eye_open=1.0)[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+        rel = relate(closed, frame_features(jumped))
+        assert rel.aligned > 0.3 and rel.hist > 0.05, (z, rel)  # it passes the first two cut tests…
+        assert rel.kind == "change" and rel.matched >= 0.5, (z, rel)  # …not the match
+
+
 def _frame_of_another_shot():
     """A landscape: sky, a green hill and a red house (480×270)."""
     img = np.zeros((270, 480, 3), np.uint8)

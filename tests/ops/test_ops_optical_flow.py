@@ -1,14 +1,15 @@
-"""Optical-flow helpers: the forward–backward occlusion check."""
+"""Optical-flow helpers: the forward–backward occlusion check, pixels matched after motion compensation."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from atdkit.ops.optical_flow import backward_warp, dis_flow, occlusion_mask
+from atdkit.ops.optical_flow import backward_warp, dis_flow, matched_pixels, occlusion_mask
 
 
 def _occlusion_in_numpy(flow_ab: np.ndarray, flow_ba: np.ndarray, alpha: float, beta: float) -> np.ndarray:
@@ -70,3 +71,18 @@ def test_occlusion_marks_inconsistent_and_outgoing_pixels_only():
     assert mask[:, w - 3:].all()                 # leaves the frame
     assert mask[10:20, 17:27].all()              # lands in the disagreeing block (x + 3 ∈ [20, 30))
     assert mask.sum() == h * 3 + 10 * 10
+
+
+def test_matched_pixels_follow_motion_and_not_a_change_of_picture():
+    rng = np.random.default_rng(4)
+    picture = cv2.GaussianBlur(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8), (0, 0), 2.5)
+    moved = np.roll(picture, (2, 5), axis=(0, 1))                 # everything moved: still matched
+    assert matched_pixels(picture, moved).mean() > 0.9
+    other = cv2.GaussianBlur(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8), (0, 0), 2.5)
+    assert matched_pixels(picture, other).mean() < 0.2           # another picture: not matched
+    tinted = picture.copy()
+    tinted[:, :80, 2] = np.clip(tinted[:, :80, 2].astype(int) + 12, 0, 255)  # one channel off by 12 on half
+    share = matched_pixels(picture, tinted, tolerance=5).mean()
+    assert 0.4 < share < 0.6                                        # every channel must be within tolerance
+    gray = matched_pixels(picture[..., 0].copy(), moved[..., 0].copy())
+    assert gray.shape == (90, 160) and gray.mean() > 0.9
