@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -41,8 +40,20 @@ def snapshot(folder: Path) -> dict:
             for r in df.to_dict("records")}
     report = write_report(run, folder / "report", n_gallery=0, n_boot=200)
     markdown = report.markdown.read_text()
-    tables = [ln for ln in markdown.splitlines() if ln.startswith("|")]
-    return {"rows": rows, "tables": [re.sub(r"\s+", " ", t) for t in tables]}
+    return {"rows": rows, "tables": table_lines(markdown)}
+
+
+def table_lines(markdown: str) -> list[str]:
+    """The Markdown tables' lines, without the timing columns (s/call, peak MiB: they vary run to run)."""
+    out, timed = [], False
+    for line in markdown.splitlines():
+        if not line.startswith("|"):
+            timed = False
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        timed = timed or "s/call" in cells
+        out.append(" | ".join(cells[:-2] if timed else cells))
+    return out
 
 
 if __name__ == "__main__":
