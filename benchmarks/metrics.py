@@ -15,7 +15,7 @@ import time
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from atdkit.bench import metrics
+from atdkit.bench import scoring
 
 ROI = (240, 120, 480, 300)
 
@@ -34,7 +34,7 @@ def skimage_scores(pred: np.ndarray, truth_u8: np.ndarray) -> dict[str, float]:
 
 
 def ours(pred: np.ndarray, truth_u8: np.ndarray) -> dict[str, float]:
-    s = metrics.score(pred, truth_u8, "atd12k-official", roi=ROI, with_chamfer=False)
+    s = scoring.score(pred, truth_u8, "atd12k-official", roi=ROI, with_chamfer=False)
     return {k: v for k, v in s.items() if v is not None}
 
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from atdkit.bench import metrics
+from atdkit.bench import metrics, scoring
 from atdkit.bench.runner import read_results, run_benchmark
 from atdkit.methods import base
 from atdkit.store.dataset import DatasetRoot
@@ -62,7 +62,7 @@ def plain_loop(root: DatasetRoot) -> tuple[float, float]:
     for tid in root.triplets()["triplet_id"]:
         f1, f2, f3 = root.read_frames(tid)
         pred = method.interpolate(f1, f3, 0.5)
-        metrics.score(pred, f2, "atd12k-official", roi=box)
+        scoring.score(pred, f2, "atd12k-official", roi=box)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 

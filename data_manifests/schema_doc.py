@@ -16,7 +16,7 @@ import pyarrow as pa
 from atdkit.store import schema
 
 DOC = Path(__file__).with_name("schema.md")
-TABLES = ("FILMS", "TRIPLETS", "CANDIDATES", "VOTES", "ANNOTATIONS", "ANNOTATORS", "CONSENSUS", "RESULTS")
+TABLES = ("FILMS", "TRIPLETS", "CANDIDATES", "VOTES", "ANNOTATIONS", "ANNOTATORS", "CONSENSUS", "RESULT_KEYS", "RESULT_RECORD")
 VOCABULARIES = ("DIFFICULTIES", "MOTION_TYPES", "BEHAVIORS", "REJECT_REASONS", "MINING_REJECT_REASONS",
                 "MACHINE_ANNOTATORS")
 
@@ -49,6 +49,9 @@ def render() -> str:
             note = notes.get((name, field.name), "").replace("|", "\\|")
             lines.append(f"| `{field.name}` | `{field.type}` | {'yes' if field.nullable else 'no'} | {note} |")
         lines.append("")
+        if name == "RESULT_KEYS":
+            lines += ["A results row is these keys, then one nullable `double` column per metric of "
+                      "`atdkit/bench/scoring.py` `METRICS`, then the record columns below.", ""]
     lines += ["## vocabularies", ""]
     for name in VOCABULARIES:
         lines.append(f"- `{name}`: " + ", ".join(f"`{v}`" for v in getattr(schema, name)))

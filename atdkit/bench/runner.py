@@ -2,7 +2,8 @@
 
 Run root layout::
 
-    RUN/run.json                    run id, dataset root, evaluation size, t, profiles
+    RUN/run.json                    run id, dataset root, evaluation size, t, profiles, and one entry per
+                                    session (device, threads, atdkit/torch versions)
     RUN/parts/<method>--<hash>.parquet   one part per (method, shard of triplets), written atomically
     RUN/results.parquet             all parts, deduplicated (materialised after every run)
     RUN/predictions/<method>/<triplet_id>.png   with --save-predictions (8-bit, rounded)
@@ -17,6 +18,17 @@ of their content, so a shard that was written is never written again. A killed
 run loses at most the shards in flight. Rows whose ``error`` is set count as
 done unless ``retry_errors`` is given (a retried row supersedes the old one).
 
+Methods are given as ``NAME[:key=value,…]`` (options checked against the class's
+declared ``options``); ``weights`` maps weights names to files that replace the
+resolved ones. A results row is a record of what was scored: the method's
+configuration (``method`` is its label, ``options`` the JSON of the options),
+the sha256 of every weights file it declares, its ``provenance()``, the RoI box
+used (pixels of the evaluated frame), and the category labels the triplet had
+with the hash of the labels table they came from (``labels_snapshot``); the
+report groups by these, never by the labels as they are at report time.
+Resuming with other weights for a configuration that already has rows is an
+error (another run folder, or another configuration).
+
 Per row: ``seconds`` is the wall time of the ``interpolate`` call alone;
 ``peak_mem_mb`` is its peak additional resident memory (see
 :mod:`atdkit.bench.memory`). A failure (unreadable frame, frames of different
@@ -29,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,14 +51,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import atdkit
 from atdkit import distributed
-from atdkit.bench import metrics
+from atdkit import weights as weights_registry
+from atdkit.bench import metrics, scoring
 from atdkit.bench.memory import PeakMemory
 from atdkit.errors import AtdkitError, BadInput, WeightsMissing
-from atdkit.labels.categories import category_labels
+from atdkit.labels.categories import LABEL_FIELDS, UNLABELLED, category_labels
 from atdkit.methods import base
 from atdkit.ops.resize import resize_lanczos
-from atdkit.store import atomic, quarantine, schema
+from atdkit.store import atomic, quarantine
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
 from atdkit.store.parts import PartTable, to_table
@@ -62,7 +77,7 @@ class Shard:
     run: str
     run_id: str
     method: str | base.Interpolator
-    method_name: str
+    method_name: str  # the configuration's label (results' ``method``)
     triplet_ids: tuple[str, ...]
     rois: dict = field(default_factory=dict)  # triplet_id -> (x, y, w, h, image_w or None, image_h or None)
     profiles: tuple[str, ...] = (metrics.DEFAULT_PROFILE,)
@@ -70,12 +85,18 @@ class Shard:
     t: float = 0.5
     device: str = "cpu"
     save_predictions: bool = False
-    chamfer: bool = True
+    metrics: tuple[str, ...] = ()  # names in scoring.METRICS
     attempt: str = ""  # set when retrying errors, so the new part does not collide with the old one
+    options: tuple = ()  # (key, value) pairs passed to the method's constructor
+    weights: tuple = ()  # (weights name, path) overrides
+    record: dict = field(default_factory=dict)  # columns every row of this shard carries
+    labels: dict = field(default_factory=dict)  # triplet_id -> {difficulty, motion_type, behavior, label_source}
 
     @property
     def part_name(self) -> str:
         content = [*sorted(self.triplet_ids), *self.profiles, self.attempt]
+        if self.method_name != getattr(self.method, "name", self.method):
+            content.append(self.method_name)
         digest = hashlib.sha1("\n".join(content).encode()).hexdigest()[:16]
         return f"{_safe_name(self.method_name)}--{digest}"
 
@@ -86,15 +107,16 @@ def _safe_name(name: str) -> str:
 
 # ---- one shard (runs in a worker) -------------------------------------------------------------------
 
-_METHODS: dict[tuple[str, str], base.Interpolator] = {}
+_METHODS: dict[tuple, base.Interpolator] = {}
 
 
 def _method(shard: Shard) -> base.Interpolator:
     if isinstance(shard.method, base.Interpolator):
         return shard.method
-    key = (shard.method, shard.device)
+    key = (shard.method, shard.options, shard.weights, shard.device)
     if key not in _METHODS:
-        _METHODS[key] = base.load(shard.method, device=shard.device)
+        with weights_registry.overridden(dict(shard.weights)):
+            _METHODS[key] = base.load(shard.method, device=shard.device, **dict(shard.options))
     return _METHODS[key]
 
 
@@ -122,49 +144,46 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
-def _score_rows(shard: Shard, tid: str, pred, truth, box, lpips_model) -> list[dict]:
+def _score_rows(shard: Shard, tid: str, pred, truth, box) -> list[dict]:
+    chosen = tuple(scoring.BY_NAME[m] for m in shard.metrics)
     rows = []
     for profile_name in shard.profiles:
-        profile = metrics.get_profile(profile_name)
-        row = {"profile": profile_name}
+        row: dict = {"profile": profile_name}
         try:
-            try:
-                row.update(metrics.score(pred, truth, profile, roi=box, with_chamfer=shard.chamfer))
-            except BadInput as exc:
-                if box is None:
-                    raise
-                # keep the whole-frame scores when only the RoI is bad
-                row.update(metrics.score(pred, truth, profile, roi=None, with_chamfer=shard.chamfer))
-                row["error"] = f"{tid}: {_error_text(exc)}"
-            if lpips_model is not None:
-                row["lpips"] = lpips_model.distance(metrics.prepare_prediction(pred, profile),
-                                                    metrics.truth_to_float(truth))
+            values, error = scoring.score_metrics(
+                scoring.Scoring(pred, truth, profile_name, roi=box, device=shard.device), chosen)
+            row.update(values)
+            if error is not None:
+                row["error"] = f"{tid}: {error}"
         except Exception as exc:
             row["error"] = f"{tid}: {_error_text(exc)}"
         rows.append(row)
     return rows
 
 
+def _box_columns(box) -> dict:
+    return {} if box is None else dict(zip(("roi_x", "roi_y", "roi_w", "roi_h"), box))
+
+
 def run_shard(shard: Shard) -> tuple[str, int, int]:
     """Run one shard and write its part atomically; returns (part name, rows, errors)."""
-    table = PartTable(Path(shard.run) / "parts", schema.RESULTS, key=RESULT_KEY)
+    table = PartTable(Path(shard.run) / "parts", scoring.RESULTS, key=RESULT_KEY)
     if table.has_part(shard.part_name):
         return shard.part_name, 0, 0
     root = DatasetRoot.open(shard.root)
     method = _method(shard)
-    lpips_model = None
-    from atdkit.bench.lpips import load_lpips
-
-    lpips_model = load_lpips(shard.device)
+    record = {**shard.record, "provenance": json.dumps(method.provenance(), sort_keys=True)}
     rows: list[dict] = []
     for tid in shard.triplet_ids:
-        base_row = {"run_id": shard.run_id, "method": shard.method_name, "triplet_id": tid}
+        base_row = {"run_id": shard.run_id, "method": shard.method_name, "triplet_id": tid, **record,
+                    **shard.labels.get(tid, {"label_source": UNLABELLED})}
         try:
             f1, f2, f3, stored = _load_triplet(root, tid, shard.size)
             box = _roi_box(shard.rois.get(tid), stored, (f2.shape[1], f2.shape[0]))
         except Exception as exc:
             rows += [{**base_row, "profile": p, "error": f"{tid}: {_error_text(exc)}"} for p in shard.profiles]
             continue
+        base_row.update(_box_columns(box))
         try:
             with PeakMemory() as mem:
                 start = time.perf_counter()
@@ -179,7 +198,7 @@ def run_shard(shard: Shard) -> tuple[str, int, int]:
         if shard.save_predictions and pred.shape == f2.shape:
             write_png(prediction_path(shard.run, shard.method_name, tid),
                       np.round(np.clip(pred, 0, 1) * 255).astype(np.uint8) if pred.dtype != np.uint8 else pred)
-        rows += [{**base_row, **timing, **r} for r in _score_rows(shard, tid, pred, f2, box, lpips_model)]
+        rows += [{**base_row, **timing, **r} for r in _score_rows(shard, tid, pred, f2, box)]
     now = datetime.now(timezone.utc)
     df = pd.DataFrame([{**r, "created_at": now} for r in rows])
     table.append(df, name=shard.part_name)
@@ -194,7 +213,7 @@ def prediction_path(run: str | os.PathLike, method: str, triplet_id: str) -> Pat
 
 def read_results(run: str | os.PathLike) -> pd.DataFrame:
     """All result rows of a run, latest row per (method, triplet, profile)."""
-    df = PartTable(Path(run) / "parts", schema.RESULTS).read(on_error="skip")
+    df = PartTable(Path(run) / "parts", scoring.RESULTS).read(on_error="skip")
     if not len(df):
         return df
     df = df.reset_index(drop=True)
@@ -206,11 +225,21 @@ def read_results(run: str | os.PathLike) -> pd.DataFrame:
 def materialize(run: str | os.PathLike) -> Path:
     """Rewrite RUN/results.parquet from the parts (atomically)."""
     path = Path(run) / "results.parquet"
-    atomic.write_table(path, to_table(read_results(run), schema.RESULTS))
+    atomic.write_table(path, to_table(read_results(run), scoring.RESULTS))
     return path
 
 
-def _run_meta(run: Path, root: DatasetRoot, size, t, profiles) -> dict:
+def _session(device: str) -> dict:
+    """What this bench invocation runs on (recorded in run.json)."""
+    import torch
+
+    return {"session": uuid.uuid4().hex[:12], "started_at": datetime.now(timezone.utc).isoformat(),
+            "device": device, "atdkit_version": atdkit.__version__, "python": platform.python_version(),
+            "torch": torch.__version__, "host": platform.node(), "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads()}
+
+
+def _run_meta(run: Path, root: DatasetRoot, size, t, profiles, session: dict) -> dict:
     path = run / "run.json"
     wanted = {"root": str(root.path.resolve()), "size": list(size) if size else None, "t": t}
     if path.is_file():
@@ -222,6 +251,7 @@ def _run_meta(run: Path, root: DatasetRoot, size, t, profiles) -> dict:
     else:
         meta = {"run_id": f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}", **wanted,
                 "profiles": sorted(profiles), "created_at": datetime.now(timezone.utc).isoformat()}
+    meta["sessions"] = [*meta.get("sessions", []), session]
     atomic.write_text(path, json.dumps(meta, indent=2) + "\n")
     return meta
 
@@ -233,18 +263,50 @@ def run_meta(run: str | os.PathLike) -> dict:
     return quarantine.read_json(path)
 
 
-def check_methods(names: list[str]) -> None:
-    """Fail at once (one line) for an unknown method or one whose weights are absent."""
-    for name in names:
-        cls = base.method_class(name)
-        missing = [w for w, p in cls.weights_status().items() if p is None]
+def check_methods(names: list[str]) -> list[base.MethodChoice]:
+    """Parse and check ``NAME[:key=value,…]`` specs; fail at once (one line) for an unknown method,
+    option or value, or one whose weights are absent."""
+    choices = []
+    for text in names:
+        choice = base.parse_method(text)
+        missing = [w for w, p in base.method_class(choice.name).weights_status().items() if p is None]
         if missing:
-            raise WeightsMissing(f"method {name!r} needs weights {', '.join(missing)}: run `atdkit weights fetch "
-                                 f"{' '.join(missing)}` or put the files in $ATDKIT_WEIGHTS_DIR")
+            raise WeightsMissing(f"method {choice.name!r} needs weights {', '.join(missing)}: run `atdkit weights "
+                                 f"fetch {' '.join(missing)}` or put the files in $ATDKIT_WEIGHTS_DIR")
+        choices.append(choice)
+    return choices
 
 
-def _rois(root: DatasetRoot) -> dict:
-    labels = category_labels(root)
+_DIGESTS: dict[tuple, str] = {}
+
+
+def _digest(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = weights_registry.sha256_file(path)
+    return _DIGESTS[key]
+
+
+def weights_digests(cls: type[base.Interpolator]) -> dict[str, str]:
+    """{weights name: sha256} of the files ``cls`` declares, as resolved now (overrides included);
+    absent files are left out."""
+    out = {}
+    for spec in cls.weights:
+        try:
+            out[spec.name] = _digest(weights_registry.resolve(spec))
+        except WeightsMissing:
+            continue
+    return out
+
+
+def labels_snapshot(labels: pd.DataFrame) -> str:
+    """16 hex of the sha256 of the category labels table (sorted by triplet, as CSV)."""
+    text = labels.sort_values("triplet_id").to_csv(index=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _rois(labels: pd.DataFrame) -> dict:
     out = {}
     for r in labels.to_dict("records"):
         if pd.notna(r["roi_w"]) and pd.notna(r["roi_h"]):
@@ -252,6 +314,25 @@ def _rois(root: DatasetRoot) -> dict:
             ih = None if pd.isna(r["roi_image_h"]) else int(r["roi_image_h"])
             out[r["triplet_id"]] = (r["roi_x"], r["roi_y"], r["roi_w"], r["roi_h"], iw, ih)
     return out
+
+
+def _row_labels(labels: pd.DataFrame) -> dict:
+    out = {}
+    for r in labels.to_dict("records"):
+        row = {k: (r[k] if pd.notna(r[k]) else None) for k in LABEL_FIELDS}
+        row["label_source"] = r["source"]
+        out[r["triplet_id"]] = row
+    return out
+
+
+def _check_same_weights(done: pd.DataFrame, label: str, digests: str) -> None:
+    if not len(done) or "weights_sha256" not in done:
+        return
+    have = done.loc[(done["method"] == label) & done["weights_sha256"].notna(), "weights_sha256"].unique()
+    other = [h for h in have if h != digests]
+    if other:
+        raise BadInput(f"this run has rows of {label!r} made with other weights ({other[0]}, not {digests}); "
+                       f"use another --out")
 
 
 @dataclass
@@ -269,31 +350,49 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
                   size: tuple[int, int] | None = DEFAULT_SIZE, t: float = 0.5, workers: int = 1,
                   scheduler: str | None = None, shard_size: int = 8, save_predictions: bool = False,
                   retry_errors: bool = False, chamfer: bool = True, device: str = "cpu",
-                  triplet_ids: list[str] | None = None, progress: bool = True) -> RunSummary:
+                  triplet_ids: list[str] | None = None, progress: bool = True,
+                  weights: dict[str, str | os.PathLike] | None = None) -> RunSummary:
     """Score every method on every triplet (or ``triplet_ids``) of ``root`` into the run folder ``out``.
 
-    ``methods``: registered names (checked at once) or Interpolator objects
-    (run in-process unless picklable). Returns a summary; results are in
-    ``out/results.parquet``.
+    ``methods``: ``NAME[:key=value,…]`` specs (checked at once) or Interpolator objects
+    (run in-process unless picklable); ``weights``: {weights name: file} replacing the resolved
+    files. Returns a summary; results are in ``out/results.parquet``.
     """
     root = root if isinstance(root, DatasetRoot) else DatasetRoot.open(root)
     for p in profiles:
         metrics.get_profile(p)
-    check_methods([m for m in methods if isinstance(m, str)])
+    overrides = tuple(sorted((k, str(Path(v).resolve())) for k, v in (weights or {}).items()))
+    texts = [m for m in methods if isinstance(m, str)]
+    with weights_registry.overridden(dict(overrides)):
+        choices = dict(zip(texts, check_methods(texts)))
+        digests = {text: weights_digests(base.method_class(c.name)) for text, c in choices.items()}
+        digests.update({id(m): weights_digests(type(m)) for m in methods if not isinstance(m, str)})
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     atomic.remove_stale_temps(run)
-    meta = _run_meta(run, root, size, t, profiles)
+    session = _session(device)
+    meta = _run_meta(run, root, size, t, profiles, session)
     tids = list(root.triplets()["triplet_id"]) if triplet_ids is None else list(triplet_ids)
-    rois = _rois(root)
+    labels = category_labels(root)
+    rois, row_labels, snapshot = _rois(labels), _row_labels(labels), labels_snapshot(labels)
+    chosen = tuple(m.name for m in scoring.selected(chamfer))
     done = read_results(run)
     shards = []
     skipped = 0
     for m in methods:
-        name = m if isinstance(m, str) else (m.name or type(m).__name__)
+        if isinstance(m, str):
+            choice = choices[m]
+            target, label, options, digest = choice.name, choice.label, choice.options, digests[m]
+        else:
+            target, label, options, digest = m, m.name or type(m).__name__, (), digests[id(m)]
+        digest_json = json.dumps(digest, sort_keys=True)
+        _check_same_weights(done, label, digest_json)
+        record = {"method_name": target if isinstance(target, str) else label,
+                  "options": json.dumps(dict(options), sort_keys=True), "weights_sha256": digest_json,
+                  "session": session["session"], "labels_snapshot": snapshot}
         finished: set[str] = set(tids)
         for p in profiles:
-            have = done[(done["method"] == name) & (done["profile"] == p)] if len(done) else done
+            have = done[(done["method"] == label) & (done["profile"] == p)] if len(done) else done
             if len(have) and not retry_errors:
                 ok = set(have["triplet_id"])
             elif len(have):
@@ -305,10 +404,12 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
         skipped += len(tids) - len(pending)
         for i in range(0, len(pending), shard_size):
             chunk = tuple(pending[i:i + shard_size])
-            shards.append(Shard(str(root.path), str(run), meta["run_id"], m, name, chunk,
-                                {tid: rois[tid] for tid in chunk if tid in rois}, tuple(profiles),
-                                tuple(size) if size else None, t, device, save_predictions, chamfer,
-                                uuid.uuid4().hex if retry_errors else ""))
+            shards.append(Shard(
+                root=str(root.path), run=str(run), run_id=meta["run_id"], method=target, method_name=label,
+                triplet_ids=chunk, rois={tid: rois[tid] for tid in chunk if tid in rois}, profiles=tuple(profiles),
+                size=tuple(size) if size else None, t=t, device=device, save_predictions=save_predictions,
+                metrics=chosen, attempt=uuid.uuid4().hex if retry_errors else "", options=options,
+                weights=overrides, record=record, labels={tid: row_labels[tid] for tid in chunk if tid in row_labels}))
     rows = errors = 0
     failed: list[str] = []
     for shard, result in distributed.run_all(run_shard, shards, workers=workers, scheduler=scheduler,

@@ -11,6 +11,7 @@ from rich.table import Table
 from atdkit.bench import metrics
 from atdkit.cli.app import app
 from atdkit.cli.options import parse_size
+from atdkit.errors import BadInput
 
 console = Console()
 
@@ -19,7 +20,8 @@ console = Console()
 @app.command()
 def bench(
     root: Path = typer.Argument(..., help="dataset root"),
-    method: list[str] = typer.Option(..., "--method", "-m", help="method name (repeatable; see `atdkit methods`)"),
+    method: list[str] = typer.Option(..., "--method", "-m",
+                                     help="NAME or NAME:key=value,… (repeatable; names and options: `atdkit methods`)"),
     out: Path = typer.Option(..., "--out", help="run folder (resumable: rerun to continue)"),
     profile: list[str] = typer.Option([metrics.DEFAULT_PROFILE], "--profile",
                                       help=f"metric profile (repeatable): {', '.join(metrics.PROFILES)}"),
@@ -31,19 +33,32 @@ def bench(
     retry_errors: bool = typer.Option(False, "--retry-errors", help="run again the rows that recorded an error"),
     no_chamfer: bool = typer.Option(False, "--no-chamfer", help="skip the chamfer line distance"),
     device: str = typer.Option("cpu", help="torch device for learned methods"),
+    weights: list[str] = typer.Option([], "--weights", help="NAME=PATH: use this file for the weights NAME "
+                                                          "(repeatable; names: `atdkit weights list`)"),
 ) -> None:
     """Score methods on every triplet of ROOT into RUN/results.parquet."""
     from atdkit.bench.runner import run_benchmark
 
     summary = run_benchmark(root, out, method, profiles=tuple(profile), size=parse_size(size, allow_native=True), workers=workers,
                             scheduler=scheduler, shard_size=shard_size, save_predictions=save_predictions,
-                            retry_errors=retry_errors, chamfer=not no_chamfer, device=device)
+                            retry_errors=retry_errors, chamfer=not no_chamfer, device=device,
+                            weights=_weights_overrides(weights))
     typer.echo(f"{summary.rows_written} rows written ({summary.errors} with errors), "
                   f"{summary.skipped_pairs} (method, triplet) pairs already done; results: {out / 'results.parquet'}")
     for line in summary.shards_failed:
         typer.echo(f"failed: {line}", err=True)
     if summary.shards_failed:
         raise typer.Exit(1)
+
+
+def _weights_overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, eq, path = item.partition("=")
+        if not eq or not name.strip() or not path.strip():
+            raise BadInput(f"--weights {item!r}: expected NAME=PATH (e.g. rife-v4.6=/models/flownet.pkl)")
+        out[name.strip()] = path.strip()
+    return out
 
 
 @app.command()

@@ -179,24 +179,41 @@ ADJUDICATIONS = _schema(
     f("created_at", TS, False),
 )
 
-RESULTS = _schema(
+# A benchmark results row: RESULT_KEYS, then one float64 column per metric (declared once, in
+# atdkit/bench/scoring.py: the full schema is ``results_schema(metric names)``), then RESULT_RECORD:
+# what was scored, by what, with which labels.
+RESULT_KEYS = _schema(
     f("run_id", pa.string(), False),
-    f("method", pa.string(), False),
+    f("method", pa.string(), False),       # the configuration: NAME, then its non-default options (NAME:k=v,…)
     f("triplet_id", pa.string(), False),
     f("profile", pa.string(), False),      # atd12k-official | standard
-    f("psnr", pa.float64()),
-    f("ssim", pa.float64()),
-    f("ie", pa.float64()),
-    f("roi_psnr", pa.float64()),
-    f("roi_ssim", pa.float64()),
-    f("roi_ie", pa.float64()),
-    f("lpips", pa.float64()),
-    f("chamfer", pa.float64()),
-    f("seconds", pa.float64()),
-    f("peak_mem_mb", pa.float64()),
+)
+
+RESULT_RECORD = _schema(
+    f("seconds", pa.float64()),            # wall time of the interpolate call
+    f("peak_mem_mb", pa.float64()),        # its peak additional resident memory, MiB
+    f("method_name", pa.string()),         # the registered method name
+    f("options", pa.string()),             # JSON: the options given (converted, non-default only)
+    f("weights_sha256", pa.string()),      # JSON: {weights name: sha256 of the file used}
+    f("provenance", pa.string()),          # JSON: the method's provenance() (e.g. cached SGM settings)
+    f("session", pa.string()),             # the bench session (run.json "sessions") that wrote the row
+    f("roi_x", pa.int32()),                # the RoI box scored, pixels of the evaluated frame
+    f("roi_y", pa.int32()),
+    f("roi_w", pa.int32()),
+    f("roi_h", pa.int32()),
+    f("labels_snapshot", pa.string()),     # 16 hex of the sha256 of the category labels table used
+    f("difficulty", pa.string()),          # the labels the row was scored under
+    f("motion_type", pa.string()),
+    f("behavior", pa.string()),
+    f("label_source", pa.string()),        # human, a machine annotator, or unlabelled
     f("error", pa.string()),
     f("created_at", TS),
 )
+
+
+def results_schema(metric_columns) -> pa.Schema:
+    """The results table: keys, a nullable float64 column per metric, the record columns."""
+    return pa.schema([*RESULT_KEYS, *(f(m, pa.float64()) for m in metric_columns), *RESULT_RECORD])
 
 
 def to_table(data: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:

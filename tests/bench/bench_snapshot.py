@@ -46,6 +46,7 @@ def snapshot(folder: Path) -> dict:
 def table_lines(markdown: str) -> list[str]:
     """The Markdown tables' lines, without the timing columns (s/call, peak MiB: they vary run to run)."""
     out, timed = [], False
+    markdown = markdown.split("\n## Run record")[0]  # the run record (options, sessions) is new with issue 16
     for line in markdown.splitlines():
         if not line.startswith("|"):
             timed = False

@@ -57,11 +57,11 @@ def test_official_roi_rescale_uses_the_original_image_size(tmp_path):
     run_benchmark(tmp_path / "root", tmp_path / "run", ["blend"], size=None, progress=False, chamfer=False)
     row = read_results(tmp_path / "run").iloc[0]
     # 1920x1080 → 96x54 is a scale of 20: RoI (200,100,800,601) → (10,5,40,30)
-    from atdkit.bench import metrics
+    from atdkit.bench import scoring
 
     f1, f2, f3 = DatasetRoot.open(tmp_path / "root").read_frames("atd12k-test-Disney_v0_0000_s1")
     pred = (f1.astype(np.float32) / 255 + f3.astype(np.float32) / 255) / 2
-    expected = metrics.score(pred, f2, roi=(10, 5, 40, 30), with_chamfer=False)
+    expected = scoring.score(pred, f2, roi=(10, 5, 40, 30), with_chamfer=False)
     assert row["roi_psnr"] == pytest.approx(expected["roi_psnr"], abs=1e-9)
     assert row["roi_ssim"] == pytest.approx(expected["roi_ssim"], abs=1e-9)
 

@@ -7,6 +7,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from atdkit.bench import metrics as M
+from atdkit.bench import scoring as S
 from atdkit.errors import BadInput
 
 
@@ -26,7 +27,7 @@ def test_official_ssim_equals_skimage_with_the_quirky_parameters(seed):
                                 use_sample_covariance=True, data_range=2.0)
     assert abs(ours - ref) < 1e-9
     # The profile reaches the same number, and differs from the "intended" Gaussian SSIM.
-    assert abs(M.score(pred, truth, "atd12k-official", with_chamfer=False)["ssim"] - ref) < 1e-9
+    assert abs(S.score(pred, truth, "atd12k-official", with_chamfer=False)["ssim"] - ref) < 1e-9
     gauss = structural_similarity(p, t, channel_axis=2, gaussian_weights=True, sigma=1.5, data_range=1.0)
     assert abs(gauss - ref) > 1e-4
 
@@ -39,7 +40,7 @@ def test_standard_profile_equals_skimage_on_rounded_prediction(seed):
     ref_ssim = structural_similarity(rounded, t, channel_axis=2, gaussian_weights=True, sigma=1.5,
                                      use_sample_covariance=False, data_range=1.0)
     ref_psnr = peak_signal_noise_ratio(t, rounded, data_range=1.0)
-    got = M.score(pred, truth, "standard", with_chamfer=False)
+    got = S.score(pred, truth, "standard", with_chamfer=False)
     assert abs(got["ssim"] - ref_ssim) < 1e-9
     assert abs(got["psnr"] - ref_psnr) < 1e-9
 
@@ -48,7 +49,7 @@ def test_official_psnr_is_float_prediction_with_range_one():
     pred, truth = _pair(5)
     t = M.truth_to_float(truth)
     ref = peak_signal_noise_ratio(t, pred.astype(np.float64), data_range=1.0)
-    assert abs(M.score(pred, truth, "atd12k-official", with_chamfer=False)["psnr"] - ref) < 1e-9
+    assert abs(S.score(pred, truth, "atd12k-official", with_chamfer=False)["psnr"] - ref) < 1e-9
 
 
 def test_ssim_border_crop_is_three_pixels_on_each_side():
@@ -103,20 +104,20 @@ def test_official_roi_floor_division():
 def test_roi_metrics_use_the_crop_and_outside_roi_fails():
     pred, truth = _pair(6, shape=(60, 80, 3))
     box = (10, 5, 30, 20)
-    got = M.score(pred, truth, "atd12k-official", roi=box, with_chamfer=False)
+    got = S.score(pred, truth, "atd12k-official", roi=box, with_chamfer=False)
     p, t = pred.astype(np.float64)[5:25, 10:40], M.truth_to_float(truth)[5:25, 10:40]
     assert abs(got["roi_psnr"] - peak_signal_noise_ratio(t, p, data_range=1.0)) < 1e-9
     assert abs(got["roi_ssim"] - structural_similarity(p, t, channel_axis=2, win_size=7, data_range=2.0)) < 1e-9
     with pytest.raises(BadInput, match="outside"):
-        M.score(pred, truth, "atd12k-official", roi=(90, 5, 10, 10), with_chamfer=False)
+        S.score(pred, truth, "atd12k-official", roi=(90, 5, 10, 10), with_chamfer=False)
     with pytest.raises(BadInput, match="smaller than"):
-        M.score(pred, truth, "atd12k-official", roi=(77, 5, 10, 10), with_chamfer=False)
+        S.score(pred, truth, "atd12k-official", roi=(77, 5, 10, 10), with_chamfer=False)
 
 
 def test_mismatched_sizes_raise_bad_input():
     pred, truth = _pair(7)
     with pytest.raises(BadInput, match="does not match"):
-        M.score(pred[:-1], truth)
+        S.score(pred[:-1], truth)
 
 
 def test_chamfer_against_brute_force_and_hand_case():
@@ -159,8 +160,8 @@ def test_line_map_finds_dark_strokes_and_chamfer_sees_a_shift():
 
 def test_quantised_prediction_profiles_differ():
     pred, truth = _pair(8)
-    off = M.score(pred, truth, "atd12k-official", with_chamfer=False)
-    std = M.score(pred, truth, "standard", with_chamfer=False)
+    off = S.score(pred, truth, "atd12k-official", with_chamfer=False)
+    std = S.score(pred, truth, "standard", with_chamfer=False)
     assert off["psnr"] != std["psnr"] and off["ssim"] != std["ssim"]
     with pytest.raises(BadInput, match="unknown metric profile"):
         M.get_profile("nope")
@@ -182,7 +183,7 @@ def test_strip_processing_matches_skimage_on_frames_taller_than_a_strip(window):
 
 def test_roi_reaching_past_the_frame_edge_is_cut_like_numpy_slicing():
     pred, truth = _pair(10, shape=(101, 67, 3))
-    got = M.score(pred, truth, "atd12k-official", roi=(40, 60, 100, 100), with_chamfer=False)
+    got = S.score(pred, truth, "atd12k-official", roi=(40, 60, 100, 100), with_chamfer=False)
     p, t = pred.astype(np.float64)[60:160, 40:140], M.truth_to_float(truth)[60:160, 40:140]
     assert p.shape == (41, 27, 3)
     assert abs(got["roi_ssim"] - structural_similarity(p, t, channel_axis=2, win_size=7, data_range=2.0)) < 1e-9

@@ -52,7 +52,10 @@ def test_report_tables_counts_and_html(finished_run):
     assert "profile atd12k-official" in rep.leaderboard_markdown
 
 
-def test_consensus_labels_win_over_machine_labels(finished_run):
+def test_the_report_groups_by_the_labels_the_run_scored(finished_run, tmp_path):
+    """Labels changed after a run do not regroup its report; a new run scores (and records) the
+    new labels, consensus winning over machine labels, with another labels snapshot."""
+    from atdkit.bench.runner import read_results
     from atdkit.store.dataset import DatasetRoot
 
     root = DatasetRoot.open(finished_run.parent / "root")
@@ -62,7 +65,48 @@ def test_consensus_labels_win_over_machine_labels(finished_run):
     rep = write_report(finished_run, reference="blend", n_gallery=0, n_boot=50)
     by_beh = pd.read_csv(rep.directory / "by_behavior_atd12k-official.csv")
     assert by_beh[(by_beh["method"] == "blend")].set_index("behavior")["n"].to_dict() == \
-        {"eating": 1, "others": 4, "unlabelled": 1}
+        {"others": 5, "unlabelled": 1}
+    run_benchmark(root, tmp_path / "run2", ["blend"], size=None, progress=False)
+    rep2 = write_report(tmp_path / "run2", n_gallery=0, n_boot=50)
+    by_beh = pd.read_csv(rep2.directory / "by_behavior_atd12k-official.csv")
+    assert by_beh.set_index("behavior")["n"].to_dict() == {"eating": 1, "others": 4, "unlabelled": 1}
+    old, new = read_results(finished_run), read_results(tmp_path / "run2")
+    assert old["labels_snapshot"].nunique() == 1 and new["labels_snapshot"].nunique() == 1
+    assert old["labels_snapshot"][0] != new["labels_snapshot"][0]
+    assert set(new.loc[new["triplet_id"] == "t000", "label_source"]) == {"human"}
+
+
+def test_the_gallery_names_methods_whose_predictions_were_not_saved(finished_run):
+    """`flaky` ran without --save-predictions: the report says so and shows no prediction of it
+    (it never runs a method to make one)."""
+    rep = write_report(finished_run, reference="blend", n_gallery=1, n_boot=50)
+    page = rep.html.read_text()
+    assert "predictions not saved for flaky" in page
+    assert "<figcaption>flaky" not in page and "<figcaption>blend (" in page
+
+
+def test_the_run_record(finished_run):
+    """run.json records each bench session (device, versions, threads); every row records its
+    options, weights' sha256, provenance, RoI box and labels; the report shows them."""
+    import json
+
+    from atdkit.bench.runner import read_results
+
+    meta = json.loads((finished_run / "run.json").read_text())
+    assert len(meta["sessions"]) == 2
+    for session in meta["sessions"]:
+        assert session["device"] == "cpu" and session["atdkit_version"] and session["torch_threads"] >= 1
+    df = read_results(finished_run)
+    assert set(df["session"]) == {s["session"] for s in meta["sessions"]}
+    blend = df[(df["method"] == "blend") & (df["triplet_id"] == "t000")].iloc[0]
+    assert (blend["options"], blend["weights_sha256"], blend["provenance"]) == ("{}", "{}", "{}")
+    # the fixture's RoI (10, 8, 60, 40) in the 96x64 frame, scored at native size
+    assert (blend["roi_x"], blend["roi_y"], blend["roi_w"], blend["roi_h"]) == (10, 8, 60, 40)
+    assert (blend["difficulty"], blend["label_source"]) == ("easy", "synthetic-truth")
+    last = df[df["triplet_id"] == "t005"]
+    assert last["roi_w"].isna().all() and set(last["label_source"]) == {"unlabelled"}
+    md = write_report(finished_run, reference="blend", n_gallery=0, n_boot=50).markdown.read_text()
+    assert "## Run record" in md and f"| blend | {{}} | {{}} | {{}} | {blend['labels_snapshot']} |" in md
 
 
 def test_bootstrap_and_paired_statistics():

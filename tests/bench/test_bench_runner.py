@@ -15,7 +15,7 @@ import pytest
 from bench_fixtures import build_root, raises_on
 
 from atdkit.bench.runner import read_results, run_benchmark
-from atdkit.errors import UnknownMethod, WeightsMissing
+from atdkit.errors import BadInput, UnknownMethod, WeightsMissing
 from atdkit.store.frames import write_png
 from atdkit.store.labels import add_annotations
 
@@ -122,8 +122,10 @@ def test_unknown_method_and_missing_weights_fail_at_once(tmp_path, monkeypatch):
     from atdkit.methods import base
     from baselines.classic import Blend
 
+    from atdkit.weights.core import LPIPS_LINEAR
+
     class NeedsWeights(Blend):
-        weights = ("lpips-alex-lin-v0.1",)
+        weights = (LPIPS_LINEAR,)
 
     monkeypatch.setenv("ATDKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("ATDKIT_WEIGHTS_DIR", raising=False)
@@ -163,3 +165,65 @@ def test_dask_cluster_runs_the_shards(tmp_path):
     assert summary.shards_failed == [] and summary.rows_written == 3
     df = read_results(tmp_path / "run")
     assert sorted(df["triplet_id"]) == ["t000", "t001", "t002"] and df["error"].isna().all()
+
+
+def _plugin(tmp_path, monkeypatch):
+    """A third-party method with one weights file and a ``gain`` option, installed through a real
+    entry point (tests/weights/plugin_fixtures.py); returns the path of a weights file for it."""
+    sys.path.insert(0, str(HERE.parent / "weights"))
+    try:
+        from plugin_fixtures import install_plugin
+    finally:
+        sys.path.pop(0)
+    from atdkit.weights import WeightsSpec
+
+    spec = WeightsSpec("t-bench-net", "t_bench_net.bin", license="MIT")
+    folder = install_plugin(tmp_path / "site", "atdkit_test_plugin_bench", {"t-gain": ("GainNet", [spec])})
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("ATDKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("ATDKIT_WEIGHTS_DIR", raising=False)
+    path = tmp_path / "net-a.bin"
+    path.write_bytes(b"weights A")
+    return path
+
+
+def test_options_and_weights_make_configurations_recorded_with_every_row(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from atdkit.bench.report import write_report
+
+    weights_a = _plugin(tmp_path, monkeypatch)
+    root = build_root(tmp_path / "root", n=3)
+    run = tmp_path / "run"
+    run_benchmark(root, run, ["t-gain", "t-gain:gain=0.5", "t-gain:gain=1.0"], size=None, progress=False,
+                  weights={"t-bench-net": weights_a})
+    df = read_results(run)
+    assert sorted(df["method"].unique()) == ["t-gain", "t-gain:gain=0.5"]  # gain=1.0 is the default
+    assert set(df["method_name"]) == {"t-gain"}
+    assert set(df.loc[df["method"] == "t-gain:gain=0.5", "options"]) == {'{"gain": 0.5}'}
+    assert set(df["weights_sha256"]) == {json.dumps({"t-bench-net": hashlib.sha256(b"weights A").hexdigest()})}
+    psnr = df[df["profile"] == "atd12k-official"].groupby("method")["psnr"].mean()
+    assert psnr["t-gain"] != psnr["t-gain:gain=0.5"]
+    board = pd.read_csv(write_report(run, n_gallery=0, n_boot=20).directory / "leaderboard_atd12k-official.csv")
+    assert sorted(board["method"]) == ["t-gain", "t-gain:gain=0.5"]  # two configurations, two rows
+    # resuming this run with other weights for a configuration it already scored is refused
+    weights_b = tmp_path / "net-b.bin"
+    weights_b.write_bytes(b"weights B")
+    with pytest.raises(BadInput, match="rows of 't-gain' made with other weights") as err:
+        run_benchmark(root, run, ["t-gain"], size=None, progress=False, weights={"t-bench-net": weights_b})
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-m", "dis-flow:speed=2"], "error: method 'dis-flow' has no option 'speed'; its options: preset="),
+    (["-m", "dis-flow:preset=slowest"], "error: method 'dis-flow': option preset='slowest' is not one of"),
+    (["-m", "blend", "--weights", "rife-v4.6"], "error: --weights 'rife-v4.6': expected NAME=PATH"),
+    (["-m", "blend", "--weights", "nothing=/x"], "error: unknown weights 'nothing'; known:"),
+])
+def test_cli_bad_option_or_weights_is_one_line_exit_2(tmp_path, args, message):
+    root = build_root(tmp_path / "root", n=1)
+    proc = subprocess.run([sys.executable, "-m", "atdkit", "bench", str(root.path), *args,
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().startswith(message) and len(proc.stderr.strip().splitlines()) == 1

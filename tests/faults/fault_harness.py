@@ -36,7 +36,7 @@ EXCLUDED = {
     "films": ("mined_at",),
     "triplets": (),
     "candidates": (),
-    "results": ("created_at", "seconds", "peak_mem_mb", "run_id"),
+    "results": ("created_at", "seconds", "peak_mem_mb", "run_id", "session"),  # session: one per bench invocation
     "votes": ("created_at",),
     "annotations": ("created_at",),
 }

@@ -13,7 +13,7 @@ from atdkit.bench.runner import read_results
 from atdkit.mining.pipeline import mine
 from atdkit.store import DatasetRoot
 from atdkit.store.parts import PartTable
-from atdkit.store.schema import RESULTS
+from atdkit.bench.scoring import RESULTS
 from atdkit.synth import synthesize
 
 

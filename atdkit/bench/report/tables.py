@@ -1,0 +1,89 @@
+"""The report's table model: a :class:`Table` is a header and rows of already formatted cells,
+built once from an aggregate and rendered to Markdown here and to HTML by :mod:`.html`.
+Column sets and number formats come from :data:`atdkit.bench.scoring.METRICS`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from atdkit.bench.report.statistics import breakdown_metrics
+from atdkit.bench.scoring import BY_NAME, METRICS
+from atdkit.labels.categories import UNLABELLED
+from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    empty: str = ""  # shown instead of the table when it has no rows (and ``empty`` is set)
+
+    def markdown(self) -> str:
+        if not self.rows and self.empty:
+            return self.empty
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
+        return "\n".join(lines)
+
+
+def _fmt(value, metric: str) -> str:
+    return BY_NAME[metric].fmt(value)
+
+
+def _cell(row, m: str) -> str:
+    return f"{_fmt(row[m], m)} [{_fmt(row[m + '_lo'], m)}, {_fmt(row[m + '_hi'], m)}]"
+
+
+def leaderboard_table(board: pd.DataFrame) -> Table:
+    ms = [m.name for m in METRICS if m.name in board]
+    header = ["method", "n", *[f"{m} [95% CI]" for m in ms], "failures", "s/call", "peak MiB"]
+    rows = [[r["method"], str(r["n"]), *[_cell(r, m) for m in ms], str(r["failures"]),
+             f"{r['seconds']:.3f}" if pd.notna(r["seconds"]) else "–",
+             f"{r['peak_mem_mb']:.1f}" if pd.notna(r["peak_mem_mb"]) else "–"] for _, r in board.iterrows()]
+    return Table(header, rows)
+
+
+def category_table(cat: pd.DataFrame, field: str) -> Table:
+    ms = breakdown_metrics()
+    header = [field, "method", "n", *[f"{m} [95% CI]" for m in ms]]
+    rows = [[str(r[field]), r["method"], str(r["n"]), *[_cell(r, m) for m in ms]] for _, r in cat.iterrows()]
+    return Table(header, rows)
+
+
+def paired_table(pair: pd.DataFrame) -> Table:
+    first, *rest = breakdown_metrics()
+
+    def delta(r, m):
+        return f"{_fmt(r[f'd_{m}'], m)} [{_fmt(r[f'd_{m}_lo'], m)}, {_fmt(r[f'd_{m}_hi'], m)}]"
+
+    header = ["method", "vs", "n", f"Δ{first} [95% CI]", f"better ({first})", "Wilcoxon p",
+              *[f"Δ{m} [95% CI]" for m in rest]]
+    rows = [[r["method"], r["reference"], str(r["n"]), delta(r, first), _fmt(100 * r[f"better_{first}"], first) + "%",
+             f"{r[f'p_{first}']:.3g}" if pd.notna(r[f"p_{first}"]) else "–", *[delta(r, m) for m in rest]]
+            for _, r in pair.iterrows()]
+    return Table(header, rows, empty="(only the reference method in this run)")
+
+
+def failures_table(failures: pd.DataFrame) -> Table:
+    return Table(["method", "triplet", "profile", "error"],
+                 [[r.method, r.triplet_id, r.profile, r.error] for r in failures.itertuples()], empty="none")
+
+
+def configurations_table(configs: pd.DataFrame) -> Table:
+    """What made each method's rows: options, weights' sha256, provenance, the labels snapshots scored."""
+    return Table(["method", "options", "weights sha256", "provenance", "labels snapshot"],
+                 [[r.method, r.options, r.weights_sha256, r.provenance, r.labels_snapshot]
+                  for r in configs.itertuples()], empty="(not recorded by this run)")
+
+
+CATEGORIES = (("difficulty", "difficulty"), ("motion_type", "general motion type"), ("behavior", "behaviour"))
+VOCABULARY = {"difficulty": DIFFICULTIES, "motion_type": MOTION_TYPES, "behavior": BEHAVIORS}
+
+
+def ordered(field: str, values) -> list[str]:
+    """Category values in vocabulary order (unknown values after, ``unlabelled`` last)."""
+    vocab = VOCABULARY.get(field, ())
+    rank = {v: i for i, v in enumerate(vocab)}
+    return sorted(values, key=lambda v: (v == UNLABELLED, rank.get(v, len(vocab)), v))
