@@ -42,7 +42,6 @@ class TripletView:
     triplet_id: str
     width: int                      # full-resolution frame2 size in pixels
     height: int
-    auto_difficulty: str | None
     proposal: Box                   # full-resolution frame2 pixels
     frames_png: tuple[bytes, bytes, bytes]  # lossless, at most DISPLAY_WIDTH wide
     flipbook_gif: bytes
@@ -197,7 +196,6 @@ class Workspace:
         ch, cw = canvas.shape[:2]
         view = TripletView(
             triplet_id=triplet_id, width=w, height=h,
-            auto_difficulty=row.get("auto_difficulty") if isinstance(row.get("auto_difficulty"), str) else None,
             proposal=proposal_box(row, w, h),
             frames_png=tuple(p.read_bytes() if w <= DISPLAY_WIDTH else encode_png(_fit_width(f, DISPLAY_WIDTH))
                              for p, f in zip(paths, frames)),

@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from atdkit.store import schema
+from atdkit.store.label_fields import LABEL_FIELDS, LABEL_NAMES
 
 DOC = Path(__file__).with_name("schema.md")
 TABLES = ("FILMS", "TRIPLETS", "CANDIDATES", "VOTES", "ANNOTATIONS", "ANNOTATORS", "CONSENSUS", "RESULT_KEYS", "RESULT_RECORD")
-VOCABULARIES = ("DIFFICULTIES", "MOTION_TYPES", "BEHAVIORS", "REJECT_REASONS", "MINING_REJECT_REASONS",
-                "MACHINE_ANNOTATORS")
+VOCABULARIES = ("REJECT_REASONS", "MINING_REJECT_REASONS", "MACHINE_ANNOTATORS")
 
 
 def _comments() -> dict[tuple[str, str], str]:
@@ -47,12 +47,16 @@ def render() -> str:
         lines += [f"## {name.lower()}", "", "| column | type | nullable | note |", "|---|---|---|---|"]
         for field in sch:
             note = notes.get((name, field.name), "").replace("|", "\\|")
+            if field.name in LABEL_NAMES and not note:
+                note = "label field (atdkit/store/label_fields.py): see vocabularies"
             lines.append(f"| `{field.name}` | `{field.type}` | {'yes' if field.nullable else 'no'} | {note} |")
         lines.append("")
         if name == "RESULT_KEYS":
             lines += ["A results row is these keys, then one nullable `double` column per metric of "
                       "`atdkit/bench/scoring.py` `METRICS`, then the record columns below.", ""]
     lines += ["## vocabularies", ""]
+    for lf in LABEL_FIELDS:
+        lines.append(f"- `{lf.name}` ({lf.title.lower()}; label field): " + ", ".join(f"`{v}`" for v in lf.values))
     for name in VOCABULARIES:
         lines.append(f"- `{name}`: " + ", ".join(f"`{v}`" for v in getattr(schema, name)))
     return "\n".join(lines) + "\n"

@@ -1,7 +1,9 @@
 """The task view: frames, flipbook, zoom, RoI on frame2, accept/reject with labels.
 
-Keyboard: A accept & submit · X reject & submit · S skip · E edit my last · P box = proposal.
-Widget keys carry the triplet id, so each triplet starts from its own defaults.
+Keyboard (``annotation_app.keys``): A accept & submit · X reject & submit · S skip · U edit my
+last · P box = proposal · a key per label value (digits and letters, shown beside each group)
+· Z C V B N reject reasons. Widget keys carry the triplet id, so each triplet starts from its
+own defaults.
 
 The triplet on screen is pinned in the session (``current``): only a submission, a skip,
 "edit my last" or ``?t=`` changes it, never a rerun (a label click, another annotator's
@@ -16,6 +18,7 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
+from annotation_app import keys
 from annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
 from annotation_app.text import md_escape
 from annotation_app.views.common import frame_row
@@ -24,7 +27,13 @@ from atdkit.errors import BadInput
 from atdkit.labels import judgements
 from atdkit.labels.annotators import Annotator
 from atdkit.labels.judgements import Box, Judgement
-from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES, REJECT_REASONS
+from atdkit.store.label_fields import LABEL_FIELDS
+from atdkit.store.schema import REJECT_REASONS
+
+
+BUTTONS = {"accept": keys.label("Accept & submit", "accept"), "reject": keys.label("Reject & submit", "reject"),
+           "skip": keys.label("Skip", "skip"), "edit": keys.label("Edit my last", "edit"),
+           "proposal": keys.label("Box = proposal", "proposal")}
 
 
 def _flash(kind: str, text: str) -> None:
@@ -92,8 +101,7 @@ def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
         j = judgements.validate(Judgement(
             triplet_id=tid, annotator=user.name, accept=accept,
             reason=ss.get(f"reason-{tid}"), note=ss.get(f"note-{tid}"), roi=roi,
-            difficulty=ss.get(f"difficulty-{tid}"), motion_type=ss.get(f"motion-{tid}"),
-            behavior=ss.get(f"behavior-{tid}"),
+            labels={lf.name: ss.get(f"{lf.name}-{tid}") for lf in LABEL_FIELDS},
         ), frame_size=(view.width, view.height))
         ws.queue.submit(user.name, tid, lambda: judgements.write(ws.root, j))
     except BadInput as exc:  # includes NotYours: the triplet was no longer this annotator's
@@ -204,12 +212,13 @@ def render(ws: Workspace, user: Annotator) -> None:
     _progress(ws, user)
     tid = _current(ws, user)
     bar = st.columns([1, 1, 4])
-    bar[0].button("Edit my last (E)", shortcut="E", on_click=_edit_last, args=(ws, user),
+    st.html(keys.script(BUTTONS), unsafe_allow_javascript=True)
+    bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user),
                   disabled=_last_submitted(ws, user) is None)
     if tid is None:
         st.success("Nothing left for you to judge. Thank you!")
         return
-    bar[1].button("Skip (S)", shortcut="S", on_click=_skip, args=(tid,))
+    bar[1].button(BUTTONS["skip"], on_click=_skip, args=(tid,))
     try:
         view = ws.view(tid)
     except BadInput as exc:
@@ -224,32 +233,30 @@ def render(ws: Workspace, user: Annotator) -> None:
     with left:
         st.markdown("**RoI on frame2** (drag to redraw; the box starts at the proposed moving region)")
         _canvas(view, tid, prev_ann)
-        st.button("Box = proposal (P)", shortcut="P", on_click=_reset_box, args=(tid,))
+        st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,))
     with right:
         st.image(view.flipbook_gif, caption="flipbook 1→2→3")
         _zoom(ws, tid)
 
     acc, rej = st.columns([3, 2])
     with acc:
-        prev = prev_ann or {}
-        default_diff = prev.get("difficulty") or view.auto_difficulty
-        st.radio("Difficulty", DIFFICULTIES, horizontal=True, key=f"difficulty-{tid}",
-                 index=DIFFICULTIES.index(default_diff) if default_diff in DIFFICULTIES else None)
-        st.radio("Motion type", MOTION_TYPES, horizontal=True, key=f"motion-{tid}",
-                 index=MOTION_TYPES.index(prev["motion_type"]) if prev.get("motion_type") in MOTION_TYPES else None)
-        st.radio("Behaviour", BEHAVIORS, horizontal=True, key=f"behavior-{tid}",
-                 index=BEHAVIORS.index(prev["behavior"]) if prev.get("behavior") in BEHAVIORS else None)
-        st.button("Accept & submit (A)", type="primary", shortcut="A", on_click=_submit,
+        prev, row = prev_ann or {}, ws.triplet(tid) or {}
+        for lf in LABEL_FIELDS:  # own earlier value, else the miner's guess (prefill_from), else none
+            start = prev.get(lf.name) if isinstance(prev.get(lf.name), str) else \
+                (row.get(lf.prefill_from) if lf.prefill_from else None)
+            st.radio(keys.radio_title(lf.title, lf.keys), lf.values, horizontal=True,
+                     key=f"{lf.name}-{tid}", index=lf.values.index(start) if start in lf.values else None)
+        st.button(BUTTONS["accept"], type="primary", on_click=_submit,
                   args=(ws, user, tid, True), key=f"accept-{tid}")
     with rej:
         old_reason = (prev_vote or {}).get("reason")
         old_reason = old_reason if isinstance(old_reason, str) else ""
         reason = "other" if old_reason.startswith("other: ") else old_reason
-        st.radio("Reject reason", REJECT_REASONS, key=f"reason-{tid}",
+        st.radio(keys.radio_title(keys.REASON_TITLE, keys.REASON_KEYS), REJECT_REASONS, key=f"reason-{tid}",
                  index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
         st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
                       value=old_reason.removeprefix("other: ") if reason == "other" else "")
-        st.button("Reject & submit (X)", shortcut="X", on_click=_submit,
+        st.button(BUTTONS["reject"], on_click=_submit,
                   args=(ws, user, tid, False), key=f"reject-{tid}")
     _show_error()
 

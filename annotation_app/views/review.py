@@ -15,9 +15,7 @@ from annotation_app.workspace import Workspace
 from atdkit.labels.annotators import Annotator
 from atdkit.labels.consensus import ROI, merge_boxes
 from atdkit.store.labels import add_adjudication
-from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
-
-FIELDS = (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS))
+from atdkit.store.label_fields import LABEL_FIELDS, LABEL_NAMES
 
 
 COLOURS = ((255, 75, 0), (0, 120, 255), (0, 170, 80), (200, 0, 200), (120, 120, 0))
@@ -38,8 +36,8 @@ def _judgements(ws: Workspace, tid: str):
     ann = ws.labels.annotations(humans_only=True)
     ann = ann[ann["triplet_id"] == tid]
     table = votes[["annotator", "accept", "reason"]].merge(
-        ann[["annotator", *ROI, "difficulty", "motion_type", "behavior"]], on="annotator", how="left")
-    table.loc[~table["accept"].astype(bool), [*ROI, "difficulty", "motion_type", "behavior"]] = None
+        ann[["annotator", *ROI, *LABEL_NAMES]], on="annotator", how="left")
+    table.loc[~table["accept"].astype(bool), [*ROI, *LABEL_NAMES]] = None
     table.insert(0, "who", [f"annotator {i + 1}" for i in range(len(table))])
     return table.drop(columns="annotator").reset_index(drop=True)
 
@@ -52,7 +50,7 @@ def _rule(ws: Workspace, user: Annotator, tid: str, boxes: dict) -> None:
     if box is not None:
         row.update(zip(ROI, box))
     if status == "accepted":
-        for field, _ in FIELDS:
+        for field in LABEL_NAMES:
             row[field] = ss.get(f"adj-{field}-{tid}")
     add_adjudication(ws.root, row)
     ss["flash-review"] = f"Ruling saved for {md_escape(tid)}."
@@ -91,10 +89,10 @@ def render(ws: Workspace, user: Annotator) -> None:
     st.radio("Ruling", ("accepted", "rejected"), horizontal=True, key=f"adj-status-{tid}")
     if boxes:
         st.selectbox("RoI", list(boxes), key=f"adj-box-{tid}")
-    cols = st.columns(3)
-    for col, (field, vocab) in zip(cols, FIELDS):
-        current = row[field] if isinstance(row[field], str) else None
-        col.selectbox(field.replace("_", " "), vocab, key=f"adj-{field}-{tid}",
-                      index=vocab.index(current) if current in vocab else None)
+    cols = st.columns(len(LABEL_FIELDS))
+    for col, lf in zip(cols, LABEL_FIELDS):
+        current = row[lf.name] if isinstance(row[lf.name], str) else None
+        col.selectbox(lf.title, lf.values, key=f"adj-{lf.name}-{tid}",
+                      index=lf.values.index(current) if current in lf.values else None)
     st.text_input("Note", key=f"adj-note-{tid}", max_chars=500)
     st.button("Save ruling", type="primary", on_click=_rule, args=(ws, user, tid, boxes))

@@ -43,7 +43,7 @@ from atdkit.labels.categories import category_labels
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import read_rgb, write_png
-from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
+from atdkit.store.label_fields import LABEL_FIELDS, LabelField
 
 ANNOTATOR = "atd12k-official"
 SPLITS = (("test_2k_540p", "test", ".png"), ("train_10k", "train", ".jpg"))
@@ -76,25 +76,36 @@ def parse_annotation(path: Path) -> dict:
         raise BadInput(f"{path}: malformed annotation JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise BadInput(f"{path}: annotation JSON is not an object")
+    required = [lf.atd12k_key for lf in LABEL_FIELDS if lf.required_in_atd12k]
     try:
-        level = data["level"]
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise KeyError(missing[0])
         roi = data["motion_RoI"]
         width, height = (int(v) for v in data["image_size"])
         box = [float(roi[k]) for k in ("x", "y", "width", "height")]
     except (KeyError, TypeError, ValueError) as exc:
-        raise BadInput(f"{path}: annotation lacks or mangles level/motion_RoI/image_size ({exc!r})") from None
-    if isinstance(level, bool) or not isinstance(level, int) or level not in (0, 1, 2):
-        raise BadInput(f"{path}: level {level!r} is not 0, 1 or 2")
+        raise BadInput(f"{path}: annotation lacks or mangles {'/'.join([*required, 'motion_RoI', 'image_size'])} "
+                       f"({exc!r})") from None
     if width <= 0 or height <= 0 or box[2] <= 0 or box[3] <= 0:
         raise BadInput(f"{path}: image_size {data['image_size']!r} or RoI size is not positive")
-    motion = data.get("general_motion_type")
-    behavior = data.get("behavior")
-    if motion is not None and motion not in MOTION_TYPES:
-        raise BadInput(f"{path}: general_motion_type {motion!r} not in {', '.join(MOTION_TYPES)}")
-    if behavior is not None and behavior not in BEHAVIORS:
-        raise BadInput(f"{path}: behavior {behavior!r} not in {', '.join(BEHAVIORS)}")
-    return {"difficulty": DIFFICULTIES[level], "roi_x": box[0], "roi_y": box[1], "roi_w": box[2], "roi_h": box[3],
-            "roi_image_w": width, "roi_image_h": height, "motion_type": motion, "behavior": behavior}
+    labels = {lf.name: _label_from_json(path, lf, data.get(lf.atd12k_key)) for lf in LABEL_FIELDS}
+    return {"roi_x": box[0], "roi_y": box[1], "roi_w": box[2], "roi_h": box[3],
+            "roi_image_w": width, "roi_image_h": height, **labels}
+
+
+def _label_from_json(path: Path, lf: LabelField, raw) -> str | None:
+    """The value of label field ``lf`` from its ATD-12K JSON entry ``raw`` (None when absent)."""
+    if raw is None:
+        return None
+    if lf.atd12k_index:
+        n = len(lf.values)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < n:
+            raise BadInput(f"{path}: {lf.atd12k_key} {raw!r} is not {', '.join(map(str, range(n - 1)))} or {n - 1}")
+        return lf.values[raw]
+    if raw not in lf.values:
+        raise BadInput(f"{path}: {lf.atd12k_key} {raw!r} not in {', '.join(lf.values)}")
+    return raw
 
 
 def _import_frames(src: Path, ext: str, root: DatasetRoot, tid: str) -> tuple[int, int]:
@@ -181,18 +192,19 @@ def _number(v: float) -> int | float:
 def annotation_json(labels: dict, stored_size: tuple[int, int]) -> dict | None:
     """Category labels of one triplet → the ATD-12K JSON object (None when it has no labels)."""
     out: dict = {}
-    if pd.notna(labels.get("difficulty")):
-        out["level"] = DIFFICULTIES.index(labels["difficulty"])
     if pd.notna(labels.get("roi_w")):
         out["motion_RoI"] = {"x": _number(labels["roi_x"]), "y": _number(labels["roi_y"]),
                              "width": _number(labels["roi_w"]), "height": _number(labels["roi_h"])}
         iw, ih = labels.get("roi_image_w"), labels.get("roi_image_h")
         out["image_size"] = [int(iw), int(ih)] if pd.notna(iw) and pd.notna(ih) else list(stored_size)
-    if pd.notna(labels.get("motion_type")):
-        out["general_motion_type"] = labels["motion_type"]
-    if pd.notna(labels.get("behavior")):
-        out["behavior"] = labels["behavior"]
+    for lf in LABEL_FIELDS:
+        if pd.notna(labels.get(lf.name)):
+            out[lf.atd12k_key] = _label_to_json(lf, labels[lf.name])
     return out or None
+
+
+def _label_to_json(lf: LabelField, value: str) -> str | int:
+    return lf.values.index(value) if lf.atd12k_index else value
 
 
 def export_atd(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike, progress: bool = True,

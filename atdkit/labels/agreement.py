@@ -16,6 +16,8 @@ from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
+from atdkit.store.label_fields import LABEL_FIELDS
+
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
 # A pair of annotators enters a kappa only when they share at least this many labelled triplets:
@@ -100,9 +102,7 @@ def _kappa_measures(votes: pd.DataFrame, annotations: pd.DataFrame) -> list[tupl
     field over the annotations of annotators whose latest vote accepted."""
     accepted = accepting_annotations(votes, annotations)
     out = [("kappa accept/reject", votes[["triplet_id", "annotator", "accept"]] if len(votes) else votes, "accept")]
-    for field, title in (("difficulty", "kappa difficulty"), ("motion_type", "kappa motion type"),
-                         ("behavior", "kappa behaviour")):
-        out.append((title, accepted, field))
+    out += [(f"kappa {lf.title.lower()}", accepted, lf.name) for lf in LABEL_FIELDS]
     return out
 
 

@@ -22,11 +22,12 @@ import pyarrow.parquet as pq
 from atdkit.errors import BadInput
 from atdkit.labels.consensus import frame_sizes
 from atdkit.store.dataset import DatasetRoot
+from atdkit.store.label_fields import LABEL_NAMES
 from atdkit.store.labels import latest_annotations, latest_votes
 from atdkit.store.parts import to_table
 from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
 
-LABEL_FIELDS = ("difficulty", "motion_type", "behavior")
+LABEL_FIELDS = LABEL_NAMES
 ROI_FIELDS = ("roi_x", "roi_y", "roi_w", "roi_h", "roi_image_w", "roi_image_h")
 COLUMNS = ("triplet_id", *LABEL_FIELDS, *ROI_FIELDS, "source", "status")
 UNLABELLED = "unlabelled"

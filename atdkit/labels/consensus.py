@@ -39,11 +39,12 @@ import pandas as pd
 from atdkit.labels.agreement import mean_pairwise_iou
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
+from atdkit.store.label_fields import LABEL_NAMES
 from atdkit.store.labels import latest_adjudications, latest_annotations, latest_votes
 from atdkit.store.parts import to_table
 from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
 
-FIELDS = ("difficulty", "motion_type", "behavior")
+FIELDS = LABEL_NAMES  # every label field takes the majority
 ROI = ("roi_x", "roi_y", "roi_w", "roi_h")
 IOU_FLAG_BELOW = 0.5
 

@@ -1,7 +1,8 @@
 """One annotator's judgement of one triplet: validated, then written as parts.
 
 A judgement is a vote (accept/reject + reason) and, when accepted, an annotation
-(RoI in full-resolution frame2 pixels, difficulty, motion type, behaviour). The
+(RoI in full-resolution frame2 pixels and a value for every field of
+``store.label_fields.LABEL_FIELDS``: difficulty, motion type, behaviour). The
 annotation part is written first and the vote part last: the vote commits the
 submission, and consensus only reads annotations of annotators whose latest vote
 accepts, so a crash between the two writes never yields a half judgement.
@@ -10,13 +11,15 @@ accepts, so a crash between the two writes never yields a half judgement.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from atdkit.errors import BadInput
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.labels import add_annotations, add_votes, now_utc
-from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES, REJECT_REASONS
+from atdkit.store.label_fields import LABEL_FIELDS
+from atdkit.store.schema import REJECT_REASONS
 
 MAX_TEXT = 500
 MIN_ROI_PX = 4  # an accepted box is at least this wide and high (frame2 pixels): a click is not a box
@@ -49,9 +52,7 @@ class Judgement:
     reason: str | None = None          # reject: one of REJECT_REASONS; "other" needs ``note``
     note: str | None = None            # free text for "other"
     roi: Box | None = None             # accept: full-resolution frame2 pixels
-    difficulty: str | None = None
-    motion_type: str | None = None
-    behavior: str | None = None
+    labels: Mapping[str, str | None] = field(default_factory=dict)  # accept: label field name → value
     image_size: tuple[int, int] | None = None  # (width, height) of the frame2 the RoI was drawn on
 
 
@@ -68,11 +69,12 @@ def validate(j: Judgement, frame_size: tuple[int, int] | None = None) -> Judgeme
         if roi.w < MIN_ROI_PX or roi.h < MIN_ROI_PX:
             raise BadInput(f"RoI box {roi.w:.0f}×{roi.h:.0f} px is smaller than {MIN_ROI_PX}×{MIN_ROI_PX} px "
                            "(drag a box on frame2)")
-        for field, vocab in (("difficulty", DIFFICULTIES), ("motion_type", MOTION_TYPES), ("behavior", BEHAVIORS)):
-            value = getattr(j, field)
-            if value not in vocab:
-                raise BadInput(f"{field.replace('_', ' ')} must be one of {', '.join(vocab)} (got {value!r})")
-        return Judgement(j.triplet_id, j.annotator, True, None, None, roi, j.difficulty, j.motion_type, j.behavior,
+        for lf in LABEL_FIELDS:
+            value = j.labels.get(lf.name)
+            if value not in lf.values:
+                raise BadInput(f"{lf.title.lower()} must be one of {', '.join(lf.values)} (got {value!r})")
+        return Judgement(j.triplet_id, j.annotator, True, None, None, roi,
+                         {lf.name: j.labels[lf.name] for lf in LABEL_FIELDS},
                          tuple(frame_size) if frame_size else j.image_size)
     if j.reason not in REJECT_REASONS:
         raise BadInput(f"reject reason must be one of {', '.join(REJECT_REASONS)} (got {j.reason!r})")
@@ -100,7 +102,7 @@ def write(root: DatasetRoot, j: Judgement, created_at: datetime | None = None) -
             "roi_x": j.roi.x, "roi_y": j.roi.y, "roi_w": j.roi.w, "roi_h": j.roi.h,
             "roi_image_w": j.image_size[0] if j.image_size else None,
             "roi_image_h": j.image_size[1] if j.image_size else None,
-            "difficulty": j.difficulty, "motion_type": j.motion_type, "behavior": j.behavior,
+            **{lf.name: j.labels.get(lf.name) for lf in LABEL_FIELDS},
             "created_at": ts,
         }])
     add_votes(root, [{"triplet_id": j.triplet_id, "annotator": j.annotator, "accept": j.accept,

@@ -11,11 +11,14 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from atdkit.store.label_fields import LABEL_FIELDS, label_field
+
 TS = pa.timestamp("us", tz="UTC")
 
-DIFFICULTIES = ("easy", "medium", "hard")
-MOTION_TYPES = ("translation", "rotation", "scaling", "deformation")
-BEHAVIORS = ("speaking", "walking", "eating", "sporting", "fetching", "others")
+# The label vocabularies are declared in ``label_fields.LABEL_FIELDS``; these names are kept for readers.
+DIFFICULTIES = label_field("difficulty").values
+MOTION_TYPES = label_field("motion_type").values
+BEHAVIORS = label_field("behavior").values
 REJECT_REASONS = ("scene cut", "caption or overlay change", "near-duplicate", "unnatural motion", "other")
 
 # Why the miner rejected a candidate triplet (candidates.reason); see atdkit.mining.sampler.
@@ -29,6 +32,11 @@ MACHINE_ANNOTATORS = ("synthetic-truth", "atd12k-official")
 
 def _schema(*fields: pa.Field) -> pa.Schema:
     return pa.schema(list(fields))
+
+
+def _label_columns() -> list[pa.Field]:
+    """One nullable string column per label field (values from its vocabulary)."""
+    return [pa.field(lf.name, pa.string()) for lf in LABEL_FIELDS]
 
 
 def f(name: str, type_: pa.DataType, nullable: bool = True) -> pa.Field:
@@ -126,9 +134,7 @@ ANNOTATIONS = _schema(
     f("roi_h", pa.float64()),
     f("roi_image_w", pa.int32()),          # frame size the RoI refers to (ATD-12K: original size);
     f("roi_image_h", pa.int32()),          # null = the stored frame2 size
-    f("difficulty", pa.string()),
-    f("motion_type", pa.string()),
-    f("behavior", pa.string()),
+    *_label_columns(),
     f("created_at", TS, False),
 )
 
@@ -154,9 +160,7 @@ CONSENSUS = _schema(
     f("roi_image_h", pa.int32()),          # human boxes, a machine label's own (ATD-12K original size)
     f("roi_iou", pa.float64()),            # mean pairwise IoU of the accepting annotators' boxes
     f("roi_flag", pa.bool_()),             # IoU below 0.5
-    f("difficulty", pa.string()),
-    f("motion_type", pa.string()),
-    f("behavior", pa.string()),
+    *_label_columns(),
     f("conflicts", pa.string()),           # comma-separated fields without a majority
     f("source", pa.string()),              # human | synthetic-truth | atd12k-official
     f("adjudicated", pa.bool_()),          # an admin's ruling decided this row (labels/adjudications)
@@ -172,9 +176,7 @@ ADJUDICATIONS = _schema(
     f("roi_y", pa.float64()),
     f("roi_w", pa.float64()),
     f("roi_h", pa.float64()),
-    f("difficulty", pa.string()),
-    f("motion_type", pa.string()),
-    f("behavior", pa.string()),
+    *_label_columns(),
     f("note", pa.string()),
     f("created_at", TS, False),
 )
@@ -202,9 +204,7 @@ RESULT_RECORD = _schema(
     f("roi_w", pa.int32()),
     f("roi_h", pa.int32()),
     f("labels_snapshot", pa.string()),     # 16 hex of the sha256 of the category labels table used
-    f("difficulty", pa.string()),          # the labels the row was scored under
-    f("motion_type", pa.string()),
-    f("behavior", pa.string()),
+    *_label_columns(),                     # the labels the row was scored under
     f("label_source", pa.string()),        # human, a machine annotator, or unlabelled
     f("error", pa.string()),
     f("created_at", TS),

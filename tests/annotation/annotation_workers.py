@@ -14,8 +14,8 @@ def submit_many(root_path: str, annotator: str, n: int, barrier) -> None:
     barrier.wait(timeout=120)
     for i in range(n):
         if i % 2 == 0:
-            j = Judgement(f"t{i:03d}", annotator, True, roi=Box(i, i, 10 + i, 5), difficulty="easy",
-                          motion_type="translation", behavior="walking")
+            j = Judgement(f"t{i:03d}", annotator, True, roi=Box(i, i, 10 + i, 5), labels={"difficulty": "easy",
+                          "motion_type": "translation", "behavior": "walking"})
         else:
             j = Judgement(f"t{i:03d}", annotator, False, reason="other", note=f"{annotator} #{i}")
         judgements.write(root, judgements.validate(j))
@@ -40,8 +40,8 @@ def submit_forever(root_path: str) -> None:
     root = DatasetRoot.open(root_path)
     i = 0
     while True:
-        judgements.write(root, Judgement(f"k{i:05d}", "killed", True, roi=Box(1, 1, 5, 5), difficulty="hard",
-                                         motion_type="scaling", behavior="others"))
+        judgements.write(root, Judgement(f"k{i:05d}", "killed", True, roi=Box(1, 1, 5, 5), labels={"difficulty": "hard",
+                                         "motion_type": "scaling", "behavior": "others"}))
         i += 1
 
 

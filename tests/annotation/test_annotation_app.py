@@ -34,7 +34,7 @@ def _current_tid(at: AppTest) -> str:
 
 
 def _accept(at, tid, motion="translation", behavior="walking"):
-    at.radio(key=f"motion-{tid}").set_value(motion)
+    at.radio(key=f"motion_type-{tid}").set_value(motion)
     at.radio(key=f"behavior-{tid}").set_value(behavior)
     return at.button(key=f"accept-{tid}").click().run()
 
@@ -111,7 +111,7 @@ def test_edit_own_last_submission_latest_wins(root, tokens, monkeypatch):
     _accept(at, tid)
     at.button[0].click().run()                             # "Edit my last (E)"
     assert _current_tid(at) == tid
-    assert at.radio(key=f"motion-{tid}").value == "translation"   # own earlier labels pre-filled
+    assert at.radio(key=f"motion_type-{tid}").value == "translation"   # own earlier labels pre-filled
     at.radio(key=f"reason-{tid}").set_value("near-duplicate")
     at.button(key=f"reject-{tid}").click().run()
     v = latest_votes(root)
@@ -127,7 +127,7 @@ def test_two_annotators_are_blind_and_third_comes_on_disagreement(root, tokens, 
     assert _current_tid(a1) == t and _current_tid(a2) == t and _current_tid(a3) != t  # leased twice only
     _accept(a1, t, motion="scaling", behavior="fetching")
     a2.run()
-    assert a2.radio(key=f"motion-{t}").value is None and a2.radio(key=f"behavior-{t}").value is None
+    assert a2.radio(key=f"motion_type-{t}").value is None and a2.radio(key=f"behavior-{t}").value is None
     assert not any("editing" in m.value for m in a2.markdown)
     a2.radio(key=f"reason-{t}").set_value("scene cut")
     a2.button(key=f"reject-{t}").click().run()
@@ -247,7 +247,7 @@ def test_reject_without_a_chosen_reason_is_refused_and_the_error_stays(root, tok
     assert at.radio(key=f"reason-{tid}").value is None            # no reason pre-selected
     at.button(key=f"reject-{tid}").click().run()
     assert any("Not saved" in e.value and "reject reason" in e.value for e in at.error)
-    at.radio(key=f"motion-{tid}").set_value("rotation").run()      # a label click: the error stays
+    at.radio(key=f"motion_type-{tid}").set_value("rotation").run()      # a label click: the error stays
     assert any("Not saved" in e.value for e in at.error) and _current_tid(at) == tid
     assert len(root.votes.parts()) == 0
 
@@ -262,7 +262,7 @@ def test_rerun_keeps_the_triplet_and_a_lost_triplet_is_refused(root, tokens, mon
     t = "film0-0000"
     assert _current_tid(a1) == _current_tid(a2) == t
     _accept(a1, t)                                                  # ann1 judges t while ann2 looks at it
-    a2.radio(key=f"motion-{t}").set_value("rotation").run()         # ann2's page reruns
+    a2.radio(key=f"motion_type-{t}").set_value("rotation").run()         # ann2's page reruns
     assert _current_tid(a2) == t
     # ann2's lease lapses and two others judge t meanwhile
     (root.path / "labels" / "leases" / "ann2.json").unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -121,3 +122,45 @@ def test_two_annotators_drag_roi_and_submit(server):
     assert not v2["accept"] and v2["reason"] == "other: <b>cut</b> mid-blink"
     assert ("film0-0000", "ann2") not in ann.index
     assert shot.stat().st_size > 10_000 and roi_shot.stat().st_size > 10_000
+
+
+def test_keyboard_only_accept_and_reject(server):
+    """A full accept (no drag: the proposal box) and a reject with keys only, keys pressed
+    while a radio button has focus; an error stays beside the buttons."""
+    from playwright.sync_api import sync_playwright
+
+    root, tokens, srv = server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            page.goto(srv.url)
+            page.get_by_label("Access token").fill(tokens["ann1"])
+            page.keyboard.press("Enter")
+            page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+            wait_idle(page)
+            first = shown_triplet(page)
+            page.keyboard.press("a")                                   # no motion type yet: refused
+            wait_idle(page, settle=0.5)
+            page.get_by_text("Not saved").wait_for(timeout=10000)
+            time.sleep(1.5)
+            assert page.get_by_text("Not saved").is_visible()          # the error stays
+            for key in ("w", "7"):                                     # rotation, sporting
+                page.keyboard.press(key)
+                wait_idle(page)
+            page.get_by_role("radio", name="sporting").focus()         # focus on a radio button …
+            page.keyboard.press("a")                                   # … and A still submits
+            page.locator("strong", has_text="film0-0001").first.wait_for(timeout=30000)
+            wait_idle(page)
+            second = shown_triplet(page)
+            page.keyboard.press("z")                                   # scene cut
+            wait_idle(page)
+            page.keyboard.press("x")
+            page.locator("strong", has_text="film0-0002").first.wait_for(timeout=30000)
+        finally:
+            browser.close()
+    votes = latest_votes(root).set_index(["triplet_id", "annotator"])
+    assert bool(votes.loc[(first, "ann1"), "accept"]) and votes.loc[(second, "ann1"), "reason"] == "scene cut"
+    ann = latest_annotations(root).set_index("triplet_id").loc[first]
+    assert (ann["difficulty"], ann["motion_type"], ann["behavior"]) == ("easy", "rotation", "sporting")
+    assert (ann["roi_w"], ann["roi_h"]) == (480, 270)                  # the centred proposal of 960×540

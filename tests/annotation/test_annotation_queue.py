@@ -65,17 +65,17 @@ def test_judgement_validation_and_write(root):
     import pytest
     from atdkit.errors import BadInput
 
-    good = Judgement(t, "ann1", True, roi=Box(-5, 10, 200, 20), difficulty="easy", motion_type="rotation",
-                     behavior="others")
+    good = Judgement(t, "ann1", True, roi=Box(-5, 10, 200, 20), labels={"difficulty": "easy", "motion_type": "rotation",
+                     "behavior": "others"})
     v = judgements.validate(good, frame_size=(96, 64))
     assert v.roi == Box(0, 10, 96, 20)                # clipped to the frame
-    for bad in (Judgement(t, "ann1", True, roi=None, difficulty="easy", motion_type="rotation", behavior="others"),
-                Judgement(t, "ann1", True, roi=Box(0, 0, 0, 5), difficulty="easy", motion_type="rotation",
-                          behavior="others"),
-                Judgement(t, "ann1", True, roi=Box(0, 0, 5, 5), difficulty="trivial", motion_type="rotation",
-                          behavior="others"),
-                Judgement(t, "ann1", True, roi=Box(0, float("nan"), 5, 5), difficulty="easy",
-                          motion_type="rotation", behavior="others"),
+    for bad in (Judgement(t, "ann1", True, roi=None, labels={"difficulty": "easy", "motion_type": "rotation", "behavior": "others"}),
+                Judgement(t, "ann1", True, roi=Box(0, 0, 0, 5), labels={"difficulty": "easy", "motion_type": "rotation",
+                          "behavior": "others"}),
+                Judgement(t, "ann1", True, roi=Box(0, 0, 5, 5), labels={"difficulty": "trivial", "motion_type": "rotation",
+                          "behavior": "others"}),
+                Judgement(t, "ann1", True, roi=Box(0, float("nan"), 5, 5), labels={"difficulty": "easy",
+                          "motion_type": "rotation", "behavior": "others"}),
                 Judgement(t, "ann1", False, reason="other", note="  "),
                 Judgement(t, "ann1", False, reason="because"),
                 Judgement(t, "ann1", False, reason="other", note="x" * 501)):

@@ -126,6 +126,6 @@ def test_parts_are_one_file_per_submission(root):
     from atdkit.labels import judgements
     from atdkit.labels.judgements import Box, Judgement
 
-    judgements.write(root, Judgement("x", "a", True, roi=Box(0, 0, 1, 1), difficulty="easy",
-                                     motion_type="rotation", behavior="others"))
+    judgements.write(root, Judgement("x", "a", True, roi=Box(0, 0, 1, 1), labels={"difficulty": "easy",
+                                     "motion_type": "rotation", "behavior": "others"}))
     assert len(root.votes.parts()) == 1 and len(root.annotations.parts()) == 1

@@ -95,7 +95,7 @@ def judgement_for(tid: str, annotator: str):
     h = int(hashlib.sha256(f"{annotator}/{tid}".encode()).hexdigest()[:8], 16)
     if h % 3:
         return Judgement(tid, annotator, True, roi=Box(h % 50, h % 30, 20 + h % 40, 10 + h % 20),
-                         difficulty="easy", motion_type="translation", behavior="walking")
+                         labels={"difficulty": "easy", "motion_type": "translation", "behavior": "walking"})
     return Judgement(tid, annotator, False, reason="other", note=f"n{h % 97}")
 
 

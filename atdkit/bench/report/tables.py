@@ -11,7 +11,7 @@ import pandas as pd
 from atdkit.bench.report.statistics import breakdown_metrics
 from atdkit.bench.scoring import BY_NAME, METRICS
 from atdkit.labels.categories import UNLABELLED
-from atdkit.store.schema import BEHAVIORS, DIFFICULTIES, MOTION_TYPES
+from atdkit.store.label_fields import LABEL_FIELDS
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ def configurations_table(configs: pd.DataFrame) -> Table:
                   for r in configs.itertuples()], empty="(not recorded by this run)")
 
 
-CATEGORIES = (("difficulty", "difficulty"), ("motion_type", "general motion type"), ("behavior", "behaviour"))
-VOCABULARY = {"difficulty": DIFFICULTIES, "motion_type": MOTION_TYPES, "behavior": BEHAVIORS}
+CATEGORIES = tuple((lf.name, lf.title.lower()) for lf in LABEL_FIELDS)  # the label fields, declared once
+VOCABULARY = {lf.name: lf.values for lf in LABEL_FIELDS}
 
 
 def ordered(field: str, values) -> list[str]:

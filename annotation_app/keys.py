@@ -1,0 +1,80 @@
+"""The task view's keyboard: every label and every action has a key, and the keys work
+whatever has focus (a radio button just clicked included), except while typing in a text
+field (Escape leaves it).
+
+Label keys come from ``atdkit.store.label_fields.LABEL_FIELDS``; the action and reject-reason
+keys are declared here. One small script in the page maps a key to a click on the button or
+radio option it names, so a key does exactly what the click does (same rerun, same checks).
+"""
+
+from __future__ import annotations
+
+import json
+
+from atdkit.store.label_fields import LABEL_FIELDS
+from atdkit.store.schema import REJECT_REASONS
+
+# action → key; the buttons' labels end with the key in brackets, e.g. "Accept & submit (A)"
+ACTION_KEYS = {"accept": "a", "reject": "x", "skip": "s", "edit": "u", "proposal": "p",
+               "back": "j", "play": "k", "forward": "l"}
+REASON_KEYS = "zcvbn"  # one per REJECT_REASONS, in order
+REASON_TITLE = "Reject reason"
+
+if len(REASON_KEYS) != len(REJECT_REASONS):
+    raise ValueError(f"{len(REASON_KEYS)} reject-reason keys for {len(REJECT_REASONS)} reasons")
+
+
+def label(text: str, action: str) -> str:
+    """A button label that names its key: ``label("Skip", "skip")`` → ``"Skip (S)"``."""
+    return f"{text} ({ACTION_KEYS[action].upper()})"
+
+
+def radio_title(title: str, keys: str) -> str:
+    """A radio group's label that lists its keys in option order."""
+    return f"{title} (keys {' '.join(keys.upper())})"
+
+
+def key_map(buttons: dict[str, str]) -> dict[str, dict]:
+    """key → what it clicks: ``{"button": label}`` or ``{"radio": group label, "value": option}``.
+    ``buttons``: action → the button label shown on the page."""
+    out: dict[str, dict] = {ACTION_KEYS[a]: {"button": text} for a, text in buttons.items()}
+    for lf in LABEL_FIELDS:
+        group = radio_title(lf.title, lf.keys)
+        out.update({k: {"radio": group, "value": v} for k, v in zip(lf.keys, lf.values)})
+    group = radio_title(REASON_TITLE, REASON_KEYS)
+    out.update({k: {"radio": group, "value": v} for k, v in zip(REASON_KEYS, REJECT_REASONS)})
+    return out
+
+
+_SCRIPT = """
+(() => {
+  const MAP = %s;
+  if (window.__atdkitKeys) { window.__atdkitKeys.map = MAP; return; }
+  window.__atdkitKeys = {map: MAP};
+  const typing = el => el && (el.tagName === "TEXTAREA" || el.isContentEditable ||
+      (el.tagName === "INPUT" && !["radio", "checkbox", "button", "range"].includes(el.type)));
+  const button = text => [...document.querySelectorAll("button")]
+      .find(b => b.innerText.trim() === text && !b.disabled);
+  const option = (group, value) => {
+    const g = [...document.querySelectorAll('[data-testid="stRadio"]')].find(g =>
+        (g.querySelector('[data-testid="stWidgetLabel"]') || {innerText: ""}).innerText.trim() === group);
+    return g && [...g.querySelectorAll("label")].find(l => l.innerText.trim() === value);
+  };
+  window.addEventListener("keydown", ev => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    const el = document.activeElement;
+    if (typing(el)) { if (ev.key === "Escape") el.blur(); return; }
+    const what = window.__atdkitKeys.map[ev.key.toLowerCase()];
+    if (!what) return;
+    ev.preventDefault(); ev.stopPropagation();
+    if (el && el !== document.body && el.blur) el.blur();
+    const target = what.button ? button(what.button) : option(what.radio, what.value);
+    if (target) target.click();
+  }, true);
+})();
+"""
+
+
+def script(buttons: dict[str, str]) -> str:
+    """The page script for ``buttons`` (action → label), as HTML for ``st.html``."""
+    return "<script>" + _SCRIPT % json.dumps(key_map(buttons)) + "</script>"
