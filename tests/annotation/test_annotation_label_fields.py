@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent('''
     lf.LABEL_NAMES = tuple(f.name for f in lf.LABEL_FIELDS)
 
     import pandas as pd
-    from atdkit.bench import report
+    from atdkit.bench.report import tables as report
     from atdkit.errors import BadInput
     from atdkit.interchange.atd12k import annotation_json, parse_annotation
     from atdkit.labels import judgements
