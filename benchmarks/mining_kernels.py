@@ -129,7 +129,7 @@ def compare_shot_tracking(repeats: int, before: str) -> None:
         print(f"  {name}: before {statistics.median(r[0] for r in runs):.2f} ms, "
               f"now {statistics.median(r[1] for r in runs):.2f} ms, median ratio now/before "
               f"{statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}); "
-              f"cuts before {runs[0][2]}, now {runs[0][3]}")
+              f"cuts (frames of the clip) before {runs[0][2]}, now {runs[0][3]}")
 
 
 def main() -> None:
