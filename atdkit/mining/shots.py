@@ -77,11 +77,11 @@ class ShotParams:
     hold_fraction: float = 0.002      # below this fraction of changed pixels: same drawing
     cut_fraction: float = 0.30        # a cut changes at least this fraction after alignment…
     cut_hist: float = 0.05            # …moves the colour histogram by this (Bhattacharyya distance)…
-    same_scene_inliers: int = 25      # …and has fewer homography inliers than this (or than 30 % of matches)
-    cut_matched: float = 0.5          # …leaves less than this share of pixels matched after motion compensation…
-    match_tolerance: float = 3.0      # (a matched pixel is within this of the new frame's, 0–255 luma)
+    cut_matched: float = 0.5          # …leaves less than this share of pixels matched after motion compensation
+    cut_window: int = 3               #    by any of this many frames before it (≥ 1)…
+    match_tolerance: float = 3.0      #    (a matched pixel is within this of the new frame's, 0–255 luma)
+    same_scene_inliers: int = 25      # …has fewer homography inliers than this (or than 30 % of matches)
     same_scene_texture: float = 0.2   # …and keeps fewer of its textured pixels unchanged than this
-    cut_window: int = 3               # frames before the new one (the newest first) the match draws on (≥ 1)
     min_pan: float = 0.05             # thumbnail pixels of global shift that count as a camera move
 
 
@@ -240,7 +240,6 @@ def relate(prev: FrameFeatures, cur: FrameFeatures, params: ShotParams = ShotPar
             not same_scene(prev.thumb, cur.thumb, params.same_scene_inliers, params.same_scene_texture):
         return Relation("cut", changed, aligned, (dx, dy), hist, matched)
     return Relation("change", changed, aligned, (dx, dy), hist, matched)
-
 
 
 def motion_compensated_match(cur: FrameFeatures, window: Sequence[FrameFeatures], tolerance: float) -> float:
