@@ -229,14 +229,27 @@ def materialize(run: str | os.PathLike) -> Path:
     return path
 
 
-def _session(device: str) -> dict:
-    """What this bench invocation runs on (recorded in run.json)."""
-    import torch
+def _session(device: str, workers: int, scheduler: str | None) -> dict:
+    """What this bench invocation runs on (recorded in run.json). Threads: what each local pool
+    worker is given (see :mod:`atdkit.distributed`), or this process's torch threads when it scores
+    in-process (its CPU count when torch is not loaded yet)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = None
+    if scheduler is None and workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+    elif "torch" in sys.modules:
+        threads = sys.modules["torch"].get_num_threads()
+    else:
+        threads = os.cpu_count()
     return {"session": uuid.uuid4().hex[:12], "started_at": datetime.now(timezone.utc).isoformat(),
-            "device": device, "atdkit_version": atdkit.__version__, "python": platform.python_version(),
-            "torch": torch.__version__, "host": platform.node(), "cpus": os.cpu_count(),
-            "torch_threads": torch.get_num_threads()}
+            "device": device, "workers": workers, "scheduler": scheduler, "threads_per_worker": threads,
+            "atdkit_version": atdkit.__version__, "python": platform.python_version(), "torch": torch_version,
+            "host": platform.node(), "cpus": os.cpu_count()}
 
 
 def _run_meta(run: Path, root: DatasetRoot, size, t, profiles, session: dict) -> dict:
@@ -370,7 +383,7 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     atomic.remove_stale_temps(run)
-    session = _session(device)
+    session = _session(device, workers, scheduler)
     meta = _run_meta(run, root, size, t, profiles, session)
     tids = list(root.triplets()["triplet_id"]) if triplet_ids is None else list(triplet_ids)
     labels = category_labels(root)

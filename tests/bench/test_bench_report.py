@@ -95,7 +95,7 @@ def test_the_run_record(finished_run):
     meta = json.loads((finished_run / "run.json").read_text())
     assert len(meta["sessions"]) == 2
     for session in meta["sessions"]:
-        assert session["device"] == "cpu" and session["atdkit_version"] and session["torch_threads"] >= 1
+        assert session["device"] == "cpu" and session["atdkit_version"] and session["threads_per_worker"] >= 1
     df = read_results(finished_run)
     assert set(df["session"]) == {s["session"] for s in meta["sessions"]}
     blend = df[(df["method"] == "blend") & (df["triplet_id"] == "t000")].iloc[0]

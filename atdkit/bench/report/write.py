@@ -68,7 +68,7 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sessions_table(meta: dict) -> Table:
-    keys = ("session", "started_at", "device", "atdkit_version", "torch", "torch_threads", "cpus", "host")
+    keys = ("session", "started_at", "device", "workers", "threads_per_worker", "atdkit_version", "torch", "host")
     return Table(list(keys), [[str(s.get(k, "–")) for k in keys] for s in meta.get("sessions", [])],
                  empty="(not recorded by this run)")
 
