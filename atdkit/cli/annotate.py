@@ -42,6 +42,8 @@ def streamlit_command(root: Path, host: str, port: int) -> list[str]:
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--runner.fastReruns", "false",
+            # annotators see no developer menu, no Deploy button and no tracebacks (they name server paths)
+            "--client.toolbarMode", "minimal", "--client.showErrorDetails", "none",
             "--", "--root", str(root.resolve())]
 
 
