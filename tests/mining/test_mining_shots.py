@@ -1,13 +1,20 @@
-"""Cuts, held drawings (also under pans and re-encode noise) and cadence."""
+"""Cuts (and large motion inside a shot that is not one), held drawings (also under pans and re-encode noise),
+cadence per run of drawings."""
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
-from mining_helpers import GIF, close_up, hand_over, load_truth_json
+from mining_helpers import GIF, TESTDATA, close_up, hand_over, load_truth_json
 
+from atdkit.mining.config import MiningConfig
+from atdkit.mining.pipeline import mine
 from atdkit.mining.shots import ShotTracker, cadence_at, cadence_runs, frame_features, relate, shot_cadence
+from atdkit.mining.similarity import to_working, working_size
 from atdkit.ops.global_motion import phase_correlate, phase_spectrum
+from atdkit.store.dataset import DatasetRoot
 from atdkit.video import open_video
 from atdkit.video.writer import write_h264
 
@@ -75,6 +82,19 @@ def test_a_real_cel_clip_has_no_cut():
         tracker.push(frame_features(frame))
     assert {f.shot for f in tracker.frames} == {0}
     assert tracker.shots()[0]["cadence"] in ("1", "2", "3", "mixed")
+
+
+def test_the_real_cuts_of_big_buck_bunny_and_no_others():
+    """30 s of a real film: opening titles with fades, camera and character motion, and three hard cuts
+    (at frames 283, 376 and 551, testdata/README.md): exactly those are found."""
+    reader = open_video(TESTDATA / "big_buck_bunny_0_30.webm", sequential=True)
+    size = working_size(reader.width, reader.height, (960, 540))
+    tracker = ShotTracker()
+    for frame in reader.frames(0):
+        tracker.push(frame_features(to_working(frame, size, "rgb")))
+    reader.close()
+    assert len(tracker.frames) == 720
+    assert [f.index for f in tracker.frames if f.relation == "cut"] == [283, 376, 551]
 
 
 def _cadence(lengths):
@@ -166,3 +186,12 @@ def test_a_film_on_twos_then_threes_has_two_runs(tmp_path):
     assert [(r["cadence"], r["start"], r["end"], r["drawings"]) for r in shots[0]["runs"]] == \
         [("2", 0, 14, 7), ("3", 14, 35, 7)]
     assert cadence_at(shots, 5) == "2" and cadence_at(shots, 20) == "3" and cadence_at(shots, 35) is None
+    # mined: the film's row keeps the runs, and each triplet the cadence of its frame 2's run
+    config = MiningConfig(ssim_low=0.0, ssim_high=1.0, mid_tolerance=0.5, mid_max_detour=10.0)
+    assert not mine([film], tmp_path / "root", config, progress=False).failed
+    root = DatasetRoot.open(tmp_path / "root")
+    (mined_shot,) = json.loads(root.films()["cadence"].iloc[0])
+    assert mined_shot["cadence"] == "mixed" and [r["cadence"] for r in mined_shot["runs"]] == ["2", "3"]
+    triplets = root.triplets()
+    assert set(triplets["cadence"]) == {"2", "3"}
+    assert all(triplets["cadence"] == ["2" if f2 < 14 else "3" for f2 in triplets["f2"]])
