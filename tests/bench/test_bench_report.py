@@ -126,3 +126,35 @@ def test_report_of_a_folder_without_a_run_is_a_clear_error(tmp_path):
 
     with pytest.raises(BadInput, match="no run.json"):
         write_report(tmp_path)
+
+
+def test_the_report_loads_no_method(finished_run):
+    """Writing the report (gallery included) imports no method module and loads no entry point."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from atdkit.bench.report import write_report; "
+            f"write_report({str(finished_run)!r}, reference='blend', n_gallery=1, n_boot=20); "
+            "print(sorted(m for m in sys.modules if m.startswith(('baselines', 'atdkit.methods.animeinterp'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_metric_table_drives_the_schema_and_the_report_columns(finished_run):
+    from atdkit.bench.scoring import METRICS, RESULTS
+
+    names = [m.name for m in METRICS]
+    columns = [f.name for f in RESULTS]
+    assert [c for c in columns if c in names] == names  # one float column per metric, in table order
+    assert all(RESULTS.field(n).type == "double" and RESULTS.field(n).nullable for n in names)
+    md = write_report(finished_run, reference="blend", n_gallery=0, n_boot=20).markdown.read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| method | n |"))
+    shown = [c.strip().removesuffix(" [95% CI]") for c in header.strip("|").split("|")][2:-3]
+    from atdkit.bench.runner import read_results
+
+    scored = read_results(finished_run)
+    assert shown == [n for n in names if scored[n].notna().any()]  # e.g. no LPIPS column without its weights
+    row = next(line for line in md.splitlines() if line.startswith("| dis-flow |"))
+    ssim_cell, ie_cell = row.split("|")[4].strip(), row.split("|")[5].strip()
+    assert len(ssim_cell.split(" ")[0].split(".")[1]) == 4 and len(ie_cell.split(" ")[0].split(".")[1]) == 2
