@@ -227,3 +227,17 @@ def test_cli_bad_option_or_weights_is_one_line_exit_2(tmp_path, args, message):
                            "--out", str(tmp_path / "run")], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().startswith(message) and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_method_options_reach_the_method_and_the_rows(tmp_path):
+    """`atdkit bench -m dis-flow:preset=fast -m dis-flow`: two configurations, each row recording its
+    options (weights overrides are tested through run_benchmark with a plugin above)."""
+    root = build_root(tmp_path / "root", n=2)
+    proc = subprocess.run([sys.executable, "-m", "atdkit", "bench", str(root.path), "-m", "dis-flow:preset=fast",
+                           "-m", "dis-flow", "--size", "native", "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    df = read_results(tmp_path / "run")
+    assert dict(df.groupby("method")["options"].first()) == {"dis-flow": "{}",
+                                                             "dis-flow:preset=fast": '{"preset": "fast"}'}
+    assert df.groupby("method")["psnr"].mean().nunique() == 2  # the option reached the method

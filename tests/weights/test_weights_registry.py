@@ -154,7 +154,7 @@ def test_wheel_prefix_follows_pep427_normalisation():
     assert WheelMember("Some.Pkg_name", "2", "m").wheel_prefix == "some_pkg_name-2-"
 
 
-def test_catalog_wheel_entries_are_pinned_and_hashed():
+def test_declared_wheel_weights_are_pinned_and_hashed():
     specs = {s.name: s for s in registry.specs()}
     expected = {"rife-v4.0", "rife-v4.6", "gmfss-union-gmflow", "gmfss-union-metric-wgan",
                 "gmfss-union-fusionnet-wgan", "gmfss-union-metric-vanillagan", "gmfss-union-fusionnet-vanillagan"}
