@@ -282,7 +282,8 @@ def check_methods(names: list[str]) -> list[base.MethodChoice]:
     choices = []
     for text in names:
         choice = base.parse_method(text)
-        missing = [w for w, p in base.method_class(choice.name).weights_status().items() if p is None]
+        cls = base.method_class(choice.name)
+        missing = [w for w, p in cls.weights_status(dict(choice.options)).items() if p is None]
         if missing:
             raise WeightsMissing(f"method {choice.name!r} needs weights {', '.join(missing)}: run `atdkit weights "
                                  f"fetch {' '.join(missing)}` or put the files in $ATDKIT_WEIGHTS_DIR")
@@ -301,11 +302,11 @@ def _digest(path: Path) -> str:
     return _DIGESTS[key]
 
 
-def weights_digests(cls: type[base.Interpolator]) -> dict[str, str]:
-    """{weights name: sha256} of the files ``cls`` declares, as resolved now (overrides included);
-    absent files are left out."""
+def weights_digests(cls: type[base.Interpolator], options: dict | None = None) -> dict[str, str]:
+    """{weights name: sha256} of the files the configuration of ``cls`` with ``options`` loads, as
+    resolved now (overrides included); absent files are left out."""
     out = {}
-    for spec in cls.weights:
+    for spec in cls.weights_used(options or {}):
         try:
             out[spec.name] = _digest(weights_registry.resolve(spec))
         except WeightsMissing:
@@ -378,7 +379,7 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
     texts = [m for m in methods if isinstance(m, str)]
     with weights_registry.overridden(dict(overrides)):
         choices = dict(zip(texts, check_methods(texts)))
-        digests = {text: weights_digests(base.method_class(c.name)) for text, c in choices.items()}
+        digests = {text: weights_digests(base.method_class(c.name), dict(c.options)) for text, c in choices.items()}
         digests.update({id(m): weights_digests(type(m)) for m in methods if not isinstance(m, str)})
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)

@@ -112,12 +112,19 @@ class Interpolator(abc.ABC):
         return {}
 
     @classmethod
-    def weights_status(cls) -> dict[str, Path | None]:
-        """Map each declared weights name to its resolved file, or None when absent."""
+    def weights_used(cls, options: dict[str, Any]) -> tuple[WeightsSpec, ...]:
+        """The weights a configuration with ``options`` loads (default: every declared file; a method
+        whose options choose among its files, e.g. a variant, narrows this)."""
+        return cls.weights
+
+    @classmethod
+    def weights_status(cls, options: dict[str, Any] | None = None) -> dict[str, Path | None]:
+        """Map each weights name (of the configuration with ``options``, else every declared one)
+        to its resolved file, or None when absent."""
         from atdkit import weights as weights_registry
 
         status: dict[str, Path | None] = {}
-        for spec in cls.weights:
+        for spec in (cls.weights if options is None else cls.weights_used(options)):
             try:
                 status[spec.name] = weights_registry.resolve(spec)
             except WeightsMissing:

