@@ -28,7 +28,6 @@ from atdkit.errors import WeightsMismatch, WeightsMissing
 from atdkit.weights import resolve
 from atdkit.weights.core import LPIPS_BACKBONE, LPIPS_LINEAR
 
-WEIGHTS = (LPIPS_BACKBONE, LPIPS_LINEAR)
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)
 CHANNELS = (64, 192, 384, 256, 256)

@@ -166,11 +166,6 @@ class MethodChoice:
     def label(self) -> str:
         return self.name + (":" + ",".join(f"{k}={v}" for k, v in self.options) if self.options else "")
 
-    def options_json(self) -> str:
-        import json
-
-        return json.dumps(dict(self.options), sort_keys=True)
-
 
 def parse_method(text: str) -> MethodChoice:
     """``NAME`` or ``NAME:key=value,key=value`` → a checked :class:`MethodChoice`.
