@@ -17,9 +17,12 @@ import streamlit as st
 if __package__ in (None, ""):  # run as a script by `streamlit run`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import json  # noqa: E402
+
 from annotation_app.text import md_escape  # noqa: E402
 from annotation_app.workspace import Workspace  # noqa: E402
 from atdkit.errors import AtdkitError  # noqa: E402
+from atdkit.labels import sessions  # noqa: E402
 
 
 def root_argument() -> str | None:
@@ -45,7 +48,27 @@ def login(ws: Workspace) -> None:
                 st.error("Unknown or revoked token.")
             else:
                 st.session_state["user"] = user.name
+                st.session_state["set-cookie"] = sessions.issue(sessions.session_key(ws.root),
+                                                                ws.annotator_table(), user.name)
                 st.rerun()
+
+
+def _cookie_script(value: str, seconds: int) -> str:
+    """Sets (or, with ``seconds`` 0, clears) the session cookie in the browser."""
+    cookie = json.dumps(f"{sessions.COOKIE}={value}; Path=/; Max-Age={seconds}; SameSite=Strict")
+    return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+
+
+def _session_from_cookie(ws: Workspace) -> str | None:
+    """The annotator named by a valid session cookie of this request (reloads, restarts)."""
+    try:
+        value = st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # no request context (tests without a browser)
+        return None
+    if not isinstance(value, str) or not value:  # (AppTest hands out a mock context)
+        return None
+    user = sessions.verify(sessions.session_key(ws.root), ws.annotator_table(), value)
+    return user.name if user else None
 
 
 def main() -> None:
@@ -61,11 +84,21 @@ def main() -> None:
 
 
 def serve(ws: Workspace) -> None:
-    name = st.session_state.get("user")
+    ss = st.session_state
+    if "user" not in ss and not ss.get("logged-out"):
+        name = _session_from_cookie(ws)
+        if name:
+            ss["user"] = name
+    name = ss.get("user")
     user = ws.still_active(name) if name else None
     if name and user is None:
-        st.session_state.clear()
+        ss.clear()
+        ss["clear-cookie"] = True
         st.warning("Your token was revoked; log in again.")
+    if "set-cookie" in ss:
+        st.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS), unsafe_allow_javascript=True)
+    if ss.pop("clear-cookie", False):
+        st.html(_cookie_script("", 0), unsafe_allow_javascript=True)
     if user is None:
         login(ws)
         return
@@ -79,7 +112,8 @@ def serve(ws: Workspace) -> None:
         st.markdown(f"Logged in as **{md_escape(user.name)}** ({user.role})")
         page = st.radio("Page", list(pages), key="page", label_visibility="collapsed")
         if st.button("Log out"):
-            st.session_state.clear()
+            ss.clear()
+            ss["logged-out"] = ss["clear-cookie"] = True
             st.rerun()
         notices = st.container()
     pages[page](ws, user)

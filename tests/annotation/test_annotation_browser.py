@@ -164,3 +164,33 @@ def test_keyboard_only_accept_and_reject(server):
     ann = latest_annotations(root).set_index("triplet_id").loc[first]
     assert (ann["difficulty"], ann["motion_type"], ann["behavior"]) == ("easy", "rotation", "sporting")
     assert (ann["roi_w"], ann["roi_h"]) == (480, 270)                  # the centred proposal of 960×540
+
+
+def test_session_survives_reload_and_restart_and_ends_at_logout(server):
+    from playwright.sync_api import sync_playwright
+
+    root, tokens, srv = server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+            login(page, srv.url, tokens["ann1"])
+            cookie = next(c for c in page.context.cookies() if c["name"] == "atdkit_session")
+            assert tokens["ann1"] not in cookie["value"] and cookie["sameSite"] == "Strict"
+            page.reload()
+            page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+            srv.stop()
+            again = StreamlitServer(root.path)                        # a restart (another port, same host)
+            try:
+                page.goto(again.url)
+                page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+                assert page.get_by_text("Logged in as").count() == 1
+                page.get_by_role("button", name="Log out").click()
+                page.get_by_label("Access token").wait_for(timeout=30000)
+                wait_idle(page)
+                page.reload()
+                page.get_by_label("Access token").wait_for(timeout=30000)   # the cookie is gone
+            finally:
+                again.stop()
+        finally:
+            browser.close()

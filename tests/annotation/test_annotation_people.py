@@ -60,3 +60,26 @@ def test_cli_error_is_one_line_exit_2(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr.startswith("error: ") and "not a dataset root" in res.stderr
+
+
+def test_session_values_are_signed_expire_and_end_with_the_token(root):
+    from atdkit.labels import sessions
+
+    tok = annotators.add(root, "ann1")
+    annotators.add(root, "ann2")
+    key, table = sessions.session_key(root), annotators.read_annotators(root)
+    assert sessions.session_key(root) == key and len(key) == 32
+    assert oct((root.path / "labels" / ".session_key").stat().st_mode & 0o777) == "0o600"
+    value = sessions.issue(key, table, "ann1", now=1000.0, seconds=60)
+    assert sessions.verify(key, table, value, now=1059.0).name == "ann1"
+    assert sessions.verify(key, table, value, now=1060.0) is None                  # expired
+    name_hex, exp, sig = value.split(".")
+    forged = f"{'ann2'.encode().hex()}.{exp}.{sig}"                                # another name, same signature
+    assert sessions.verify(key, table, forged, now=1000.0) is None
+    assert sessions.verify(key, table, f"{name_hex}.{int(exp) + 99}.{sig}", now=1000.0) is None  # longer life
+    assert sessions.verify(bytes(32), table, value, now=1000.0) is None           # another root's secret
+    for junk in (None, "", "a.b", "zz.1.x", "a" * 600):
+        assert sessions.verify(key, table, junk, now=1000.0) is None
+    assert tok not in value                                                       # the token never leaves
+    annotators.remove(root, "ann1")
+    assert sessions.verify(key, annotators.read_annotators(root), value, now=1000.0) is None  # revoked
