@@ -53,10 +53,11 @@ _SCRIPT = """
   window.__atdkitKeys = {map: MAP};
   const typing = el => el && (el.tagName === "TEXTAREA" || el.isContentEditable ||
       (el.tagName === "INPUT" && !["radio", "checkbox", "button", "range"].includes(el.type)));
+  const live = el => !el.closest('[data-stale="true"]');  // not a leftover of the previous rerun
   const button = text => [...document.querySelectorAll("button")]
-      .find(b => b.innerText.trim() === text && !b.disabled);
+      .find(b => b.innerText.trim() === text && !b.disabled && live(b));
   const option = (group, value) => {
-    const g = [...document.querySelectorAll('[data-testid="stRadio"]')].find(g =>
+    const g = [...document.querySelectorAll('[data-testid="stRadio"]')].filter(live).find(g =>
         (g.querySelector('[data-testid="stWidgetLabel"]') || {innerText: ""}).innerText.trim() === group);
     return g && [...g.querySelectorAll("label")].find(l => l.innerText.trim() === value);
   };

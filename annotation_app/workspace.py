@@ -7,7 +7,6 @@ when their file changes; label parts are read incrementally.
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from collections import OrderedDict
@@ -18,20 +17,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from atdkit.errors import BadInput
 from atdkit.labels import annotators
 from atdkit.labels.judgements import Box
 from atdkit.labels.queue import Queue
 from atdkit.store.dataset import DatasetRoot
-from atdkit.store.frames import encode_png, read_rgb
+from atdkit.store.frames import read_rgb
 from atdkit.store.labels import LabelsCache
 
-FLIPBOOK_WIDTH = 480        # px, width of the looping 1→2→3 GIF
-DISPLAY_WIDTH = 640         # px, at most, of the side-by-side frames (each takes a third of the page;
-                            # full resolution is one click away in the zoom tool)
-FLIPBOOK_MS = 500           # per frame
 PROPOSAL_FRACTION = 0.5     # centred fallback box: this fraction of width and height
 
 
@@ -43,8 +37,7 @@ class TripletView:
     width: int                      # full-resolution frame2 size in pixels
     height: int
     proposal: Box                   # full-resolution frame2 pixels
-    frames_png: tuple[bytes, bytes, bytes]  # lossless, at most DISPLAY_WIDTH wide
-    flipbook_gif: bytes
+    frames_png: tuple[bytes, bytes, bytes]  # the stored PNGs, full resolution (the player zooms them)
     canvas_jpeg: bytes              # frame2 at the canvas size (background for drawing the box)
     canvas_size: tuple[int, int]    # (width, height) in display pixels
 
@@ -87,16 +80,6 @@ def proposal_box(row: dict, width: int, height: int) -> Box:
     return Box((width - w) / 2, (height - h) / 2, w, h)
 
 
-def flipbook(frames: list[np.ndarray], width: int = FLIPBOOK_WIDTH, ms: int = FLIPBOOK_MS) -> bytes:
-    """Looping GIF 1→2→3 of H×W×3 uint8 RGB frames, scaled down to at most ``width`` px."""
-    # fast octree palettes (about 20 ms for three 480×270 frames; median cut takes 0.7 s)
-    imgs = [Image.fromarray(_fit_width(f, width)).quantize(256, method=Image.Quantize.FASTOCTREE,
-                                                          dither=Image.Dither.NONE) for f in frames]
-    buf = io.BytesIO()
-    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
-    return buf.getvalue()
-
-
 def _fit_width(frame: np.ndarray, width: int) -> np.ndarray:
     """``frame`` scaled down (area interpolation) to at most ``width`` pixels wide."""
     h, w = frame.shape[:2]
@@ -111,16 +94,6 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
     if not ok:
         raise ValueError("JPEG encoding failed")
     return buf.tobytes()
-
-
-def zoom_crop(frame: np.ndarray, factor: float, cx: float, cy: float) -> np.ndarray:
-    """The region of ``frame`` (H×W×3) of size (W/factor, H/factor) centred at fractions
-    (cx, cy) in [0, 1], scaled back to W×H with nearest-neighbour (pixels stay visible)."""
-    h, w = frame.shape[:2]
-    cw, ch = max(1, round(w / factor)), max(1, round(h / factor))
-    x0 = int(min(max(round(cx * w - cw / 2), 0), w - cw))
-    y0 = int(min(max(round(cy * h - ch / 2), 0), h - ch))
-    return cv2.resize(frame[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 class Workspace:
@@ -197,9 +170,7 @@ class Workspace:
         view = TripletView(
             triplet_id=triplet_id, width=w, height=h,
             proposal=proposal_box(row, w, h),
-            frames_png=tuple(p.read_bytes() if w <= DISPLAY_WIDTH else encode_png(_fit_width(f, DISPLAY_WIDTH))
-                             for p, f in zip(paths, frames)),
-            flipbook_gif=flipbook(frames),
+            frames_png=tuple(p.read_bytes() for p in paths),
             canvas_jpeg=encode_jpeg(canvas),
             canvas_size=(cw, ch),
         )

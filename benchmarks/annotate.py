@@ -3,8 +3,9 @@
 Real browser (Debian chromium via Playwright, one context per annotator, all driven at once
 with Playwright's async API) against `atdkit annotate` on 127.0.0.1, frames 960×540 cut from
 the Big Buck Bunny test clip. "Fully shown" = another triplet's id is on the page, frame1–3
-and the flipbook are decoded (``img.complete`` and ``naturalWidth > 0``), the RoI canvas
-exists, and Streamlit's rerun has finished (no element of the previous triplet is left).
+and the player's stage image are decoded (``img.complete`` and ``naturalWidth > 0``), the
+RoI canvas exists, and Streamlit's rerun has finished (no element of the previous triplet
+is left).
 Each annotator accepts triplets with an even number and rejects the others (labels and
 reason picked by key before the clock starts), so two judgements settle every triplet. Each configuration
 gets a fresh server and root, one after the other in the same run.
@@ -58,7 +59,7 @@ SUBMIT_AND_TIME_JS = """([button, current]) => new Promise((resolve, reject) => 
     if (done()) return true;
     if (!other() || document.querySelector('[data-testid="stStatusWidget"]') ||
         document.querySelector('[data-stale="true"]')) return false;
-    const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+    const imgs = [...document.querySelectorAll('[data-testid="stImage"] img, .atdkit-stage-img')];
     // the canvas component renders in a shadow root
     const canvases = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
       .flatMap(e => e.shadowRoot ? [...e.shadowRoot.querySelectorAll('canvas')] : []);
@@ -105,7 +106,7 @@ async def _idle(page, settle: float = 0.15) -> None:
     await page.wait_for_function(IDLE_JS, timeout=60000)
 
 
-async def _annotate(browser, url: str, token: str, n: int, times: list) -> None:
+async def _annotate(browser, url: str, token: str, n: int, times: list, failures: list) -> None:
     """One annotator: log in, then ``n + 2`` submissions (the first two are warm-up)."""
     page = await (await browser.new_context(viewport={"width": 1500, "height": 1300})).new_page()
     await page.goto(url)
@@ -114,14 +115,21 @@ async def _annotate(browser, url: str, token: str, n: int, times: list) -> None:
     await page.get_by_role("button", name="Skip (S)").wait_for(timeout=60000)
     await _idle(page)
     for i in range(n + 2):
+        if await page.get_by_text("Nothing left for you").count():  # the others took the rest
+            break
         current = await page.locator("strong", has_text="bbb-").first.inner_text()
         accept = int(current.split("-")[1]) % 2 == 0
         for key in ("q", "4") if accept else ("z",):  # translation, speaking / scene cut
             await page.keyboard.press(key)
             await _idle(page)
         await asyncio.sleep(THINK_S)
-        first, full, finished = await page.evaluate(
-            SUBMIT_AND_TIME_JS, ["Accept & submit" if accept else "Reject & submit", current])
+        try:
+            first, full, finished = await page.evaluate(
+                SUBMIT_AND_TIME_JS, ["Accept & submit" if accept else "Reject & submit", current])
+        except Exception as exc:  # noted and printed; this annotator stops
+            alerts = await page.locator('[data-testid="stAlert"]').all_inner_texts()
+            failures.append(f"{current}: {str(exc).splitlines()[0]}; page says {alerts}")
+            return
         if i >= 2:
             times.append((first / 1000, full / 1000))
         if finished:
@@ -136,15 +144,18 @@ async def _measure(root_path: Path, n: int, n_annotators: int) -> list[tuple[flo
     tokens = [annotators.add(root, f"bench{k}") for k in range(n_annotators)]
     server = StreamlitServer(root_path)
     times: list[tuple[float, float]] = []
+    failures: list[str] = []
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             try:
-                await asyncio.gather(*(_annotate(browser, server.url, t, n, times) for t in tokens))
+                await asyncio.gather(*(_annotate(browser, server.url, t, n, times, failures) for t in tokens))
             finally:
                 await browser.close()
     finally:
         server.stop()
+    for f in failures:
+        print(f"{n_annotators} annotators: submission not completed: {f}", file=sys.stderr)
     return times
 
 

@@ -1,4 +1,5 @@
-"""The task view: frames, flipbook, zoom, RoI on frame2, accept/reject with labels.
+"""The task view: frames, the frame player (steps, speed, full-resolution zoom), RoI on frame2,
+accept/reject with labels.
 
 Keyboard (``annotation_app.keys``): A accept & submit · X reject & submit · S skip · U edit my
 last · P box = proposal · a key per label value (digits and letters, shown beside each group)
@@ -18,11 +19,11 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
-from annotation_app import keys
+from annotation_app import keys, player
 from annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
 from annotation_app.text import md_escape
 from annotation_app.views.common import frame_row
-from annotation_app.workspace import TripletView, Workspace, zoom_crop
+from annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
 from atdkit.labels import judgements
 from atdkit.labels.annotators import Annotator
@@ -194,25 +195,14 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
                f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
 
 
-def _zoom(ws: Workspace, tid: str) -> None:
-    if not st.toggle("Zoom", key=f"zoom-{tid}"):
-        return
-    c = st.columns(4)
-    index = c[0].selectbox("Frame", (1, 2, 3), index=1, key=f"zoomframe-{tid}")
-    factor = c[1].slider("Factor", 1.0, 8.0, 3.0, 0.5, key=f"zoomfactor-{tid}")
-    cx = c[2].slider("Centre x", 0.0, 1.0, 0.5, 0.01, key=f"zoomx-{tid}")
-    cy = c[3].slider("Centre y", 0.0, 1.0, 0.5, 0.01, key=f"zoomy-{tid}")
-    st.image(zoom_crop(ws.frame(tid, index), factor, cx, cy), caption=f"frame{index} ×{factor:g}",
-             output_format="PNG")
-
-
 def render(ws: Workspace, user: Annotator) -> None:
     ss = st.session_state
     _show_flash()
     _progress(ws, user)
     tid = _current(ws, user)
     bar = st.columns([1, 1, 4])
-    st.html(keys.script(BUTTONS), unsafe_allow_javascript=True)
+    st.html(keys.script({**BUTTONS, "back": player.BACK, "play": player.PLAY, "forward": player.FORWARD}),
+            unsafe_allow_javascript=True)
     bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user),
                   disabled=_last_submitted(ws, user) is None)
     if tid is None:
@@ -234,9 +224,8 @@ def render(ws: Workspace, user: Annotator) -> None:
         st.markdown("**RoI on frame2** (drag to redraw; the box starts at the proposed moving region)")
         _canvas(view, tid, prev_ann)
         st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,))
-    with right:
-        st.image(view.flipbook_gif, caption="flipbook 1→2→3")
-        _zoom(ws, tid)
+    with right:  # beside the canvas: the motion stays in view while the box is drawn
+        st.html(player.html(view.width, view.height), unsafe_allow_javascript=True)
 
     acc, rej = st.columns([3, 2])
     with acc:

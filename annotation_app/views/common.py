@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from annotation_app import player
 from annotation_app.text import md_escape
 from annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
@@ -25,12 +26,12 @@ def frame_row(view: TripletView) -> None:
 
 
 def show_frames(ws: Workspace, tid: str) -> bool:
-    """The frame row and the flipbook; False (with an error shown) when the frames cannot be read."""
+    """The frame row and the player; False (with an error shown) when the frames cannot be read."""
     try:
         view = ws.view(tid)
     except BadInput as exc:
         st.error(md_escape(exc))
         return False
     frame_row(view)
-    st.image(view.flipbook_gif, caption="flipbook 1→2→3")
+    st.html(player.html(view.width, view.height), unsafe_allow_javascript=True)
     return True

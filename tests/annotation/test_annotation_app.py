@@ -69,15 +69,10 @@ def test_accept_stores_proposal_box_and_labels_then_next(root, tokens, monkeypat
     assert ann["difficulty"] == "hard"
 
 
-def test_zoom_shows_a_full_resolution_crop(root, tokens, monkeypatch):
+def test_frames_are_shown_at_full_resolution(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
-    tid = _current_tid(at)
-    n_images = len(at.image)
-    at.toggle(key=f"zoom-{tid}").set_value(True).run()
-    at.slider(key=f"zoomfactor-{tid}").set_value(4.0).run()
+    assert len(at.image) == 3                     # frame1-3 (the player shows these very images)
     assert not at.exception
-    assert len(at.image) == n_images + 1 and n_images >= 4   # frame1-3, flipbook, + the zoomed crop
-    assert at.selectbox(key=f"zoomframe-{tid}").value == 2
 
 
 def test_missing_labels_are_refused_and_nothing_written(root, tokens, monkeypatch):

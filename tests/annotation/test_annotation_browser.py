@@ -103,7 +103,6 @@ def test_two_annotators_drag_roi_and_submit(server):
 
             # keyboard: S skips the current triplet
             before = shown_triplet(a1)
-            a1.get_by_text("flipbook 1→2→3").click()                 # focus the page, not a text field
             a1.keyboard.press("s")
             wait_idle(a1, settle=0.5)
             assert shown_triplet(a1) != before
@@ -192,5 +191,43 @@ def test_session_survives_reload_and_restart_and_ends_at_logout(server):
                 page.get_by_label("Access token").wait_for(timeout=30000)   # the cookie is gone
             finally:
                 again.stop()
+        finally:
+            browser.close()
+
+
+def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
+    from playwright.sync_api import sync_playwright
+
+    root, tokens, srv = server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+            login(page, srv.url, tokens["ann1"])
+            which = page.locator(".atdkit-which")
+            page.keyboard.press("k")                                       # pause
+            page.keyboard.press("j")                                       # one back
+            shown = which.inner_text()
+            page.keyboard.press("l")
+            page.keyboard.press("l")                                       # two forward
+            ahead = which.inner_text()
+            order = ["frame 1", "frame 2", "frame 3"]
+            i = order.index(shown.split(" ·")[0])
+            assert ahead.startswith(order[(i + 2) % 3]) and "paused" in ahead
+            frames = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stImage"]')]
+                .map(b => [b.innerText.trim(), b.querySelector('img').src]))""")
+            stage = page.locator(".atdkit-stage-img")
+            assert stage.get_attribute("src") == frames[ahead.split(" ·")[0].replace(" ", "")]
+            page.locator(".atdkit-zoom").select_option("1")                # 100 %: full resolution
+            size = stage.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+            assert size[0] == 960 and abs(size[1] - 960) < 1
+            page.locator(".atdkit-speed").fill("100")
+            assert page.locator(".atdkit-speed-text").inner_text() == "100 ms"
+            page.keyboard.press("k")                                       # play again: frames change
+            seen = set()
+            for _ in range(20):
+                seen.add(which.inner_text().split(" ·")[0])
+                time.sleep(0.05)
+            assert len(seen) == 3
         finally:
             browser.close()

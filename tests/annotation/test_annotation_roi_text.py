@@ -1,14 +1,10 @@
 """Canvas boxes ↔ frame2 pixels, the proposal fallback, and escaping untrusted text."""
 
-import io
-
-import numpy as np
 import pytest
-from PIL import Image
 
 from annotation_app.roi import boxes_from_canvas, drawing_for
 from annotation_app.text import md_escape
-from annotation_app.workspace import flipbook, proposal_box, zoom_crop
+from annotation_app.workspace import proposal_box
 from atdkit.labels.judgements import Box
 
 
@@ -35,21 +31,3 @@ def test_md_escape_neutralises_markdown_and_html():
     out = md_escape(text)
     assert "<" not in out.replace("\\<", "") and "[" not in out.replace("\\[", "")
     assert out.replace("\\", "") == text
-
-
-def test_zoom_crop_and_flipbook():
-    frame = np.zeros((40, 80, 3), np.uint8)
-    frame[0:10, 0:20] = 255                      # top-left 20×10 block
-    z = zoom_crop(frame, 4.0, 0.0, 0.0)          # the 20×10 top-left region, scaled ×4
-    assert z.shape == frame.shape and z.min() == 255
-    gif = flipbook([frame, frame // 2, 255 - frame], width=40)
-    img = Image.open(io.BytesIO(gif))
-    assert img.format == "GIF" and img.n_frames == 3 and img.size == (40, 20) and img.info.get("loop") == 0
-
-
-@pytest.mark.parametrize("factor", [1.0, 8.0])
-def test_zoom_keeps_size(factor):
-    frame = np.random.default_rng(0).integers(0, 255, (30, 50, 3), dtype=np.uint8)
-    assert zoom_crop(frame, factor, 0.7, 0.2).shape == (30, 50, 3)
-    if factor == 1.0:
-        assert np.array_equal(zoom_crop(frame, factor, 0.5, 0.5), frame)
