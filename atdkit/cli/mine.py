@@ -75,12 +75,13 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
     report = run_mine([str(f) for f in films], out, config, workers=workers, scheduler=scheduler, backend=backend,
                       split=split, style=style or film_styles(films), license=license,
                       segment_frames=segment_frames)
-    table = Table("film", "status", "triplets", "detail")
+    table = Table("film", "status", "triplets", "detail")  # triplets: what the dataset holds for the film
     for r in report.results:
-        table.add_row(Path(r["path"]).name, r["status"], str(r["n_triplets"]), r["error"] or "")
+        table.add_row(Path(r["path"]).name, r["status"], str(int(r["n_triplets"])),
+                      r["error"] or r.get("notes") or "")
     for s in report.skipped:
         table.add_row(Path(s).name, "skipped", "-", "already mined (same content)")
-    console.print(table)
+    Console().print(table)  # the results on stdout; progress and messages on stderr
     if report.duplicates_dropped:
         console.print(f"near-duplicates dropped across the dataset: {report.duplicates_dropped}")
     console.print(f"dataset: {report.root}")

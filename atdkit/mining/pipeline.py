@@ -235,6 +235,14 @@ def _keep(root: DatasetRoot, film_id: str, c: Candidate, ring: _FrameRing, reade
             "prop_x": x, "prop_y": y, "prop_w": w, "prop_h": h}
 
 
+def _why_nothing(candidates: pd.DataFrame, facts: dict[str, Any]) -> str:
+    """One phrase: why a film kept no triplet (its rejected candidates counted by reason)."""
+    if not len(candidates):
+        return f"no triplet kept: no candidate triplet in {facts.get('n_frames', 0)} frames"
+    counts = candidates["reason"].value_counts()
+    return "no triplet kept: " + ", ".join(f"{n} {reason}" for reason, n in counts.items())
+
+
 def _finish_film(root: DatasetRoot, film: dict[str, Any], outcomes: list[dict[str, Any]]) -> dict[str, Any]:
     """Every segment of a film is done: join them into the film's parts (film part last), or record its
     failure and drop the frames its segments wrote. Returns the film's summary."""
@@ -250,20 +258,22 @@ def _finish_film(root: DatasetRoot, film: dict[str, Any], outcomes: list[dict[st
         store.clear()
         error = failed[0]["error"]
         root.film_parts.append(pd.DataFrame([_film_row(film_id, path, film["sha256"], film, status="error",
-                                                       error=error)]), name=film_id)
+                                                       error=error, n_triplets=0)]), name=film_id)
         return {**summary, "status": "error", "error": error, "n_triplets": 0}
     results = [store.read(start, end) for start, end in film["bounds"]]
     joined = join(results)
-    facts = results[0].facts
-    root.triplet_parts.append(joined.triplets, name=film_id)
-    root.candidate_parts.append(joined.candidates, name=film_id)
+    facts = dict(results[0].facts)
+    if not len(joined.triplets):  # the film's row says why it gave nothing
+        facts["notes"] = "; ".join(n for n in (facts.get("notes"), _why_nothing(joined.candidates, facts)) if n)
+    for parts, rows in ((root.triplet_parts, joined.triplets), (root.candidate_parts, joined.candidates)):
+        parts.append(rows if len(rows) else parts.schema.empty_table(), name=film_id)
     row = _film_row(film_id, path, film["sha256"], film, status="ok", **facts, cadence=json.dumps(joined.shots),
                     n_shots=len(joined.shots), n_candidates=len(joined.triplets) + len(joined.candidates),
                     n_triplets=len(joined.triplets))
     root.film_parts.append(pd.DataFrame([row]), name=film_id)
     store.clear()
     return {**summary, "status": "ok", "error": None, "n_triplets": len(joined.triplets),
-            "n_frames": facts["n_frames"]}
+            "n_frames": facts["n_frames"], "notes": facts.get("notes")}
 
 
 @dataclass
@@ -358,5 +368,9 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         if len(outcomes[film["film_id"]]) == len(film["bounds"]):
             results.append(_finish_film(root, film, outcomes[film["film_id"]]))
     dropped = dedup.drop_duplicates(root, config.phash_distance)
+    dedup.reconcile(root)
     root.materialize()
+    counts_now = {r.film_id: int(r.n_triplets) for r in root.film_parts.read().itertuples() if r.status == "ok"}
+    for r in results:  # what the dataset holds, after near-duplicate removal
+        r["n_triplets"] = counts_now.get(r["film_id"], 0)
     return MineReport(root.path, results, skipped, dropped)

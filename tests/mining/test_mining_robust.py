@@ -1,0 +1,116 @@
+"""Films that keep nothing, what the summary counts, and a kept triplet staying kept (#22, #14)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import av
+import cv2
+import numpy as np
+import pyarrow.parquet as pq
+
+from atdkit.mining.pipeline import film_identity, mine
+from atdkit.store.dataset import DatasetRoot
+from atdkit.video import open_video
+from atdkit.video.writer import write_h264
+
+
+def _encode(path, frames):
+    c = av.open(str(path), "w")
+    s = c.add_stream("mpeg4", rate=24)
+    s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    for f in frames:
+        for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+def _noise_film(path, n):
+    """Every frame unrelated to the last (each pair far below the SSIM window): no triplet survives."""
+    rng = np.random.default_rng(n)
+    return _encode(path, [rng.integers(0, 256, (96, 128, 3), dtype=np.uint8) for _ in range(n)])
+
+
+def _tables(out):
+    return {n: pq.read_table(out / f"{n}.parquet").drop(["mined_at"] if n == "films" else []).to_pandas()
+            for n in ("films", "triplets", "candidates")}
+
+
+def test_films_that_keep_nothing_leave_the_others_whole(tmp_path, small_film):
+    png = tmp_path / "picture.mp4"
+    cv2.imwrite(str(tmp_path / "p.png"), np.full((64, 64, 3), 80, np.uint8))
+    (tmp_path / "p.png").rename(png)
+    odd = [_noise_film(tmp_path / "one.mp4", 1), _noise_film(tmp_path / "two.mp4", 2),
+           _noise_film(tmp_path / "noise.mp4", 30), png]
+    alone = mine([odd[2]], tmp_path / "alone", progress=False)  # alone in its root
+    assert alone.results[0]["status"] == "ok" and alone.results[0]["n_triplets"] == 0
+    assert "no triplet kept" in alone.results[0]["notes"]
+
+    out = tmp_path / "root"
+    ref = mine([small_film], tmp_path / "ref", progress=False)
+    report = mine([*odd, small_film], out, progress=False, workers=2, segment_frames=20)
+    root = DatasetRoot.open(out)
+    by_path = {r["path"].rsplit("/", 1)[1]: r for r in report.results}
+    for name in ("one.mp4", "two.mp4", "noise.mp4"):
+        assert by_path[name]["n_triplets"] == 0 and "no triplet kept" in by_path[name]["notes"]
+    films = root.films().set_index("path")
+    assert films["n_triplets"].dtype.kind == "i"  # integer counts, even beside rows that hold nothing
+    good = films.loc[str(small_film.absolute())]
+    assert good["n_triplets"] == ref.results[0]["n_triplets"] > 0
+    assert (root.triplets()["film_id"] == good["film_id"]).sum() == good["n_triplets"]
+    assert not (out / "parts" / "segments").exists() or not any((out / "parts" / "segments").iterdir())
+    before = _tables(out)
+    again = mine([*odd, small_film], out, progress=False, workers=2, segment_frames=20)
+    assert all(r["status"] != "ok" for r in again.results)  # only the failed film is tried again
+    after = _tables(out)
+    for n in ("triplets", "candidates"):
+        assert after[n].equals(before[n])
+    assert after["films"].drop(columns="error").equals(before["films"].drop(columns="error"))
+
+
+def test_summary_counts_what_the_dataset_holds_and_goes_to_stdout(tmp_path, small_film):
+    copy = tmp_path / "reencoded.mp4"
+    write_h264(copy, open_video(small_film), crf=26)
+    out = tmp_path / "root"
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(small_film), str(copy), "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    films = DatasetRoot.open(out).films()
+    triplets = DatasetRoot.open(out).triplets()
+    for f in films.itertuples():
+        n = int((triplets["film_id"] == f.film_id).sum())
+        assert f.n_triplets == n
+        line = next(ln for ln in run.stdout.splitlines() if f.path.rsplit("/", 1)[1][:10] in ln)
+        assert f" {n} " in line
+    assert "mining" not in run.stdout  # progress stays on stderr
+
+
+def test_a_kept_triplet_stays_kept_when_a_reencode_or_another_film_comes(tmp_path, small_film, small_films):
+    out = tmp_path / "root"
+    mine([small_film], out, progress=False)
+    root = DatasetRoot.open(out)
+    kept = root.triplets().sort_values("triplet_id").reset_index(drop=True)
+    frames = {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*.png")}
+    assert len(kept) > 3
+    # a re-encode at another quality: other bytes, another film id, the same pictures
+    copy = tmp_path / "reencoded.mp4"
+    write_h264(copy, open_video(small_film), crf=30)
+    copy_id = film_identity(copy)[0]
+    report = mine([copy, small_films[0]], out, progress=False)
+    assert report.duplicates_dropped > 0
+    root = DatasetRoot.open(out)
+    now = root.triplets()
+    first = now[now["film_id"] == kept["film_id"][0]].sort_values("triplet_id").reset_index(drop=True)
+    assert first.equals(kept)
+    for rel, data in frames.items():
+        assert (out / rel).read_bytes() == data
+    dups = root.candidates()[(root.candidates()["reason"] == "near-duplicate") & (root.candidates()["film_id"] == copy_id)]
+    assert len(dups) >= 3 and dups["detail"].str.contains("kept triplet " + kept["film_id"][0]).sum() >= 3
+    other = film_identity(small_films[0])[0]
+    assert (now["film_id"] == other).sum() > 0  # a genuinely different film adds its triplets
+    # no frame folder without a triplet
+    assert {p.name for p in (out / "frames").iterdir()} == set(now["triplet_id"])
