@@ -11,7 +11,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from atdkit.mining.pipeline import film_identity, mine
+from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
+from atdkit.store.labels import add_votes, latest_votes
 from atdkit.video import open_video
 from atdkit.video.writer import write_h264
 
@@ -94,7 +96,9 @@ def test_a_kept_triplet_stays_kept_when_a_reencode_or_another_film_comes(tmp_pat
     mine([small_film], out, progress=False)
     root = DatasetRoot.open(out)
     kept = root.triplets().sort_values("triplet_id").reset_index(drop=True)
+    add_votes(root, [{"triplet_id": t, "annotator": "ann1", "accept": True} for t in kept["triplet_id"]])
     frames = {p.relative_to(out): p.read_bytes() for p in (out / "frames").rglob("*.png")}
+    labels = {p.relative_to(out): p.read_bytes() for p in (out / "labels").rglob("*") if p.is_file()}
     assert len(kept) > 3
     # a re-encode at another quality: other bytes, another film id, the same pictures
     copy = tmp_path / "reencoded.mp4"
@@ -106,11 +110,35 @@ def test_a_kept_triplet_stays_kept_when_a_reencode_or_another_film_comes(tmp_pat
     now = root.triplets()
     first = now[now["film_id"] == kept["film_id"][0]].sort_values("triplet_id").reset_index(drop=True)
     assert first.equals(kept)
-    for rel, data in frames.items():
+    for rel, data in {**frames, **labels}.items():
         assert (out / rel).read_bytes() == data
+    assert set(latest_votes(root)["triplet_id"]) <= set(now["triplet_id"])  # every label points at a triplet
     dups = root.candidates()[(root.candidates()["reason"] == "near-duplicate") & (root.candidates()["film_id"] == copy_id)]
     assert len(dups) >= 3 and dups["detail"].str.contains("kept triplet " + kept["film_id"][0]).sum() >= 3
     other = film_identity(small_films[0])[0]
     assert (now["film_id"] == other).sum() > 0  # a genuinely different film adds its triplets
     # no frame folder without a triplet
     assert {p.name for p in (out / "frames").iterdir()} == set(now["triplet_id"])
+
+
+def test_a_rerun_repairs_what_a_kill_during_duplicate_removal_leaves(tmp_path, small_film):
+    """The states a kill between the steps of near-duplicate removal leaves (a film part not yet
+    recounted, frames of a dropped triplet not yet deleted) are repaired by the next run."""
+    out = tmp_path / "root"
+    mine([small_film], out, progress=False)
+    root = DatasetRoot.open(out)
+    film_id = film_identity(small_film)[0]
+    film_part = root.film_parts.directory / f"{film_id}.parquet"
+    film = pq.read_table(film_part).to_pandas()
+    n = int(film["n_triplets"][0])
+    film["n_triplets"] = n + 6
+    atomic.write_table(film_part, pq.read_table(film_part).set_column(
+        film.columns.get_loc("n_triplets"), "n_triplets", [film["n_triplets"].tolist()]))
+    orphan = root.frames_dir(f"{film_id}-000999-s1")
+    orphan.mkdir(parents=True)
+    (orphan / "frame1.png").write_bytes(b"left behind")
+    mine([small_film], out, progress=False)
+    root = DatasetRoot.open(out)
+    assert int(root.films().set_index("film_id").loc[film_id, "n_triplets"]) == n == len(root.triplets())
+    assert not orphan.exists()
+    assert {p.name for p in (out / "frames").iterdir()} == set(root.triplets()["triplet_id"])
