@@ -175,7 +175,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             info = tracker.push(frame_features(work if work.ndim == 3 else frame))
             if sampler is None:  # looking for the first shot this segment owns
                 if (index == 0 and start == 0) or (index >= start and info.relation == "cut"):
-                    sampler = TripletSampler(params, ring.ssim, start=index, check=ring.middle_check(config))
+                    sampler = TripletSampler(params, ring.ssim, start=index, check=ring.middle_check(config),
+                                             duplicate_of=_shot_duplicates(film_id, ring, config.phash_distance))
                     first_shot = info.shot
                 elif end is not None and index >= end - 1:
                     break  # no shot begins in this segment
@@ -203,6 +204,30 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
         return result
     finally:
         reader.close()
+
+
+def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int):
+    """The sampler's near-duplicate check within a shot (so the shot cap counts what is kept): a candidate
+    whose frame2 pHash is within ``max_distance`` bits of a kept triplet's of the shot names that triplet.
+    The same rule as the dataset-wide check (:mod:`atdkit.mining.dedup`), applied before the cap."""
+    if max_distance < 0:
+        return None
+    hashes: dict[int, str] = {}  # frame2's pHash by frame index (kept triplets' frames leave the ring)
+
+    def frame_hash(i: int) -> str:
+        if i not in hashes:
+            hashes[i] = dedup.phash(ring.works[i])
+        return hashes[i]
+
+    def duplicate_of(cand: Candidate, kept: list[Candidate]) -> str | None:
+        h = frame_hash(cand.f2)
+        for k in kept:
+            if dedup.hamming(h, frame_hash(k.f2)) <= max_distance:
+                return (f"duplicates kept triplet {triplet_id(film_id, k.f1, k.stride)} "
+                        f"(frame2 phash within {max_distance} bits)")
+        return None
+
+    return duplicate_of
 
 
 def _rejected_row(film_id: str, c: Candidate) -> dict[str, Any]:

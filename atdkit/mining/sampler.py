@@ -9,7 +9,9 @@ first reason that applies (cheap checks first, SSIM last), or kept:
 3. ``unbalanced timing``— only with ``require_balanced``: the halves hold
    different numbers of drawing changes (the middle frame is not the midpoint
    of the motion). Otherwise such triplets are kept and flagged;
-4. ``shot cap``         — the shot already has ``per_shot_cap`` triplets;
+4. ``shot cap``         — the shot already keeps ``per_shot_cap`` triplets
+   (near-duplicates removed: see 9, so the cap counts what is finally kept
+   of the shot);
 5. ``min spacing``      — f1 is closer than ``min_spacing`` frames to the
    previous kept triplet of the shot;
 6. ``same drawings``    — an earlier candidate that reached the SSIM test picked
@@ -24,6 +26,9 @@ first reason that applies (cheap checks first, SSIM last), or kept:
 8. whatever the caller's ``check`` says (the pipeline's: ``middle frame
    off-centre`` — frame 2 is not near the middle between frames 1 and 3, see
    :func:`atdkit.motion.middle_position`).
+9. ``near-duplicate``   — with a ``duplicate_of`` check: the candidate repeats a
+   triplet already kept in its shot (a loop, a ping-pong); rejected before it
+   counts towards the cap and the spacing.
 
 The perceptual-hash check across the whole dataset runs after mining (see
 :mod:`atdkit.mining.dedup`). The visiting order and the rules are
@@ -90,6 +95,7 @@ class Candidate:
 
 SSIMFn = Callable[[int, int], float]
 CheckFn = Callable[[Candidate], "tuple[str, str | None] | None"]  # (reason, detail) to reject, None to keep
+DuplicateFn = Callable[[Candidate, list[Candidate]], str | None]
 
 
 @dataclass
@@ -111,9 +117,11 @@ class TripletSampler:
     last_kept: dict[int, int] = field(default_factory=dict)
     seen_drawings: set = field(default_factory=set)
     known: dict[tuple[int, int], float] = field(default_factory=dict)   # SSIMs computed, by frame pair
+    kept_of_shot: dict[int, list[Candidate]] = field(default_factory=dict)
     start: int = 0
     stop: int | None = None
     check: CheckFn | None = None
+    duplicate_of: DuplicateFn | None = None   # (candidate, kept of its shot) → the id it repeats, or None
 
     def __post_init__(self) -> None:
         self._next_f1 = self.start
@@ -181,6 +189,10 @@ class TripletSampler:
                 return _reject(cand, "ssim above window", f"{name}={value:.4f}")
         if self.check is not None and (verdict := self.check(cand)) is not None:
             return _reject(cand, *verdict)
+        shot_kept = self.kept_of_shot.setdefault(a.shot, [])
+        if self.duplicate_of is not None and (same := self.duplicate_of(cand, shot_kept)) is not None:
+            return _reject(cand, "near-duplicate", same)
+        shot_kept.append(cand)
         self.kept_per_shot[a.shot] += 1
         self.last_kept[a.shot] = f1
         return cand

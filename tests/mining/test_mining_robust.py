@@ -142,3 +142,23 @@ def test_a_rerun_repairs_what_a_kill_during_duplicate_removal_leaves(tmp_path, s
     assert int(root.films().set_index("film_id").loc[film_id, "n_triplets"]) == n == len(root.triplets())
     assert not orphan.exists()
     assert {p.name for p in (out / "frames").iterdir()} == set(root.triplets()["triplet_id"])
+
+
+def test_the_shot_cap_counts_the_triplets_finally_kept(tmp_path, small_film):
+    """A ping-pong (the same drawings played forwards, backwards, forwards) repeats its triplets' pictures:
+    the repeats are rejected as near-duplicates before they count, so a shot that meets the cap keeps it."""
+    from atdkit.mining.pipeline import MiningConfig
+
+    frames = list(open_video(small_film))
+    pingpong = frames[8:20] + frames[19:8:-1] + frames[9:20] + frames[19:8:-1] + frames[9:]
+    film = write_h264(tmp_path / "pingpong.mp4", pingpong, crf=18)
+    cap = 4
+    mine([film], tmp_path / "root", MiningConfig(per_shot_cap=cap), progress=False)
+    root = DatasetRoot.open(tmp_path / "root")
+    kept = root.triplets().groupby("shot").size()
+    cands = root.candidates()
+    repeats = cands[cands["reason"] == "near-duplicate"]
+    assert len(repeats) > 0 and repeats["detail"].str.contains("duplicates kept triplet").all()
+    for shot in cands.loc[cands["reason"] == "shot cap", "shot"].unique():
+        assert kept.get(shot, 0) == cap
+    assert len(root.triplets()) == int(root.films()["n_triplets"].sum())
