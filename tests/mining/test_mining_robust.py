@@ -151,7 +151,8 @@ def test_the_shot_cap_counts_the_triplets_finally_kept(tmp_path, small_film):
 
     frames = list(open_video(small_film))
     pingpong = frames[8:20] + frames[19:8:-1] + frames[9:20] + frames[19:8:-1] + frames[9:]
-    film = write_h264(tmp_path / "pingpong.mp4", pingpong, crf=18)
+    film = tmp_path / "pingpong.mp4"
+    write_h264(film, pingpong, crf=18)
     cap = 4
     mine([film], tmp_path / "root", MiningConfig(per_shot_cap=cap), progress=False)
     root = DatasetRoot.open(tmp_path / "root")
