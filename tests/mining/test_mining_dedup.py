@@ -39,7 +39,7 @@ def test_reencoded_copy_is_dropped_as_near_duplicate(tmp_path, small_film):
     first, second = sorted(ids)
     kept = root.triplets()
     dups = root.candidates()[root.candidates()["reason"] == "near-duplicate"]
-    assert len(dups) == report.duplicates_dropped
+    assert len(dups) >= report.duplicates_dropped  # some are repeats inside a shot, rejected while sampling
     # the film visited later loses its copies (a film may also hold near-duplicates of itself)
     assert dups[dups["film_id"] == second]["detail"].str.contains(f"kept triplet {first}-").sum() >= 3
     assert (kept["film_id"] == second).sum() <= 0.2 * (kept["film_id"] == first).sum()
