@@ -198,7 +198,7 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             for row in kept:
                 row["cadence"] = cadence_at(result.shots, row["f2"])
         result.facts = {"fps": reader.fps, "n_frames": reader.n_frames, "width": reader.width,
-                        "height": reader.height, "duration_s": reader.duration, "backend": reader.backend,
+                        "height": reader.height, "sample_aspect": reader.sample_aspect, "duration_s": reader.duration, "backend": reader.backend,
                         "notes": "; ".join(reader.notes) or None}
         result.triplets, result.candidates = pd.DataFrame(kept), pd.DataFrame(rejected)
         return result

@@ -51,6 +51,7 @@ FILMS = _schema(
     f("n_frames", pa.int64()),
     f("width", pa.int32()),
     f("height", pa.int32()),
+    f("sample_aspect", pa.string()),       # the stream's sample aspect ratio "num:den" (null: square pixels); frames stay at width×height
     f("duration_s", pa.float64()),
     f("style", pa.string()),
     f("license", pa.string()),
@@ -62,7 +63,7 @@ FILMS = _schema(
     f("n_triplets", pa.int64()),           # kept
     f("status", pa.string()),              # ok | error
     f("error", pa.string()),
-    f("notes", pa.string()),               # non-fatal remarks (grayscale source, odd dimensions)
+    f("notes", pa.string()),               # non-fatal remarks (grayscale source, odd dimensions, truncation, aspect, why no triplet)
     f("mined_at", TS),
 )
 

@@ -57,3 +57,15 @@ def _packet_times(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, Fra
         return times, stream.time_base or Fraction(1, 1), float(rate) if rate else 0.0
     finally:
         container.close()
+
+
+def stream_facts(path: str | os.PathLike) -> tuple[float | None, Fraction | None]:
+    """(the container's declared duration in seconds or None, the video stream's sample aspect ratio
+    or None when pixels are square or it is not set), read from the headers without decoding."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        duration = container.duration / av.time_base if container.duration else None
+        if duration is None and stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        return duration, (Fraction(sar) if sar and Fraction(sar) != 1 else None)

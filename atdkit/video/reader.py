@@ -9,10 +9,12 @@ message names the file and the problem in one line.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +100,33 @@ class VideoReader(ABC):
             out.append(f"odd dimensions {self.width}×{self.height} (kept as is)")
         if getattr(self, "_grayscale", False):
             out.append("grayscale source (frames replicated to RGB)")
+        duration, sar = self.stream_facts
+        if duration and self.fps and abs(round(duration * self.fps) - self.n_frames) > max(2, 0.02 * self.n_frames):
+            out.append(f"truncated or damaged? the container declares {duration:.2f} s "
+                       f"(~{round(duration * self.fps)} frames at {self.fps:.3f} fps), the stream holds "
+                       f"{self.n_frames} frames: the {self.n_frames} that decode were mined")
+        if sar is not None:
+            out.append(f"sample aspect ratio {sar.numerator}:{sar.denominator} (display "
+                       f"{round(self.width * sar)}×{self.height}): frames are stored at the coded size "
+                       f"{self.width}×{self.height}, not resampled (a resampled frame 2 would no longer be the "
+                       "ground truth the encoder gave); scale the width by the ratio to view them")
         return out
+
+    @functools.cached_property
+    def stream_facts(self) -> tuple[float | None, Fraction | None]:
+        """(container duration in s, sample aspect ratio) from the headers; (None, None) if unreadable."""
+        from atdkit.video.probe import stream_facts
+
+        try:
+            return stream_facts(self.path)
+        except Exception:  # noqa: BLE001 - facts for the notes only; reading errors are the backends' to report
+            return None, None
+
+    @property
+    def sample_aspect(self) -> str | None:
+        """The stream's sample aspect ratio as ``"num:den"``; None for square pixels."""
+        sar = self.stream_facts[1]
+        return None if sar is None else f"{sar.numerator}:{sar.denominator}"
 
     def _validate(self) -> None:
         """Shared checks after a backend has read the metadata."""

@@ -8,6 +8,7 @@ import sys
 import av
 import cv2
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
 from atdkit.mining.pipeline import film_identity, mine
@@ -163,3 +164,54 @@ def test_the_shot_cap_counts_the_triplets_finally_kept(tmp_path, small_film):
     for shot in cands.loc[cands["reason"] == "shot cap", "shot"].unique():
         assert kept.get(shot, 0) == cap
     assert len(root.triplets()) == int(root.films()["n_triplets"].sum())
+
+
+def _moving_frames(n, size=(96, 128)):
+    """A textured square drifting right on a gradient: every frame a new drawing."""
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([(xx * 2) % 256, (yy * 2) % 256, ((xx + yy)) % 256], axis=2).astype(np.uint8)
+    out = []
+    for i in range(n):
+        f = base.copy()
+        x = 10 + (2 * i) % 80
+        f[30:60, x:x + 30] = (255, 40, 40)
+        out.append(f)
+    return out
+
+
+def test_a_truncated_mkv_is_mined_as_far_as_it_decodes_and_says_so(tmp_path):
+    whole = _encode(tmp_path / "whole.mkv", _moving_frames(120))
+    cut = tmp_path / "cut.mkv"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.4)])
+    out = tmp_path / "root"
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(whole), str(cut), "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    films = DatasetRoot.open(out).films().set_index("path")
+    full, part = films.loc[str(whole.absolute())], films.loc[str(cut.absolute())]
+    assert full["n_frames"] == 120 and pd.isna(full["notes"])
+    assert part["status"] == "ok" and 0 < part["n_frames"] < 80
+    assert "truncated" in part["notes"] and "declares 5.00 s" in part["notes"]
+    assert "truncated" in run.stdout  # the console shows it too
+
+
+def test_an_anamorphic_stream_records_its_sample_aspect_ratio(tmp_path):
+    from fractions import Fraction
+
+    path = tmp_path / "anamorphic.mkv"
+    c = av.open(str(path), "w")
+    s = c.add_stream("mpeg4", rate=24)
+    s.width, s.height, s.pix_fmt = 128, 96, "yuv420p"
+    s.codec_context.sample_aspect_ratio = Fraction(4, 3)
+    for f in _moving_frames(30):
+        for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    mine([path, _encode(tmp_path / "square.mp4", _moving_frames(30)[::-1])], tmp_path / "root", progress=False)
+    films = DatasetRoot.open(tmp_path / "root").films().set_index("path")
+    ana, square = films.loc[str(path.absolute())], films.loc[str((tmp_path / "square.mp4").absolute())]
+    assert ana["sample_aspect"] == "4:3" and "display 171×96" in ana["notes"]
+    assert pd.isna(square["sample_aspect"])
