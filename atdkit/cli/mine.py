@@ -89,3 +89,36 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
         print(f"error: {r['error']}", file=sys.stderr)
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def dedup(root: Path = typer.Argument(..., help="dataset root"),
+          phash_distance: int = typer.Option(None, help="frame2 pHash bits within which triplets are "
+                                             "near-duplicates (default: the distance the root was mined with)"),
+          run: list[Path] = typer.Option([], "--run", help="bench run folder whose scored triplets are kept "
+                                         "(repeatable; runs live outside the root)"),
+          apply: bool = typer.Option(False, "--apply", help="make the changes (default: only show them)")) -> None:
+    """Re-deduplicate the whole dataset: judge every triplet again, never dropping one that has votes,
+    annotations, consensus rows or results in the named runs. Shows what it would change unless --apply."""
+    from atdkit.mining import dedup as near
+    from atdkit.store.dataset import DatasetRoot
+
+    ds = DatasetRoot.open(root)
+    distance = phash_distance
+    if distance is None:
+        distance = int(ds.meta().get("config", {}).get("mining", {}).get("phash_distance", 4))
+    protected = near.labelled_ids(ds, run)
+    plan = near.full_plan(ds, distance, protected)
+    table = Table("triplet", "duplicates (kept)")
+    for tid, kept in sorted(plan.items()):
+        table.add_row(tid, kept)
+    Console().print(table)
+    console.print(f"{len(plan)} triplet(s) would move to candidates (pHash within {distance} bits); "
+                  f"{len(protected)} labelled or scored triplet(s) are never dropped")
+    if not apply:
+        console.print("dry run: nothing changed (use --apply)")
+        return
+    near.move_to_candidates(ds, ds.triplet_parts.read(), plan, distance)
+    near.reconcile(ds)
+    ds.materialize()
+    console.print(f"moved {len(plan)} triplet(s) to candidates")

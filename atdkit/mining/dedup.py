@@ -23,6 +23,7 @@ films' counts and removes frame folders no triplet references).
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -88,11 +89,37 @@ def published_ids(root: DatasetRoot) -> frozenset[str]:
 
 
 def drop_duplicates(root: DatasetRoot, max_distance: int) -> int:
-    """Move near-duplicate triplets to candidates (see module doc); returns how many were dropped."""
+    """Move near-duplicate newcomers to candidates (see module doc); returns how many were dropped."""
     triplets = root.triplet_parts.read()
     dropped = find_duplicates(triplets, max_distance, published_ids(root))
+    move_to_candidates(root, triplets, dropped, max_distance)
+    return len(dropped)
+
+
+def labelled_ids(root: DatasetRoot, runs: list[Path] = ()) -> frozenset[str]:
+    """Triplets something refers to: votes, annotations, ``consensus.parquet`` rows, and the
+    ``results.parquet`` of the bench runs ``runs`` (run folders live outside the root)."""
+    from atdkit.store.labels import latest_annotations, latest_votes
+
+    ids = set(latest_votes(root)["triplet_id"]) if len(latest_votes(root)) else set()
+    annotations = latest_annotations(root)
+    ids |= set(annotations["triplet_id"]) if len(annotations) else set()
+    for table in [root.path / "consensus.parquet", *(Path(r) / "results.parquet" for r in runs)]:
+        if table.exists():
+            ids |= set(pq.read_table(table, columns=["triplet_id"]).column("triplet_id").to_pylist())
+    return frozenset(ids)
+
+
+def full_plan(root: DatasetRoot, max_distance: int, protected: frozenset[str]) -> dict[str, str]:
+    """A full re-deduplication (``atdkit dedup``): every triplet judged again in (film_id, f1, stride)
+    order, except those in ``protected`` (labelled or scored), which are kept and judged first."""
+    return find_duplicates(root.triplet_parts.read(), max_distance, protected)
+
+
+def move_to_candidates(root: DatasetRoot, triplets: pd.DataFrame, dropped: dict[str, str], max_distance: int) -> None:
+    """Move the ``dropped`` triplets' rows to their films' candidate parts and delete their frames."""
     if not dropped:
-        return 0
+        return
     gone = triplets[triplets["triplet_id"].isin(list(dropped))]
     for film_id, rows in gone.groupby("film_id"):
         cand_path = root.candidate_parts.directory / f"{film_id}.parquet"
@@ -117,7 +144,6 @@ def drop_duplicates(root: DatasetRoot, max_distance: int) -> int:
                 atomic.write_table(film_path, to_table(film, root.film_parts.schema))
         for tid in rows["triplet_id"]:
             shutil.rmtree(root.frames_dir(tid), ignore_errors=True)
-    return len(dropped)
 
 
 def reconcile(root: DatasetRoot) -> int:

@@ -215,3 +215,33 @@ def test_an_anamorphic_stream_records_its_sample_aspect_ratio(tmp_path):
     ana, square = films.loc[str(path.absolute())], films.loc[str((tmp_path / "square.mp4").absolute())]
     assert ana["sample_aspect"] == "4:3" and "display 171×96" in ana["notes"]
     assert pd.isna(square["sample_aspect"])
+
+
+def test_dedup_command_shows_then_applies_and_never_drops_a_labelled_triplet(tmp_path, small_films):
+    out = tmp_path / "root"
+    mine(small_films, out, progress=False)
+    root = DatasetRoot.open(out)
+    before = root.triplets().sort_values("triplet_id").reset_index(drop=True)
+    voted = before["triplet_id"].tolist()[::2]
+    add_votes(root, [{"triplet_id": t, "annotator": "ann1", "accept": True} for t in voted])
+    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def dedup(*extra):
+        return subprocess.run([sys.executable, "-m", "atdkit", "dedup", str(out), "--phash-distance", "24", *extra],
+                              capture_output=True, text=True, timeout=600)
+
+    dry = dedup()
+    assert dry.returncode == 0, dry.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot  # a dry run changes nothing
+    first_column = {line.split("│")[1].strip() for line in dry.stdout.splitlines() if line.count("│") == 3}
+    would = [t for t in before["triplet_id"] if t in first_column]
+    assert would and not set(would) & set(voted)
+    done = dedup("--apply")
+    assert done.returncode == 0, done.stderr
+    root = DatasetRoot.open(out)
+    after = set(root.triplets()["triplet_id"])
+    assert set(voted) <= after and not after & set(would)
+    assert after | set(would) == set(before["triplet_id"])
+    for t in would:
+        assert not root.frames_dir(t).exists()
+    assert (root.films()["n_triplets"].sum()) == len(after)
