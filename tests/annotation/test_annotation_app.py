@@ -94,7 +94,7 @@ def test_reject_with_html_text_is_stored_verbatim_and_shown_escaped(root, tokens
     at.text_input(key=f"note-{tid}").input(evil)
     at.button(key=f"reject-{tid}").click().run()
     assert latest_votes(root).set_index("triplet_id").loc[tid, "reason"] == f"other: {evil}"
-    at.button[0].click().run()                             # "Edit my last (E)"
+    at.button[0].click().run()                             # "Edit my last (U)"
     assert _current_tid(at) == tid
     assert at.text_input(key=f"note-{tid}").value == evil  # a text widget: shown as text, never as HTML
     assert not any("<script>" in m.value for m in at.markdown)
@@ -104,7 +104,7 @@ def test_edit_own_last_submission_latest_wins(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
     _accept(at, tid)
-    at.button[0].click().run()                             # "Edit my last (E)"
+    at.button[0].click().run()                             # "Edit my last (U)"
     assert _current_tid(at) == tid
     assert at.radio(key=f"motion_type-{tid}").value == "translation"   # own earlier labels pre-filled
     at.radio(key=f"reason-{tid}").set_value("near-duplicate")
