@@ -178,7 +178,8 @@ def main() -> None:
     for k in args.annotators:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "root"
-            build_root(root, k * (args.n + 2) // 2 + 4)  # two judgements settle a triplet
+            # two judgements settle a triplet; nobody judges one twice
+            build_root(root, max(args.n + 2, k * (args.n + 2) // 2) + 4)
             results[k] = measure(root, args.n, k)
     load = os.getloadavg()
     print(f"submit → next triplet fully shown, real browser (chromium), {SIZE[0]}×{SIZE[1]} frames, "
