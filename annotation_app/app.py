@@ -95,10 +95,11 @@ def serve(ws: Workspace) -> None:
         ss.clear()
         ss["clear-cookie"] = True
         st.warning("Your token was revoked; log in again.")
+    cookie_slot = st.empty()  # always there, so the page's elements keep their places
     if "set-cookie" in ss:
-        st.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS), unsafe_allow_javascript=True)
-    if ss.pop("clear-cookie", False):
-        st.html(_cookie_script("", 0), unsafe_allow_javascript=True)
+        cookie_slot.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS), unsafe_allow_javascript=True)
+    elif ss.pop("clear-cookie", False):
+        cookie_slot.html(_cookie_script("", 0), unsafe_allow_javascript=True)
     if user is None:
         login(ws)
         return

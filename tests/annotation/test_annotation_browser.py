@@ -21,7 +21,7 @@ def login(page, url: str, token: str) -> None:
     page.goto(url)
     page.get_by_label("Access token").fill(token)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+    page.get_by_role("button", name="Accept & submit (A)").first.wait_for(timeout=30000)
     wait_idle(page)
 
 
