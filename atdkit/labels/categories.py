@@ -56,7 +56,7 @@ def _machine_labels(root: DatasetRoot) -> dict[str, dict]:
 
 
 def _machine_decisions(root: DatasetRoot) -> dict[str, str]:
-    votes = latest_votes(root)
+    votes = latest_votes(root, on_error="skip")
     if not len(votes):
         return {}
     votes = votes[votes["annotator"].isin(MACHINE_ANNOTATORS)].sort_values("created_at", kind="stable")

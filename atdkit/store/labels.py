@@ -58,14 +58,14 @@ def _humans(df: pd.DataFrame, humans_only: bool) -> pd.DataFrame:
     return df
 
 
-# on_error="skip" (the default): a corrupt part is moved aside and named on stderr, and the read goes on
-# without it (``PartTable.read``); the app's ``IncrementalParts`` does the same, so the app and
-# ``atdkit consensus`` treat a corrupt label part alike.
-def latest_votes(root: DatasetRoot, humans_only: bool = False, on_error: str = "skip") -> pd.DataFrame:
+# A corrupt part is always moved aside (``PartTable.read``), as the app's ``IncrementalParts`` does.
+# on_error="raise" (the default) then stops the caller, so nothing that decides on labels (consensus,
+# dedup's "never drop a labelled triplet") silently lacks a row; "skip" goes on and says so on stderr.
+def latest_votes(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
     return _humans(_latest(root.votes.read(on_error=on_error)), humans_only)
 
 
-def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: str = "skip") -> pd.DataFrame:
+def latest_annotations(root: DatasetRoot, humans_only: bool = False, on_error: str = "raise") -> pd.DataFrame:
     return _humans(_latest(root.annotations.read(on_error=on_error)), humans_only)
 
 
@@ -74,7 +74,7 @@ def add_adjudication(root: DatasetRoot, row: Mapping):
     return root.adjudications.append(_stamp([row]))
 
 
-def latest_adjudications(root: DatasetRoot, on_error: str = "skip") -> pd.DataFrame:
+def latest_adjudications(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
     """The latest ruling per triplet."""
     df = root.adjudications.read(on_error=on_error)
     return _latest_by(df, ["triplet_id"])
