@@ -139,6 +139,8 @@ def test_keyboard_only_accept_and_reject(server):
             page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
             wait_idle(page)
             first = shown_triplet(page)
+            # no developer menu, no Deploy button (both are there without annotate's client options)
+            assert page.locator('[data-testid="stMainMenu"]').count() == 0 and page.get_by_text("Deploy").count() == 0
             page.keyboard.press("a")                                   # no motion type yet: refused
             wait_idle(page, settle=0.5)
             page.get_by_text("Not saved").wait_for(timeout=10000)
