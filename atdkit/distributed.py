@@ -23,18 +23,26 @@ R = TypeVar("R")
 
 
 def run_all(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, scheduler: str | None = None,
-            desc: str = "", progress: bool = True) -> Iterator[tuple[T, R | BaseException]]:
+            desc: str = "", progress: bool = True,
+            status: Callable[[], str] | None = None) -> Iterator[tuple[T, R | BaseException]]:
     """Apply ``fn`` to every item, yielding ``(item, result_or_exception)`` in completion order.
 
     ``workers <= 1`` and no scheduler runs in this process (easy to debug);
     ``workers > 1`` uses a process pool; ``scheduler`` submits to a Dask cluster.
     Exceptions are returned, not raised, so one failed unit never stops the others.
+    ``status()``, when given, is shown beside the bar about once a second while units run elsewhere
+    (what the units report of their own progress: the bar alone only moves when a unit ends).
     """
     items = list(items)
     bar = tqdm(total=len(items), desc=desc, disable=not progress or not items, unit="unit")
+
+    def tick() -> None:
+        if status is not None and not bar.disable:
+            bar.set_postfix_str(status(), refresh=True)
+
     try:
         if scheduler:
-            yield from _run_dask(fn, items, scheduler, bar)
+            yield from _run_dask(fn, items, scheduler, bar, tick)
         elif workers <= 1:
             for item in items:
                 try:
@@ -49,10 +57,14 @@ def run_all(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, sched
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
                                         initargs=(threads,)) as pool:
                 futures = {pool.submit(fn, item): item for item in items}
-                for fut in cf.as_completed(futures):
-                    bar.update(1)
-                    exc = fut.exception()
-                    yield futures[fut], (exc if exc is not None else fut.result())
+                pending = set(futures)
+                while pending:
+                    done, pending = cf.wait(pending, timeout=1.0, return_when=cf.FIRST_COMPLETED)
+                    tick()
+                    for fut in done:
+                        bar.update(1)
+                        exc = fut.exception()
+                        yield futures[fut], (exc if exc is not None else fut.result())
     finally:
         bar.close()
 
@@ -84,15 +96,24 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-def _run_dask(fn, items, scheduler, bar):
-    from distributed import Client, as_completed
+def _run_dask(fn, items, scheduler, bar, tick):
+    from distributed import Client, wait
 
     with Client(scheduler) as client:
         futures = client.map(fn, items, pure=False)
         index = {f.key: item for f, item in zip(futures, items)}
-        for fut in as_completed(futures):
-            bar.update(1)
+        pending = set(futures)
+        while pending:
             try:
-                yield index[fut.key], fut.result()
-            except Exception as exc:
-                yield index[fut.key], exc
+                result = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # none finished within the second
+                tick()
+                continue
+            tick()
+            pending = set(result.not_done)
+            for fut in result.done:
+                bar.update(1)
+                try:
+                    yield index[fut.key], fut.result()
+                except Exception as exc:
+                    yield index[fut.key], exc

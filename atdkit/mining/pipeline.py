@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +44,7 @@ from atdkit.mining import dedup
 from atdkit.mining.config import MiningConfig
 from atdkit.mining.sampler import Candidate, TripletSampler
 from atdkit.mining.segments import SegmentResult, SegmentStore, auto_length, join, longest_first, plan
+from atdkit.mining.segments import progress as segment_progress
 from atdkit.mining.shots import ShotTracker, cadence_at, frame_features
 from atdkit.mining.similarity import ssim, to_working, working_size
 from atdkit.motion import middle_position, motion_stats
@@ -50,6 +52,8 @@ from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import encode_png
 from atdkit.video import VideoReader, open_video
+
+PROGRESS_EVERY_S = 1.0  # how often a segment mined in parallel reports its frames and triplets (for the bar)
 
 
 def film_identity(path: str | os.PathLike) -> tuple[str, str | None]:
@@ -170,7 +174,11 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             from tqdm.auto import tqdm
 
             frames = tqdm(frames, total=reader.n_frames - first, desc=path.name, unit="frame", leave=False)
+        store, reported = SegmentStore(root, film_id), time.monotonic()
         for index, frame in enumerate(frames, start=first):
+            if job.get("report") and time.monotonic() - reported > PROGRESS_EVERY_S:
+                store.write_progress(start, end, index - first, len(kept))
+                reported = time.monotonic()
             work = to_working(frame, wsize, config.ssim_channels)
             info = tracker.push(frame_features(work if work.ndim == 3 else frame))
             if sampler is None:  # looking for the first shot this segment owns
@@ -201,6 +209,9 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
                         "height": reader.height, "sample_aspect": reader.sample_aspect, "duration_s": reader.duration, "backend": reader.backend,
                         "notes": "; ".join(reader.notes) or None}
         result.triplets, result.candidates = pd.DataFrame(kept), pd.DataFrame(rejected)
+        if job.get("report"):
+            store.write_progress(start, end, reader.n_frames - first if sampler is None or sampler.stop is None
+                                 else sampler.stop - first, len(kept))
         return result
     finally:
         reader.close()
@@ -379,19 +390,33 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         store = SegmentStore(root, film["film_id"])
         store.keep_only(film["bounds"])
         outcomes[film["film_id"]] = [{"status": "ok", "start": s} for s, e in film["bounds"] if store.done(s, e)]
-        jobs += [{**film, "start": s, "end": e, "progress": progress and not parallel}
+        jobs += [{**film, "start": s, "end": e, "progress": progress and not parallel, "report": progress and parallel}
                  for s, e in film["bounds"] if not store.done(s, e)]
         if len(outcomes[film["film_id"]]) == len(film["bounds"]):  # every segment was done before a kill
             results.append(_finish_film(root, film, outcomes[film["film_id"]]))
     films_by_id = {f["film_id"]: f for f in todo}
+    began, frames_before = time.monotonic(), segment_progress(root, list(films_by_id))[0]
+    finished = {"frames": 0, "kept": 0}  # films joined in the loop below (their segments' reports are cleared)
+    joined: set[str] = set()
+
+    def status() -> str:  # across workers: what the segments report (see SegmentStore.write_progress)
+        frames, kept = segment_progress(root, [f for f in films_by_id if f not in joined])
+        rate = (frames + finished["frames"] - frames_before) / max(time.monotonic() - began, 1e-9)
+        return f"{rate:.0f} frames/s decoded, {kept + finished['kept']} triplets kept"
+
+
     for job, outcome in run_all(mine_segment, longest_first(jobs, counts), workers=workers, scheduler=scheduler,
-                                desc="mining segments", progress=progress):
+                                desc="mining segments", progress=progress, status=status):
         if isinstance(outcome, BaseException):  # the unit itself crashed (worker lost, bug): a failed segment
             outcome = {"status": "error", "error": _error_line(Path(job["film"]), outcome), "start": job["start"]}
         film = films_by_id[job["film_id"]]
         outcomes[film["film_id"]].append(outcome)
         if len(outcomes[film["film_id"]]) == len(film["bounds"]):
+            frames_done, kept_done = segment_progress(root, [film["film_id"]])
             results.append(_finish_film(root, film, outcomes[film["film_id"]]))
+            joined.add(film["film_id"])
+            finished["frames"] += frames_done
+            finished["kept"] += kept_done
     dropped = dedup.drop_duplicates(root, config.phash_distance)
     dedup.reconcile(root)
     root.materialize()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,14 @@ class SegmentStore:
             if p.name.split(".")[0] not in wanted:
                 p.unlink(missing_ok=True)
 
+    def write_progress(self, start: int, end: int | None, frames: int, kept: int) -> None:
+        """What a running segment has done so far (read by :func:`progress`; no durability needed)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._stem(start, end).with_suffix(".progress")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        tmp.write_text(json.dumps({"frames": frames, "kept": kept}))
+        os.replace(tmp, path)
+
     def clear(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -153,3 +162,16 @@ def join(results: list[SegmentResult]) -> JoinedFilm:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     return JoinedFilm(shots, concat(triplets), concat(candidates))
+
+
+def progress(root: DatasetRoot, film_ids: list[str]) -> tuple[int, int]:
+    """(frames decoded, triplets kept) so far by the running and stored segments of these films."""
+    frames = kept = 0
+    for film_id in film_ids:
+        for p in SegmentStore(root, film_id).directory.glob("*.progress"):
+            try:
+                d = json.loads(p.read_text())
+            except (OSError, ValueError):  # being replaced or cleared right now
+                continue
+            frames, kept = frames + d["frames"], kept + d["kept"]
+    return frames, kept

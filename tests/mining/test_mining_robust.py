@@ -245,3 +245,14 @@ def test_dedup_command_shows_then_applies_and_never_drops_a_labelled_triplet(tmp
     for t in would:
         assert not root.frames_dir(t).exists()
     assert (root.films()["n_triplets"].sum()) == len(after)
+
+
+def test_progress_across_workers_shows_frames_per_second_and_triplets_kept(tmp_path, small_films):
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(tmp_path / "root"),
+                          "--workers", "2", "--segment-frames", "20"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    shown = [line for line in run.stderr.replace("\r", "\n").splitlines() if "frames/s decoded" in line]
+    assert shown, run.stderr
+    kept = [int(line.split(", ")[-1].split()[0]) for line in shown]
+    assert kept == sorted(kept) and kept[-1] > 0  # grows as the segments report
+    assert not list((tmp_path / "root" / "parts").rglob("*.progress"))  # cleared with the segments
