@@ -101,9 +101,9 @@ def labelled_ids(root: DatasetRoot, runs: list[Path] = ()) -> frozenset[str]:
     ``results.parquet`` of the bench runs ``runs`` (run folders live outside the root)."""
     from atdkit.store.labels import latest_annotations, latest_votes
 
-    ids = set(latest_votes(root)["triplet_id"]) if len(latest_votes(root)) else set()
-    annotations = latest_annotations(root)
-    ids |= set(annotations["triplet_id"]) if len(annotations) else set()
+    ids: set[str] = set()
+    for labels in (latest_votes(root), latest_annotations(root)):
+        ids |= set(labels["triplet_id"]) if len(labels) else set()
     for table in [root.path / "consensus.parquet", *(Path(r) / "results.parquet" for r in runs)]:
         if table.exists():
             ids |= set(pq.read_table(table, columns=["triplet_id"]).column("triplet_id").to_pylist())

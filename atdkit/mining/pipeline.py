@@ -183,7 +183,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
             info = tracker.push(frame_features(work if work.ndim == 3 else frame))
             if sampler is None:  # looking for the first shot this segment owns
                 if (index == 0 and start == 0) or (index >= start and info.relation == "cut"):
-                    sampler = TripletSampler(params, ring.ssim, start=index, check=ring.middle_check(config),
+                    sampler = TripletSampler(params, ring.ssim, start=index,
+                                             check=_not_across(reader.gaps, ring.middle_check(config)),
                                              duplicate_of=_shot_duplicates(film_id, ring, config.phash_distance))
                     first_shot = info.shot
                 elif end is not None and index >= end - 1:
@@ -215,6 +216,17 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
         return result
     finally:
         reader.close()
+
+
+def _not_across(gaps: list[int], check):
+    """``check`` after the gap rule: a candidate with missing frames between frame 1 and frame 3 (a dropped
+    frame in a constant-rate film) is rejected, ``spans frame gap``."""
+    def checked(c: Candidate):
+        for g in gaps:
+            if c.f1 < g <= c.f3:
+                return "spans frame gap", f"frames missing before frame {g}"
+        return check(c)
+    return checked if gaps else check
 
 
 def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int):

@@ -48,16 +48,22 @@ def check_file(path: str | os.PathLike) -> Path:
     return p
 
 
-def check_frame_intervals(path: Path, times: Sequence[float] | np.ndarray, fps: float) -> None:
-    """Raise BadInput when the presentation times (seconds) are not a constant frame rate."""
+def check_frame_intervals(path: Path, times: Sequence[float] | np.ndarray, fps: float) -> list[int]:
+    """The frame gaps of a constant-rate film: indices i whose interval from frame i-1 is a whole number
+    (≥ 2) of nominal intervals (dropped frames), when such gaps are few (at most 1 % of the intervals,
+    at least one allowed). Raise BadInput when the presentation times (seconds) are otherwise not a
+    constant frame rate."""
     if len(times) < 3 or not fps or fps <= 0:
-        return
+        return []
     dt = np.diff(np.asarray(times, dtype=np.float64))
     nominal = 1.0 / fps
-    bad = np.abs(dt - nominal) > VFR_TOLERANCE * nominal
-    if bad.any():
+    steps = np.rint(dt / nominal)
+    regular = np.abs(dt - nominal) <= VFR_TOLERANCE * nominal
+    dropped = ~regular & (steps >= 2) & (np.abs(dt - steps * nominal) <= VFR_TOLERANCE * nominal)
+    if (~regular & ~dropped).any() or dropped.sum() > max(1, 0.01 * len(dt)):
         raise BadInput(f"{path}: variable frame rate (frame intervals {dt.min() * 1000:.1f}–{dt.max() * 1000:.1f} ms, "
                        f"nominal {nominal * 1000:.1f} ms); re-encode at a constant rate first")
+    return [int(i) + 1 for i in np.flatnonzero(dropped)]
 
 
 def to_rgb(frame: np.ndarray) -> np.ndarray:
@@ -86,6 +92,7 @@ class VideoReader(ABC):
         self.n_frames: int = 0
         self.width: int = 0
         self.height: int = 0
+        self.gaps: list[int] = []  # frames preceded by missing frames (see check_frame_intervals)
 
     @property
     def duration(self) -> float:
@@ -100,6 +107,9 @@ class VideoReader(ABC):
             out.append(f"odd dimensions {self.width}×{self.height} (kept as is)")
         if getattr(self, "_grayscale", False):
             out.append("grayscale source (frames replicated to RGB)")
+        if self.gaps:
+            out.append(f"{len(self.gaps)} gap(s) of missing frames, before frame(s) "
+                       f"{', '.join(map(str, self.gaps[:10]))}: mined as constant-rate stretches, no triplet spans a gap")
         duration, sar = self.stream_facts
         if duration and self.fps and abs(round(duration * self.fps) - self.n_frames) > max(2, 0.02 * self.n_frames):
             out.append(f"truncated or damaged? the container declares {duration:.2f} s "

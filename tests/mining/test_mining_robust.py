@@ -256,3 +256,32 @@ def test_progress_across_workers_shows_frames_per_second_and_triplets_kept(tmp_p
     kept = [int(line.split(", ")[-1].split()[0]) for line in shown]
     assert kept == sorted(kept) and kept[-1] > 0  # grows as the segments report
     assert not list((tmp_path / "root" / "parts").rglob("*.progress"))  # cleared with the segments
+
+
+def test_one_dropped_frame_is_mined_as_two_constant_rate_stretches(tmp_path):
+    from fractions import Fraction
+
+    frames = _moving_frames(60)
+    path = tmp_path / "dropped.mkv"
+    c = av.open(str(path), "w")
+    s = c.add_stream("mpeg4", rate=24)
+    s.width, s.height, s.pix_fmt = 128, 96, "yuv420p"
+    s.time_base = s.codec_context.time_base = Fraction(1, 24)
+    for i, f in enumerate(frames):
+        if i == 30:
+            continue  # the dropped frame: frame 31's time follows frame 29's after two intervals
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts, vf.time_base = i, Fraction(1, 24)
+        for p in s.encode(vf):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    mine([path], tmp_path / "root", progress=False)
+    root = DatasetRoot.open(tmp_path / "root")
+    film = root.films().iloc[0]
+    assert film["status"] == "ok" and film["n_frames"] == 59
+    assert "gap(s) of missing frames, before frame(s) 30" in film["notes"]
+    kept = root.triplets()
+    assert len(kept) > 0 and not ((kept["f1"] < 30) & (kept["f3"] >= 30)).any()
+    assert (root.candidates()["reason"] == "spans frame gap").any()

@@ -45,7 +45,7 @@ class DecordReader(VideoReader):
             raise BadInput(f"{self.path}: not a readable video (decord: {clean_message(exc)})") from exc
         self._validate()
         pts, time_base, _ = packet_times(self.path)  # container timestamps: the same verdict as PyAV's
-        check_frame_intervals(self.path, pts * float(time_base), self.fps)
+        self.gaps = check_frame_intervals(self.path, pts * float(time_base), self.fps)
 
     def _iter_frames(self, start: int) -> Iterator[np.ndarray]:
         try:

@@ -34,7 +34,7 @@ class PyAVReader(VideoReader):
         self._pts = pts
         self.n_frames = len(self._pts)
         self._validate()
-        check_frame_intervals(self.path, self._pts * float(self._time_base), self.fps)
+        self.gaps = check_frame_intervals(self.path, self._pts * float(self._time_base), self.fps)
         self._container = None
 
     def _open_stream(self):
