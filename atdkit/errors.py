@@ -1,5 +1,7 @@
 """Exceptions whose message is the one line a user sees."""
 
+import re
+
 
 class AtdkitError(Exception):
     """Base class: str(exc) is a complete, one-line message for the user."""
@@ -19,3 +21,11 @@ class WeightsMismatch(AtdkitError):
 
 class UnknownMethod(AtdkitError):
     """No interpolation method is registered under the requested name."""
+
+
+def clean_message(exc: BaseException, limit: int = 160) -> str:
+    """First meaningful line of a decoder exception, without decord's "[time] file:line:" log prefix."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    text = re.sub(r"(\[[\d:]+\] \S+:\d+: )+(\[[^\]]*\] )?", "", text)
+    return text[:limit]

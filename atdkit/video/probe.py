@@ -18,8 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from atdkit.errors import BadInput
-from atdkit.video.reader import clean_message
+from atdkit.errors import BadInput, clean_message
 
 
 def packet_times(path: str | os.PathLike) -> tuple[np.ndarray, Fraction, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
@@ -19,21 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadInput, clean_message
 
 # Smallest frame side we accept: the 7×7 SSIM window and optical flow need room.
 MIN_SIDE = 32
 # Largest relative deviation of a frame interval from the nominal 1/fps before a
 # film counts as variable frame rate (container timestamps are rounded to ticks).
 VFR_TOLERANCE = 0.25
-
-
-def clean_message(exc: BaseException, limit: int = 160) -> str:
-    """First meaningful line of a decoder exception, without decord's "[time] file:line:" log prefix."""
-    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-    text = lines[-1] if lines else type(exc).__name__
-    text = re.sub(r"(\[[\d:]+\] \S+:\d+: )+(\[[^\]]*\] )?", "", text)
-    return text[:limit]
 
 
 def check_file(path: str | os.PathLike) -> Path:

@@ -13,6 +13,7 @@ import pytest
 from mining_helpers import assert_same_dataset, dataset_snapshot
 
 from atdkit.mining.pipeline import mine
+from atdkit.synth import film_styles
 
 
 def _start(films, out, *options: str) -> subprocess.Popen:
@@ -39,7 +40,7 @@ def _kill_when(proc: subprocess.Popen, ready, timeout: float = 60.0) -> bool:
 @pytest.mark.slow
 def test_resume_after_sigkill_gives_identical_tables(tmp_path, small_films):
     reference = tmp_path / "reference"
-    mine(small_films, reference, progress=False)
+    mine(small_films, reference, progress=False, style=film_styles(small_films))
     out = tmp_path / "killed"
     # 1st kill: in the middle of the first film (its frames are being written, no part yet)
     first = _start(small_films, out)
@@ -60,7 +61,7 @@ def test_resume_after_sigkill_gives_identical_tables(tmp_path, small_films):
 @pytest.mark.slow
 def test_a_killed_segmented_run_resumes_with_any_segmentation(tmp_path, small_films):
     reference = tmp_path / "reference"
-    mine(small_films, reference, progress=False)
+    mine(small_films, reference, progress=False, style=film_styles(small_films))
     out = tmp_path / "killed"
     stored = out / "parts" / "segments"
     # 1st kill: some segments of a film are stored, the film is not joined yet

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import av
 import numpy as np
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadInput, clean_message
 from atdkit.video.probe import packet_times
-from atdkit.video.reader import VideoReader, check_frame_intervals, clean_message
+from atdkit.video.reader import VideoReader, check_frame_intervals
 
 
 class PyAVReader(VideoReader):
