@@ -28,15 +28,16 @@ def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None, bool]) ->
     Idempotent, atomic writes; with ``preview`` the flows are also drawn as
     ``guide_flo13.png`` / ``guide_flo31.png`` beside the ``.npy`` files.
     """
-    from atdkit.methods.animeinterp.flows import ensure_flows, flow_paths, has_flows
+    from atdkit.methods.animeinterp.flows import ensure_flows, flow_paths, has_flows, stale_reason
     from atdkit.methods.animeinterp.sgm.visualise import flow_image
     from atdkit.store.dataset import DatasetRoot
     from atdkit.store.frames import write_png
 
     root_path, tid, vgg, style, size, preview = job
     root = DatasetRoot.open(root_path)
-    status = "cached" if has_flows(root, tid) else "computed"
-    flows = ensure_flows(root, tid, _sgm(vgg, style, size))
+    sgm = _sgm(vgg, style, size)
+    status = "cached" if has_flows(root, tid) and stale_reason(root, tid, sgm.settings) is None else "computed"
+    flows = ensure_flows(root, tid, sgm)
     if preview:
         top = max(float(abs(f).max()) for f in flows)
         for flow, path in zip(flows, flow_paths(root, tid)):

@@ -40,6 +40,11 @@ def root(tmp_path, make_cel):
 
 
 class Refuse:
+    """An SGM of given settings that must not run (the cache answers)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
     def __call__(self, *args):
         raise AssertionError("SGM must not run when flows are cached")
 
@@ -48,13 +53,37 @@ def test_ensure_flows_computes_once_then_reuses(root):
     sgm = SGM(vgg=None, style="japanese", size=None)
     f13, f31 = ensure_flows(root, "film-a_1_2_3", sgm)
     assert all(p.is_file() for p in flow_paths(root, "film-a_1_2_3"))
-    c13, c31 = ensure_flows(root, "film-a_1_2_3", Refuse())
+    c13, c31 = ensure_flows(root, "film-a_1_2_3", Refuse(sgm.settings))
     assert np.array_equal(c13, f13) and np.array_equal(c31, f31)
     assert provenance(root, "film-a_1_2_3") == {"source": "computed", "descriptor": "colour-shape",
-                                                "style": "japanese", "size": [128, 96]}
+                                                "descriptor_sha256": None, "style": "japanese", "size": None}
     saved = np.load(flow_paths(root, "film-a_1_2_3")[0])
     assert saved.shape == (2, 96, 128) and saved.dtype == np.float32
     assert load_flows(root, "film-a_5_6_7") is None
+
+
+def test_flows_of_other_settings_or_unrecorded_are_computed_again_never_used(root, capsys):
+    tid = "film-a_1_2_3"
+    ensure_flows(root, tid, SGM(vgg=None, style="japanese", size=None))
+    other = SGM(vgg=None, style="disney", size=None)
+    with pytest.raises(AssertionError, match="must not run"):  # other settings: the cache is not used
+        ensure_flows(root, tid, Refuse(other.settings))
+    assert "made with other SGM settings (style 'japanese')" in capsys.readouterr().err
+    ensure_flows(root, tid, other)
+    assert provenance(root, tid)["style"] == "disney"
+    other_weights = dict(other.settings, descriptor="vgg19", descriptor_sha256="ab" * 32)
+    with pytest.raises(AssertionError, match="must not run"):
+        ensure_flows(root, tid, Refuse(other_weights))
+    (flow_paths(root, tid)[0].parent / "sgm.json").unlink()
+    with pytest.raises(AssertionError, match="must not run"):
+        ensure_flows(root, tid, Refuse(other.settings))
+    assert "no record of how they were made" in capsys.readouterr().err
+
+
+def test_animeinterp_provenance_names_its_sgm():
+    method = AnimeInterpSGM(vgg=None, style="japanese")
+    assert method.provenance() == {"sgm_descriptor": "colour-shape", "sgm_descriptor_sha256": "None",
+                                   "sgm_style": "japanese", "sgm_size": "[960, 540]"}
 
 
 def test_import_official_float64_flows_by_folder_name(root, tmp_path):

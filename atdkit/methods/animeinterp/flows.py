@@ -5,8 +5,12 @@ of shape (2, H, W), channel 0 = x, channel 1 = y, in pixels of the size they
 were computed at (official: 960×540). atdkit writes float32 (the official
 scripts wrote float64; both are read). Files are written atomically, so an
 interrupted job leaves either both complete files or a triplet to redo.
-``sgm.json`` beside them records how they were made (descriptor, line style,
-size, or the folder they were imported from).
+``sgm.json`` beside them records how they were made (descriptor and the sha256
+of its weights, line style, size — :attr:`SGM.settings` — or the folder they
+were imported from). Computed flows are the cache of one SGM configuration:
+flows that another configuration made, or whose record is missing, are computed
+again with one line on stderr, never used silently. Imported flows (the
+official pre-computed ones) are used as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +70,14 @@ def load_flows(root: DatasetRoot, triplet_id: str) -> tuple[np.ndarray, np.ndarr
 
 def save_flows(root: DatasetRoot, triplet_id: str, flow13: np.ndarray, flow31: np.ndarray,
                meta: dict | None = None) -> None:
-    """Write both flows (and, when given, ``meta`` as ``sgm.json``) atomically."""
+    """Write both flows (and, when given, ``meta`` as ``sgm.json``) atomically. The record is written
+    last: a kill in between leaves new flows under an older record, which reads as stale (computed
+    again), never old flows under a new record."""
     p13, p31 = flow_paths(root, triplet_id)
-    if meta is not None:
-        write_text(p13.parent / PROVENANCE, json.dumps(meta, sort_keys=True) + "\n")
     write_flow(p13, flow13)
     write_flow(p31, flow31)
+    if meta is not None:
+        write_text(p13.parent / PROVENANCE, json.dumps(meta, sort_keys=True) + "\n")
 
 
 def provenance(root: DatasetRoot, triplet_id: str) -> dict | None:
@@ -82,24 +89,43 @@ def provenance(root: DatasetRoot, triplet_id: str) -> dict | None:
         return None
 
 
+def stale_reason(root: DatasetRoot, triplet_id: str, settings: dict) -> str | None:
+    """Why a triplet's cached flows are not those of an SGM with ``settings`` (None: they are,
+    or they were imported). Absent flows are not stale: they are simply missing."""
+    if not has_flows(root, triplet_id):
+        return None
+    made = provenance(root, triplet_id)
+    if made is None:
+        return "no record of how they were made"
+    if made.get("source") == "imported":
+        return None
+    differ = sorted(k for k in settings if made.get(k) != settings[k])
+    if differ:
+        return "made with other SGM settings (" + ", ".join(f"{k} {made.get(k)!r}" for k in differ) + ")"
+    return None
+
+
 def ensure_flows(root: DatasetRoot, triplet_id: str, sgm=None) -> tuple[np.ndarray, np.ndarray]:
-    """Cached flows of a triplet, computing (with ``sgm``, default settings if None) and caching if absent."""
-    try:
-        cached = load_flows(root, triplet_id)
-    except quarantine.CorruptFile as exc:  # moved aside: computed again below
-        quarantine.say_continuing(exc, "it (computing the flows again)")
-        cached = None
-    if cached is not None:
-        return cached
+    """The flows of a triplet made by ``sgm`` (default settings if None): from the cache when it
+    holds that configuration's (or imported) flows, else computed and cached."""
     if sgm is None:
         from atdkit.methods.animeinterp.sgm import SGM
 
         sgm = SGM()
+    stale = stale_reason(root, triplet_id, sgm.settings)
+    if stale is None:
+        try:
+            cached = load_flows(root, triplet_id)
+        except quarantine.CorruptFile as exc:  # moved aside: computed again below
+            quarantine.say_continuing(exc, "it (computing the flows again)")
+            cached = None
+        if cached is not None:
+            return cached
+    else:
+        print(f"{root.flows_dir(triplet_id)}: cached SGM flows {stale}; computing them again", file=sys.stderr)
     frame1, _, frame3 = root.read_frames(triplet_id)
     result = sgm(frame1, frame3)
-    save_flows(root, triplet_id, result.flow13, result.flow31,
-               {"source": "computed", "descriptor": result.descriptor, "style": sgm.style,
-                "size": list(result.flow13.shape[:0:-1])})
+    save_flows(root, triplet_id, result.flow13, result.flow31, {"source": "computed", **sgm.settings})
     return result.flow13, result.flow31
 
 
@@ -131,10 +157,10 @@ def import_flows(source: str | os.PathLike, root: DatasetRoot, overwrite: bool =
             continue
         for f in files:
             read_flow(f)  # validate both before anything is written
-        write_text(root.flows_dir(tid) / PROVENANCE, json.dumps({"source": "imported", "from": str(folder)}) + "\n")
         for f, dest in zip(files, flow_paths(root, tid)):
             with atomic_path(dest) as tmp:
                 shutil.copyfile(f, tmp)
+        write_text(root.flows_dir(tid) / PROVENANCE, json.dumps({"source": "imported", "from": str(folder)}) + "\n")
         status[tid] = "imported"
     return status
 

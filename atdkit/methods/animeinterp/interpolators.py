@@ -7,6 +7,8 @@ there when absent), and compute them on the fly otherwise.
 
 from __future__ import annotations
 
+import json
+
 import os
 
 import cv2
@@ -73,6 +75,11 @@ class _SGMFlows:
             self._sgm = SGM(vgg=vgg, style=style, size=size)
         return self._sgm
 
+    def provenance(self) -> dict[str, str]:
+        """The SGM configuration whose flows this method uses (descriptor and its weights' sha256,
+        line style, size): recorded with every results row, so official and fallback flows never mix."""
+        return {f"sgm_{k}": json.dumps(v) if isinstance(v, list) else str(v) for k, v in self.sgm.settings.items()}
+
     def flows(self, frame1, frame3, context: TripletContext | None) -> tuple[np.ndarray, np.ndarray]:
         if context is not None and context.root is not None and context.triplet_id is not None:
             return ensure_flows(DatasetRoot(context.root), context.triplet_id, self.sgm)
@@ -109,6 +116,9 @@ class AnimeInterp(_SGMFlows, Interpolator):
         self.net = net.eval().to(device)
         self.working_size = working_size
         self.use_sgm = use_sgm
+
+    def provenance(self) -> dict[str, str]:
+        return super().provenance() if self.use_sgm else {}
 
     def _to_working(self, frame: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         h, w = frame.shape[:2]

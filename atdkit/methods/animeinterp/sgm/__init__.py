@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from atdkit.errors import WeightsMissing
+from atdkit.hashing import sha256_file
 from atdkit.methods.animeinterp.sgm.descriptors import (
     ColourShapeDescriptor,
     VGGDescriptor,
@@ -77,8 +78,8 @@ def make_descriptor(vgg: str | os.PathLike | None = "auto", device: str = "cpu")
             warnings.warn(msg, stacklevel=2)
             log.warning(msg)
             return ColourShapeDescriptor()
-        return VGGDescriptor(load_vgg19(path), device)
-    return VGGDescriptor(load_vgg19(vgg), device)
+        vgg = path
+    return VGGDescriptor(load_vgg19(vgg), device, sha256_file(vgg))
 
 
 class SGM:
@@ -96,6 +97,13 @@ class SGM:
         self.descriptor = make_descriptor(vgg, device)
         self.style = style
         self.size = size
+
+    @property
+    def settings(self) -> dict:
+        """What decides this SGM's flows (the key of the flows cache): the descriptor and the sha256
+        of its weights (None for the weight-free one), the line style and the working size."""
+        return {"descriptor": self.descriptor.name, "descriptor_sha256": getattr(self.descriptor, "sha256", None),
+                "style": self.style, "size": list(self.size) if self.size else None}
 
     def __call__(self, frame1: np.ndarray, frame3: np.ndarray) -> SGMResult:
         """Frames: H×W×3 uint8 RGB (same size). Flows come at ``self.size`` (or the input size)."""

@@ -116,9 +116,10 @@ def normalise(desc: torch.Tensor) -> torch.Tensor:
 class VGGDescriptor:
     name = "vgg19"
 
-    def __init__(self, model: VGG19Features, device: str = "cpu"):
+    def __init__(self, model: VGG19Features, device: str = "cpu", sha256: str | None = None):
         self.model = model.to(device)
         self.device = device
+        self.sha256 = sha256  # of the weights file the model came from (the flows cache's key)
 
     @torch.inference_mode()
     def __call__(self, image: np.ndarray, labels: np.ndarray, n_segments: int) -> torch.Tensor:
