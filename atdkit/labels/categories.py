@@ -17,14 +17,12 @@ frame2 size unless the label says otherwise).
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from atdkit.errors import BadInput
 from atdkit.labels.consensus import frame_sizes
+from atdkit.store import quarantine
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.label_fields import LABEL_NAMES
 from atdkit.store.labels import latest_annotations, latest_votes
-from atdkit.store.parts import to_table
 from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
 
 LABEL_FIELDS = LABEL_NAMES
@@ -42,9 +40,10 @@ def _read_consensus(root: DatasetRoot) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=[f.name for f in CONSENSUS])
     try:
-        return to_table(pq.read_table(path), CONSENSUS).to_pandas()
-    except Exception as exc:
-        raise BadInput(f"{path}: unreadable consensus ({type(exc).__name__}: {exc})") from exc
+        return quarantine.read_parquet(path, CONSENSUS).to_pandas()
+    except quarantine.CorruptFile as exc:  # derived: moved aside, `atdkit consensus` rebuilds it from the parts
+        quarantine.say_continuing(exc, "consensus labels until `atdkit consensus` rebuilds it")
+        return pd.DataFrame(columns=[f.name for f in CONSENSUS])
 
 
 def _machine_labels(root: DatasetRoot) -> dict[str, dict]:

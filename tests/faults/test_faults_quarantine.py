@@ -141,3 +141,28 @@ def test_corrupt_dataset_json_stops_and_is_not_moved(root):
     with pytest.raises(BadInput, match="dataset.json: unreadable dataset metadata"):
         root.meta()
     assert root.meta_path.is_file() and not (root.path / "quarantine").exists()
+
+
+def test_corrupt_consensus_is_moved_aside_and_the_labels_go_on_without_it(root, capfd):
+    from atdkit.labels.categories import category_labels
+
+    (root.path / "consensus.parquet").write_bytes(b"PAR1 truncated")
+    labels = category_labels(root)
+    assert labels.empty
+    line = _one_line(capfd, "consensus.parquet")
+    assert "atdkit consensus" in line
+    _moved(root, "consensus.parquet")
+    assert not (root.path / "consensus.parquet").exists()
+
+
+def test_corrupt_annotators_table_stops_and_stays_in_place(root):
+    from atdkit.labels import annotators
+
+    annotators.add(root, "alice")
+    path = annotators.annotators_path(root)
+    path.write_bytes(path.read_bytes()[:20])
+    before = path.read_bytes()
+    with pytest.raises(BadInput, match="annotators.parquet"):
+        annotators.add(root, "bob")
+    assert path.read_bytes() == before  # never moved nor rewritten: it holds the tokens' hashes
+    assert not (root.path / "quarantine").exists()
