@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from atdkit.store import atomic, schema
+from atdkit.store import atomic, quarantine, schema
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.parts import to_table
 
@@ -89,6 +88,9 @@ class SegmentResult:
     candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+SUFFIXES = (".json", ".triplets.parquet", ".candidates.parquet")  # the files of one finished segment
+
+
 class SegmentStore:
     """The stored results of one film's finished segments."""
 
@@ -100,7 +102,19 @@ class SegmentStore:
         return self.directory / f"{start:09d}-{'end' if end is None else f'{end:09d}'}"
 
     def done(self, start: int, end: int | None) -> bool:
-        return self._stem(start, end).with_suffix(".json").is_file()
+        """The segment was finished and its files read back. A corrupt file of it is moved aside
+        (quarantine, one line on stderr) and the segment's other files removed: it is mined again."""
+        stem = self._stem(start, end)
+        if not stem.with_suffix(".json").is_file():
+            return False
+        try:
+            self.read(start, end)
+        except quarantine.CorruptFile as exc:
+            quarantine.say_continuing(exc, "that segment (mining it again)")
+            for suffix in SUFFIXES:
+                stem.with_suffix(suffix).unlink(missing_ok=True)
+            return False
+        return True
 
     def write(self, result: SegmentResult) -> None:
         stem = self._stem(result.start, result.end)
@@ -113,11 +127,11 @@ class SegmentStore:
 
     def read(self, start: int, end: int | None) -> SegmentResult:
         stem = self._stem(start, end)
-        summary = json.loads(stem.with_suffix(".json").read_text())
+        summary = quarantine.read_json(stem.with_suffix(".json"))
         return SegmentResult(start, end, summary["shots"], summary["facts"],
-                             to_table(pq.read_table(stem.with_suffix(".triplets.parquet")), schema.TRIPLETS).to_pandas(),
-                             to_table(pq.read_table(stem.with_suffix(".candidates.parquet")),
-                                      schema.CANDIDATES).to_pandas())
+                             quarantine.read_parquet(stem.with_suffix(".triplets.parquet"), schema.TRIPLETS).to_pandas(),
+                             quarantine.read_parquet(stem.with_suffix(".candidates.parquet"),
+                                                     schema.CANDIDATES).to_pandas())
 
     def keep_only(self, bounds: list[tuple[int, int | None]]) -> None:
         """Delete stored segments of another segmentation (a run with other --workers): they cannot be joined."""

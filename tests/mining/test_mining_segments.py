@@ -97,3 +97,19 @@ def test_segment_length_must_be_positive(tmp_path, small_film):
     with pytest.raises(BadInput, match="segment length"):
         mine([small_film], tmp_path / "root", segment_frames=0, progress=False)
     assert np.all(segments.plan(7, 1) == [(i, i + 1) for i in range(6)] + [(6, None)])
+
+
+def test_a_corrupt_finished_segment_is_moved_aside_and_mined_again(tmp_path, capfd):
+    root = DatasetRoot.create(tmp_path / "root")
+    store = segments.SegmentStore(root, "film-x")
+    triplets = root.triplet_parts.schema.empty_table().to_pandas()
+    store.write(segments.SegmentResult(0, None, [], {"fps": 24.0}, triplets, triplets.iloc[:0]))
+    assert store.done(0, None)
+    part = store.directory / "000000000-end.triplets.parquet"
+    part.write_bytes(part.read_bytes()[:30])
+    assert not store.done(0, None)  # to be mined again, not read as data
+    assert not any(store.directory.glob("000000000-end.*"))
+    moved = root.path / "quarantine" / part.relative_to(root.path)
+    assert moved.is_file()
+    err = capfd.readouterr().err
+    assert "000000000-end.triplets.parquet" in err and "mining it again" in err
