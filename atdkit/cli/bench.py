@@ -13,7 +13,6 @@ from atdkit.cli.app import app
 from atdkit.cli.options import parse_size
 from atdkit.errors import BadInput
 
-console = Console()
 
 
 
@@ -97,4 +96,4 @@ def methods() -> None:
             weights = ", ".join(f"{w}: {'present' if p else 'MISSING'}" for w, p in status.items())
         options = ", ".join(o.describe() for o in cls.options) or "none"
         table.add_row(name, cls.description, cls.license, weights, options)
-    console.print(table)
+    Console().print(table)  # per call: follows the terminal width ($COLUMNS) of that call
