@@ -7,6 +7,14 @@ the sample lands exactly on (x + u, y + v) either way; what differs between
 the two settings is only how out-of-range samples near the border are
 padded. Old PyTorch (≤ 1.2) behaved as ``align_corners=True``, which is what
 RAFT/RFR code written for it expects.
+
+``convention`` picks how the sampling grid is formed, so each method can
+match its official code bit for bit: ``"pixel"`` normalises the absolute
+coordinates x + u (above); ``"rife"`` is Practical-RIFE's ``warplayer``:
+``torch.linspace(-1, 1, W)`` plus ``u / ((W - 1) / 2)`` (likewise in y), with
+``align_corners=True``. Both name the same point in exact arithmetic; their
+float32 roundings differ by about 1e-7 of the grid, up to ~3e-4 on a
+0–1 output pixel where an image has sharp edges.
 """
 
 from __future__ import annotations
@@ -42,9 +50,31 @@ def sample_at(img: torch.Tensor, coords: torch.Tensor, *, align_corners: bool,
     return F.grid_sample(img, grid, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
 
 
+CONVENTIONS = ("pixel", "rife")
+
+
+def rife_grid(flow: torch.Tensor) -> torch.Tensor:
+    """(B,2,H,W) pixel flow → (B,H,W,2) grid_sample coordinates as Practical-RIFE's warplayer forms them."""
+    b, _, h, w = flow.shape
+    xs = torch.linspace(-1.0, 1.0, w, device=flow.device, dtype=flow.dtype).view(1, 1, 1, w).expand(b, -1, h, -1)
+    ys = torch.linspace(-1.0, 1.0, h, device=flow.device, dtype=flow.dtype).view(1, 1, h, 1).expand(b, -1, -1, w)
+    scaled = torch.cat([flow[:, 0:1] / ((w - 1.0) / 2.0), flow[:, 1:2] / ((h - 1.0) / 2.0)], 1)
+    return (torch.cat([xs, ys], 1) + scaled).permute(0, 2, 3, 1)
+
+
 def backward_warp(img: torch.Tensor, flow: torch.Tensor, *, align_corners: bool,
-                  padding_mode: str = "zeros", mode: str = "bilinear") -> torch.Tensor:
-    """Backward-warp ``img`` (B,C,H,W) with ``flow`` (B,2,H,W) pixels: out(x) = img(x + flow(x))."""
+                  padding_mode: str = "zeros", mode: str = "bilinear", convention: str = "pixel") -> torch.Tensor:
+    """Backward-warp ``img`` (B,C,H,W) with ``flow`` (B,2,H,W) pixels: out(x) = img(x + flow(x)).
+
+    ``convention``: how the grid is formed (module docstring); ``"rife"`` needs ``align_corners=True``.
+    """
+    if convention == "rife":
+        if not align_corners:
+            raise ValueError("the rife grid convention is defined with align_corners=True")
+        grid = rife_grid(flow).to(img.dtype)
+        return F.grid_sample(img, grid, mode=mode, padding_mode=padding_mode, align_corners=True)
+    if convention != "pixel":
+        raise ValueError(f"unknown warp convention {convention!r}; choose from {CONVENTIONS}")
     b, _, h, w = flow.shape
     coords = (pixel_grid(b, h, w, flow.device, flow.dtype) + flow).permute(0, 2, 3, 1)
     return sample_at(img, coords, align_corners=align_corners, padding_mode=padding_mode, mode=mode)

@@ -39,8 +39,9 @@ RESTART_FLOW_PX = 32.0  # v4.0: a stage-1 residual beyond this (both directions)
 
 
 def warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """RIFE's backward warp: bilinear, pixel-exact (align_corners=True), border padding."""
-    return backward_warp(img, flow, align_corners=True, padding_mode="border")
+    """RIFE's backward warp: bilinear, align_corners=True, border padding, and the grid formed as
+    Practical-RIFE's warplayer forms it (bit for bit the official output)."""
+    return backward_warp(img, flow, align_corners=True, padding_mode="border", convention="rife")
 
 
 def _resize(x: torch.Tensor, factor: float) -> torch.Tensor:

@@ -54,7 +54,7 @@ class ContextNet(nn.Module):
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
             x = conv(x)
             flow = F.interpolate(flow, scale_factor=0.5, mode="bilinear", align_corners=False) * 0.5
-            levels.append(backward_warp(x, flow, align_corners=True, padding_mode="border"))
+            levels.append(backward_warp(x, flow, align_corners=True, padding_mode="border", convention="rife"))
         return levels
 
 
