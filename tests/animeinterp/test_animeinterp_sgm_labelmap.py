@@ -132,12 +132,21 @@ def ref_thinning(fillmap, max_iter=100):
     return result
 
 
-def ref_squeeze(labels):
+def ref_squeeze(labels, kind=None):
+    """The official squeeze_label_map's rule: np.unique's counts, NumPy's default argsort, in a loop."""
     out = labels.copy()
     ids, counts = np.unique(labels, return_counts=True)
-    for new, old in enumerate(np.argsort(counts, kind="stable")):
+    for new, old in enumerate(np.argsort(counts, kind=kind)):
         out[labels == ids[old]] = new
     return out
+
+
+def test_squeeze_numbers_equal_sized_segments_as_the_official_sort():
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 4, 60)  # 60 segments of 1-3 pixels: many ties, where the default sort is unstable
+    labels = np.repeat(rng.permutation(1000)[:60] * 7, sizes)[None]
+    assert np.array_equal(lm.squeeze_labels(labels), ref_squeeze(labels))
+    assert not np.array_equal(lm.squeeze_labels(labels), ref_squeeze(labels, kind="stable"))  # ties matter here
 
 
 # ---- drawn test images ----

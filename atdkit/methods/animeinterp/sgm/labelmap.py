@@ -12,11 +12,9 @@ full-image passes of the original:
   on earlier ones within an iteration, as in the original), each in its box;
 * thinning is one vectorised step per iteration.
 
-The only intentional difference is that ties in ``squeeze_labels`` (segments
-of equal size) are ordered by label (stable sort) where the original used
-NumPy's unstable default sort. Images are H×W×3 uint8; every step here is
-invariant to RGB/BGR order (per-channel filters, max over channels,
-histogram intersection over all channels).
+``squeeze_labels`` orders segments of equal size as the original does: NumPy's
+default (unstable) ``argsort`` of the counts of ``np.unique``, so with the same
+NumPy the numbering is the original's too. Images are H×W×3 uint8.
 """
 
 from __future__ import annotations
@@ -308,10 +306,11 @@ def thin_lines(fillmap: np.ndarray, max_iter: int = THINNING_MAX_ITER) -> np.nda
 
 
 def squeeze_labels(labels: np.ndarray) -> np.ndarray:
-    """Relabel to 0..K−1 by ascending pixel count (smallest segment 0; ties by label)."""
+    """Relabel to 0..K−1 by ascending pixel count (smallest segment 0). Segments of equal size are
+    ordered by NumPy's default argsort of the counts, as the official ``squeeze_label_map`` does."""
     ids, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     rank = np.empty(len(ids), np.int64)
-    rank[np.argsort(counts, kind="stable")] = np.arange(len(ids))
+    rank[np.argsort(counts)] = np.arange(len(ids))
     return rank[inverse.reshape(labels.shape)]
 
 
