@@ -20,7 +20,7 @@ from atdkit.methods.animeinterp.flows import (
     read_flow,
     resize_flow,
 )
-from atdkit.methods.animeinterp.sgm import SGM
+from atdkit.methods.animeinterp.sgm import SGM, SGM_VERSION
 from atdkit.methods.base import TripletContext
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
@@ -55,7 +55,7 @@ def test_ensure_flows_computes_once_then_reuses(root):
     assert all(p.is_file() for p in flow_paths(root, "film-a_1_2_3"))
     c13, c31 = ensure_flows(root, "film-a_1_2_3", Refuse(sgm.settings))
     assert np.array_equal(c13, f13) and np.array_equal(c31, f31)
-    assert provenance(root, "film-a_1_2_3") == {"source": "computed", "descriptor": "colour-shape",
+    assert provenance(root, "film-a_1_2_3") == {"source": "computed", "version": SGM_VERSION, "descriptor": "colour-shape",
                                                 "descriptor_sha256": None, "style": "japanese", "size": None}
     saved = np.load(flow_paths(root, "film-a_1_2_3")[0])
     assert saved.shape == (2, 96, 128) and saved.dtype == np.float32
@@ -74,6 +74,9 @@ def test_flows_of_other_settings_or_unrecorded_are_computed_again_never_used(roo
     other_weights = dict(other.settings, descriptor="vgg19", descriptor_sha256="ab" * 32)
     with pytest.raises(AssertionError, match="must not run"):
         ensure_flows(root, tid, Refuse(other_weights))
+    older_code = dict(other.settings, version=SGM_VERSION - 1)  # flows of an earlier SGM: not reused
+    with pytest.raises(AssertionError, match="must not run"):
+        ensure_flows(root, tid, Refuse(older_code))
     (flow_paths(root, tid)[0].parent / "sgm.json").unlink()
     with pytest.raises(AssertionError, match="must not run"):
         ensure_flows(root, tid, Refuse(other.settings))
@@ -82,7 +85,7 @@ def test_flows_of_other_settings_or_unrecorded_are_computed_again_never_used(roo
 
 def test_animeinterp_provenance_names_its_sgm():
     method = AnimeInterpSGM(vgg=None, style="japanese")
-    assert method.provenance() == {"sgm_descriptor": "colour-shape", "sgm_descriptor_sha256": "None",
+    assert method.provenance() == {"sgm_version": str(SGM_VERSION), "sgm_descriptor": "colour-shape", "sgm_descriptor_sha256": "None",
                                    "sgm_style": "japanese", "sgm_size": "[960, 540]"}
 
 

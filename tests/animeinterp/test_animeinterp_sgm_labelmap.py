@@ -242,3 +242,28 @@ def test_full_pipeline_equals_the_loops_on_a_real_cartoon_crop(pigs_frames):
     assert np.array_equal(fills, ref_fill_map(binary)) and fills.max() > 50
     want = ref_squeeze(ref_thinning(ref_merge(image, fills)))
     assert np.array_equal(lm.label_map(image, "disney"), want)
+
+
+def test_sgm_gives_the_label_map_the_frame_in_bgr_as_the_official_code(tmp_path):
+    """gen_sgm.py reads frames with cv2.imread (BGR) and its label-map code works on that order."""
+    from atdkit.methods.animeinterp.sgm import label_maps
+
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[:, :32] = (200, 40, 10)
+    rgb[:, 32:] = (10, 40, 200)
+    rgb[:, 31:33] = 0
+    seen = []
+    real = lm.label_map
+
+    def spy(image, style):
+        seen.append(image.copy())
+        return real(image, style)
+
+    import atdkit.methods.animeinterp.sgm as sgm_module
+
+    sgm_module.label_map, before = spy, sgm_module.label_map
+    try:
+        label_maps(rgb, rgb, "disney")
+    finally:
+        sgm_module.label_map = before
+    assert len(seen) == 2 and all(np.array_equal(s, rgb[..., ::-1]) for s in seen)

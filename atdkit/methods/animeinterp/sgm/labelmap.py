@@ -14,7 +14,11 @@ full-image passes of the original:
 
 ``squeeze_labels`` orders segments of equal size as the original does: NumPy's
 default (unstable) ``argsort`` of the counts of ``np.unique``, so with the same
-NumPy the numbering is the original's too. Images are H×W×3 uint8.
+NumPy the numbering is the original's too. Images are H×W×3 uint8 in **BGR**
+order, as the official ``gen_sgm.py`` reads them with ``cv2.imread``. The result
+is not invariant to channel order: the merge step's colour-histogram scores can
+tie exactly, and which tied neighbour wins depends on the summation order over
+the channels.
 """
 
 from __future__ import annotations
@@ -315,6 +319,6 @@ def squeeze_labels(labels: np.ndarray) -> np.ndarray:
 
 
 def label_map(image: np.ndarray, style: LineStyle | str = "disney") -> np.ndarray:
-    """The full pipeline: H×W×3 uint8 → H×W int64 segment ids 0..K−1 (by ascending size)."""
+    """The full pipeline: H×W×3 uint8 BGR → H×W int64 segment ids 0..K−1 (by ascending size)."""
     fills = fill_map(line_mask(image, style))
     return squeeze_labels(thin_lines(merge_regions(image, fills)))
