@@ -401,9 +401,10 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         film["bounds"] = plan(counts[film["film_id"]], length)
         store = SegmentStore(root, film["film_id"])
         store.keep_only(film["bounds"])
-        outcomes[film["film_id"]] = [{"status": "ok", "start": s} for s, e in film["bounds"] if store.done(s, e)]
+        stored = {(s, e) for s, e in film["bounds"] if store.done(s, e)}  # reads each stored segment once
+        outcomes[film["film_id"]] = [{"status": "ok", "start": s} for s, e in film["bounds"] if (s, e) in stored]
         jobs += [{**film, "start": s, "end": e, "progress": progress and not parallel, "report": progress and parallel}
-                 for s, e in film["bounds"] if not store.done(s, e)]
+                 for s, e in film["bounds"] if (s, e) not in stored]
         if len(outcomes[film["film_id"]]) == len(film["bounds"]):  # every segment was done before a kill
             results.append(_finish_film(root, film, outcomes[film["film_id"]]))
     films_by_id = {f["film_id"]: f for f in todo}
