@@ -4,7 +4,8 @@ Each step is a function ``step(ctx: DemoContext) -> None`` that reads and
 extends the shared context. Later capabilities append their own steps with
 :func:`add_step` (e.g. benchmarking and reporting) without changing these.
 
-Default steps: ``synthesize`` the films of ``data_manifests/demo_films.json``,
+Default steps: ``synthesize`` the films of ``atdkit/manifests/demo_films.json``
+(``demo_films_quick.json`` with ``--quick``: two small films, classical methods only),
 ``mine`` them into ``<out>/dataset``, ``label`` them from the synthetic ground
 truth (annotator ``synthetic-truth``), write a ``preview`` picture, print a
 ``summary``.
@@ -21,9 +22,10 @@ from typing import Any
 
 from rich.console import Console
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadArgument, BadInput
 
-MANIFEST = Path(__file__).resolve().parents[1] / "data_manifests" / "demo_films.json"
+MANIFEST = Path(__file__).with_name("manifests") / "demo_films.json"
+QUICK_MANIFEST = MANIFEST.with_name("demo_films_quick.json")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class DemoContext:
     workers: int = 1
     manifest: Path = MANIFEST
     method_budget_s: float = 150.0   # learned methods projected to take longer on the demo set are skipped
+    quick: bool = False              # the classical methods only (no learned method is tried)
     films: list[Path] = field(default_factory=list)
     dataset: Path | None = None
     outputs: dict[str, Any] = field(default_factory=dict)   # what steps produced, by name
@@ -131,16 +134,21 @@ def add_step(name: str, step: Step, after: str | None = None) -> None:
 
 def run_demo(out: str | os.PathLike = "atdkit-demo", workers: int | None = None, console: Console | None = None,
              only: list[str] | None = None, manifest: str | os.PathLike | None = None,
-             method_budget_s: float = 150.0) -> DemoContext:
-    """Run the demo steps in order (``only``: a subset by name); returns the context."""
+             method_budget_s: float = 150.0, quick: bool = False) -> DemoContext:
+    """Run the demo steps in order (``only``: a subset by name); returns the context. Results are
+    printed on ``console`` (stdout by default), the step being run on stderr."""
+    unknown = sorted(set(only or ()) - {name for name, _ in STEPS})
+    if unknown:
+        raise BadArgument(f"unknown demo steps {', '.join(unknown)} (known: {', '.join(n for n, _ in STEPS)})")
     ctx = DemoContext(Path(out).absolute(), console or Console(),
                       workers if workers is not None else min(2, os.cpu_count() or 1),
-                      Path(manifest) if manifest else MANIFEST, method_budget_s)
+                      Path(manifest) if manifest else QUICK_MANIFEST if quick else MANIFEST, method_budget_s, quick)
     ctx.out.mkdir(parents=True, exist_ok=True)
+    progress = Console(stderr=True)
     for name, step in STEPS:
         if only and name not in only:
             continue
-        with ctx.console.status(f"demo: {name}"):
+        with progress.status(f"demo: {name}"):
             step(ctx)
     return ctx
 

@@ -11,6 +11,11 @@ class BadInput(AtdkitError):
     """An input file (video, frame, JSON, Parquet) is missing or malformed."""
 
 
+class BadArgument(BadInput):
+    """A parameter value is invalid (a size, a threshold, a step name…): on the command line this
+    is a usage error (exit status 2), unlike a file that cannot be read (a runtime error, 1)."""
+
+
 class WeightsMissing(AtdkitError):
     """A method's weights file is absent; the message says how to provide it."""
 

@@ -57,7 +57,7 @@ def render(ws: Workspace, user: Annotator) -> None:
     if err:
         st.error(err)
     st.header("Annotators")
-    st.caption("Add or revoke with `atdkit annotators add NAME [--admin]` / `atdkit annotators remove NAME`.")
+    st.caption("Add or revoke with `atdkit annotators add ROOT NAME [--admin]` / `atdkit annotators remove ROOT NAME`.")
     st.dataframe(list_annotators(ws.root), hide_index=True)
 
     st.header("Consensus and export")

@@ -4,7 +4,8 @@
 plus any other installed method whose weights are present and whose first call,
 timed on one triplet, projects to at most ``ctx.method_budget_s`` seconds for
 the whole dataset (``atdkit demo --method-budget``; 0 = no limit), so the demo
-stays a few minutes long; skipped methods are listed. ``report`` writes the
+stays a few minutes long; skipped methods are listed (``--quick``: the three
+only). ``report`` writes the
 report and prints the leaderboard and the path of the HTML page.
 """
 
@@ -55,7 +56,7 @@ def step_bench(ctx) -> None:
     if not tids:
         ctx.console.print("demo bench: no triplets to score")
         return
-    methods = list(BASELINES) + _fast_extra_methods(ctx, root, tids)
+    methods = list(BASELINES) + ([] if ctx.quick else _fast_extra_methods(ctx, root, tids))
     run = ctx.out / "bench-run"
     summary = run_benchmark(root, run, methods, workers=ctx.workers, save_predictions=True)
     ctx.outputs["bench"] = run

@@ -15,20 +15,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from atdkit.cli.app import app
+from atdkit.cli.app import LABEL, app
+from atdkit.cli.options import root_argument
 from atdkit.errors import BadInput
 from atdkit.labels import annotators as people
 from atdkit.labels.consensus import compute, write_consensus
 from atdkit.store.dataset import DatasetRoot
 
-console = Console()
-ROOT_OPTION = typer.Option(Path("."), "--root", envvar="ATDKIT_ROOT", help="dataset root (default: $ATDKIT_ROOT or .)")
+console = Console()          # results
+log = Console(stderr=True)   # what the command is doing
 
 annotators_app = typer.Typer(help="Who may annotate: add (prints the token once), list, remove (revoke).",
                              no_args_is_help=True)
-app.add_typer(annotators_app, name="annotators")
+app.add_typer(annotators_app, name="annotators", rich_help_panel=LABEL)
 labels_app = typer.Typer(help="Label parts: compact.", no_args_is_help=True)
-app.add_typer(labels_app, name="labels")
+app.add_typer(labels_app, name="labels", rich_help_panel=LABEL)
 
 
 def streamlit_command(root: Path, host: str, port: int) -> list[str]:
@@ -85,8 +86,8 @@ def serve_child(command: list[str], grace_s: float = 10.0) -> int:
             print(f"stopped the annotation server (pid {child.pid})", file=sys.stderr)
 
 
-@app.command()
-def annotate(root: Path = typer.Argument(..., help="dataset root"),
+@app.command(rich_help_panel=LABEL)
+def annotate(root: Path = root_argument(),
              host: str = typer.Option("127.0.0.1", help="address to listen on"),
              port: int = typer.Option(8501, help="port to listen on")) -> None:
     """Serve the annotation app for ROOT (Streamlit)."""
@@ -94,23 +95,23 @@ def annotate(root: Path = typer.Argument(..., help="dataset root"),
     if not (ds.path / "triplets.parquet").is_file() and not ds.triplet_parts.parts():
         raise BadInput(f"{ds.path}: no triplets to annotate (triplets.parquet missing)")
     if people.read_annotators(ds).query("active").empty:
-        console.print("no active annotators yet: add one with "
-                      f"`atdkit annotators add NAME --admin --root {ds.path}`")
-    console.print(f"serving {ds.path} on http://{host}:{port} (stop with Ctrl-C or SIGTERM)")
+        log.print("no active annotators yet: add one with "
+                  f"`atdkit annotators add {ds.path} NAME --admin`")
+    log.print(f"serving {ds.path} on http://{host}:{port} (stop with Ctrl-C or SIGTERM)")
     raise typer.Exit(serve_child(streamlit_command(ds.path, host, port)))
 
 
 @annotators_app.command("add")
-def annotators_add(name: str, admin: bool = typer.Option(False, "--admin", help="role admin (review, statistics, export)"),
-                   root: Path = ROOT_OPTION) -> None:
-    """Add an annotator and print their token (shown only this once)."""
+def annotators_add(root: Path = root_argument(), name: str = typer.Argument(..., help="annotator name"),
+                   admin: bool = typer.Option(False, "--admin", help="role admin (review, statistics, export)")) -> None:
+    """Add an annotator and print their token on stdout (shown only this once)."""
     token = people.add(DatasetRoot.open(root), name, admin=admin)
-    console.print(f"token for {name} (shown once, store it now):")
+    log.print(f"token for {name} (shown once, store it now):")
     print(token)
 
 
 @annotators_app.command("list")
-def annotators_list(root: Path = ROOT_OPTION) -> None:
+def annotators_list(root: Path = root_argument()) -> None:
     """List annotators (never tokens)."""
     table = Table("name", "role", "active", "created")
     for r in people.list_annotators(DatasetRoot.open(root)).itertuples(index=False):
@@ -119,14 +120,14 @@ def annotators_list(root: Path = ROOT_OPTION) -> None:
 
 
 @annotators_app.command("remove")
-def annotators_remove(name: str, root: Path = ROOT_OPTION) -> None:
+def annotators_remove(root: Path = root_argument(), name: str = typer.Argument(..., help="annotator name")) -> None:
     """Revoke an annotator's token (their labels stay)."""
     people.remove(DatasetRoot.open(root), name)
     console.print(f"revoked {name}")
 
 
 @labels_app.command("compact")
-def labels_compact(root: Path = typer.Argument(..., help="dataset root")) -> None:
+def labels_compact(root: Path = root_argument()) -> None:
     """Merge the label parts of ROOT into one part per table (every submission kept)."""
     ds = DatasetRoot.open(root)
     (ds.path / "labels").mkdir(exist_ok=True)
@@ -139,8 +140,8 @@ def labels_compact(root: Path = typer.Argument(..., help="dataset root")) -> Non
             console.print(f"{table.directory.relative_to(ds.path)}: {before} part(s) → {len(table.parts())}")
 
 
-@app.command()
-def consensus(root: Path = typer.Argument(..., help="dataset root")) -> None:
+@app.command(rich_help_panel=LABEL)
+def consensus(root: Path = root_argument()) -> None:
     """Write ROOT/consensus.parquet from the votes, annotations and admin rulings."""
     ds = DatasetRoot.open(root)
     table = compute(ds)

@@ -9,21 +9,28 @@ from rich.console import Console
 from rich.table import Table
 
 from atdkit.bench import metrics
-from atdkit.cli.app import app
-from atdkit.cli.options import parse_size
-from atdkit.errors import BadInput
+from atdkit.cli.app import BENCHMARK, app
+from atdkit.cli.options import parse_size, root_argument
+from atdkit.errors import BadArgument
 
 
 
+def _known_profiles(names: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in metrics.PROFILES]
+    if unknown:
+        raise typer.BadParameter(f"unknown metric profile {unknown[0]!r} (choose {', '.join(metrics.PROFILES)})")
+    return names
 
-@app.command()
+
+
+@app.command(rich_help_panel=BENCHMARK)
 def bench(
-    root: Path = typer.Argument(..., help="dataset root"),
+    root: Path = root_argument(),
     method: list[str] = typer.Option(..., "--method", "-m",
                                      help="NAME or NAME:key=value,… (repeatable; names and options: `atdkit methods`)"),
     out: Path = typer.Option(..., "--out", help="run folder (resumable: rerun to continue)"),
-    profile: list[str] = typer.Option([metrics.DEFAULT_PROFILE], "--profile",
-                                      help=f"metric profile (repeatable): {', '.join(metrics.PROFILES)}"),
+    profile: list[str] = typer.Option([metrics.DEFAULT_PROFILE], "--profile", callback=_known_profiles,
+                                      help=f"metric profile (repeatable): {' | '.join(metrics.PROFILES)}"),
     size: str = typer.Option("960x540", help="evaluation size WIDTHxHEIGHT, or 'native'"),
     workers: int = typer.Option(1, help="local worker processes"),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:8786)"),
@@ -55,14 +62,14 @@ def _weights_overrides(items: list[str]) -> dict[str, str]:
     for item in items:
         name, eq, path = item.partition("=")
         if not eq or not name.strip() or not path.strip():
-            raise BadInput(f"--weights {item!r}: expected NAME=PATH (e.g. rife-v4.6=/models/flownet.pkl)")
+            raise BadArgument(f"--weights {item!r}: expected NAME=PATH (e.g. rife-v4.6=/models/flownet.pkl)")
         out[name.strip()] = path.strip()
     return out
 
 
-@app.command()
+@app.command(rich_help_panel=BENCHMARK)
 def report(
-    run: Path = typer.Argument(..., help="run folder written by `atdkit bench`"),
+    run: Path = typer.Argument(..., help="run folder written by `atdkit bench`", exists=True, file_okay=False),
     out: Path | None = typer.Option(None, "--out", help="report folder (default RUN/report)"),
     reference: str | None = typer.Option(None, help="reference method for paired comparisons "
                                                     "(default: animeinterp when present, else the best by PSNR)"),
@@ -77,7 +84,7 @@ def report(
     typer.echo(f"HTML report: {rep.html}")
 
 
-@app.command()
+@app.command(rich_help_panel=BENCHMARK)
 def methods() -> None:
     """List installed interpolation methods and whether their weights are present."""
     from atdkit.methods import base

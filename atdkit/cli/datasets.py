@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from atdkit.cli.app import app
+from atdkit.cli.app import BUILD, TOOLS, app
+from atdkit.cli.options import new_root_argument, root_argument
 
 
-@app.command("import-atd")
+@app.command("import-atd", rich_help_panel=BUILD)
 def import_atd(
-    src: Path = typer.Argument(..., help="ATD-12K folder (with test_2k_540p/, train_10k/, test_2k_annotations/ …)"),
-    out: Path = typer.Option(..., "--out", help="dataset root to create or add to"),
+    root: Path = new_root_argument(),
+    src: Path = typer.Argument(..., help="ATD-12K folder (with test_2k_540p/, train_10k/, test_2k_annotations/ …)",
+                               exists=True, file_okay=False),
 ) -> None:
-    """Import ATD-12K triplets, labels (machine annotator atd12k-official) and SGM flows."""
+    """Import ATD-12K triplets, labels (machine annotator atd12k-official) and SGM flows into ROOT."""
     from atdkit.interchange.atd12k import import_atd as run_import
 
-    summary = run_import(src, out)
+    summary = run_import(src, root)
     typer.echo(f"imported {summary.n_triplets} triplets ({summary.n_labelled} labelled, "
-                  f"{summary.n_flows} with SGM flows) into {out}")
+               f"{summary.n_flows} with SGM flows) into {root}")
     for err in summary.errors:
-        typer.echo(f"warning: {err}")
+        print(f"warning: {err}", file=sys.stderr)
 
 
-@app.command("export-atd")
+@app.command("export-atd", rich_help_panel=TOOLS)
 def export_atd(
-    root: Path = typer.Argument(..., help="dataset root"),
+    root: Path = root_argument(),
     out: Path = typer.Option(..., "--out", help="folder to write the ATD-12K layout into"),
     include_unaccepted: bool = typer.Option(False, "--include-unaccepted",
                                             help="also write rejected, pending and unresolved triplets"),
@@ -37,5 +40,5 @@ def export_atd(
 
     counts = run_export(root, out, include_unaccepted=include_unaccepted)
     typer.echo(f"exported {counts['triplets']} triplets, {counts['annotations']} annotation files, "
-                  f"{counts['flows']} flow pairs to {out}; left out {counts['left_out']} not accepted "
-                  "(--include-unaccepted writes them)")
+               f"{counts['flows']} flow pairs to {out}; left out {counts['left_out']} not accepted "
+               "(--include-unaccepted writes them)")

@@ -1,49 +1,55 @@
-"""``atdkit synth OUT.mp4`` and ``atdkit mine FILM... --out ROOT``."""
+"""``atdkit synth OUT.mp4`` and ``atdkit mine ROOT FILM...``."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from atdkit.cli.app import app
-from atdkit.cli.options import parse_size
-from atdkit.errors import BadInput
+from atdkit.cli.app import BUILD, app
+from atdkit.cli.options import new_root_argument, parse_size
+from atdkit.errors import BadArgument
 from atdkit.mining.config import DEFAULTS as MINING
-from atdkit.mining.config import MiningConfig
+from atdkit.mining.config import SSIM_CHANNELS, MiningConfig
 from atdkit.mining.config import help_text as mining_help
+from atdkit.synth.plan import STYLES
+from atdkit.video import BACKENDS
 
 console = Console(stderr=True)
+ArtStyle = Literal[tuple(STYLES)]
+SsimChannels = Literal[SSIM_CHANNELS]
+Backend = Literal[("auto", *BACKENDS)]
 
 
-
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def synth(out: Path = typer.Argument(..., help="output film (.mp4); the truth sidecar goes beside it"),
           length: float = typer.Option(4.0, help="seconds"),
           fps: float = typer.Option(24.0, help="frames per second"),
           size: str = typer.Option("960x540", help="WIDTHxHEIGHT (even numbers)"),
           seed: int = typer.Option(0, help="same seed ⇒ same film"),
-          style: str = typer.Option("cel", help="cel | anime | mono")) -> None:
+          art_style: ArtStyle = typer.Option("cel", help="how the film is drawn")) -> None:
     """Render a procedural cel-animation film (H.264) with per-frame ground truth."""
     from atdkit.synth import synthesize, truth_path
 
     w, h = parse_size(size)
-    path = synthesize(out, length_s=length, fps=fps, width=w, height=h, seed=seed, style=style, progress=True)
-    console.print(f"wrote {path} and {truth_path(path)}")
+    path = synthesize(out, length_s=length, fps=fps, width=w, height=h, seed=seed, style=art_style,
+                      progress=True)
+    print(f"wrote {path} and {truth_path(path)}")
 
 
-@app.command()
-def mine(films: list[Path] = typer.Argument(..., help="film files (any format FFmpeg reads)"),
-         out: Path = typer.Option(..., "--out", "-o", help="dataset root (created or extended)"),
+@app.command(rich_help_panel=BUILD)
+def mine(root: Path = new_root_argument(),
+         films: list[Path] = typer.Argument(..., help="film files (any format FFmpeg reads)"),
          strides: str = typer.Option(",".join(map(str, MINING.strides)), help=mining_help("strides") +
                                      ", comma-separated"),
          ssim_low: float = typer.Option(MINING.ssim_low, help=mining_help("ssim_low")),
          ssim_high: float = typer.Option(MINING.ssim_high, help=mining_help("ssim_high")),
          ssim_size: str = typer.Option("x".join(map(str, MINING.ssim_size)), help=mining_help("ssim_size")),
-         ssim_channels: str = typer.Option(MINING.ssim_channels, help=mining_help("ssim_channels")),
+         ssim_channels: SsimChannels = typer.Option(MINING.ssim_channels, help=mining_help("ssim_channels")),
          min_spacing: int = typer.Option(MINING.min_spacing, help=mining_help("min_spacing")),
          per_shot_cap: int = typer.Option(MINING.per_shot_cap, help=mining_help("per_shot_cap")),
          require_balanced: bool = typer.Option(MINING.require_balanced, help=mining_help("require_balanced")),
@@ -55,9 +61,10 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
                                             "parallel work (default: automatic with --workers > 1; the dataset "
                                             "does not depend on it)"),
          scheduler: str = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
-         backend: str = typer.Option("auto", help="auto (PyAV: bounded memory in one pass) | decord | pyav"),
+         backend: Backend = typer.Option("auto", help="film decoder (auto: PyAV, bounded memory in one pass)"),
          split: str = typer.Option(None, help="split recorded for these films (train/test/…)"),
-         style: str = typer.Option(None, help="style recorded for these films"),
+         film_style: str = typer.Option(None, help="style recorded for these films (default: a synthetic "
+                                        "film's art style)"),
          license: str = typer.Option(None, help="licence recorded for these films")) -> None:
     """Mine ATD-style triplets from films into a dataset root (resumable, idempotent)."""
     from atdkit.mining.pipeline import mine as run_mine
@@ -66,14 +73,14 @@ def mine(films: list[Path] = typer.Argument(..., help="film files (any format FF
     try:
         stride_list = tuple(int(s) for s in strides.split(",") if s.strip())
     except ValueError:
-        raise BadInput(f"strides {strides!r}: expected comma-separated integers, e.g. 1,2,3") from None
+        raise BadArgument(f"strides {strides!r}: expected comma-separated integers, e.g. 1,2,3") from None
     config = MiningConfig(strides=stride_list, ssim_low=ssim_low, ssim_high=ssim_high,
                           ssim_size=parse_size(ssim_size), ssim_channels=ssim_channels, min_spacing=min_spacing,
                           per_shot_cap=per_shot_cap, require_balanced=require_balanced,
                           phash_distance=phash_distance, mid_tolerance=mid_tolerance,
                           mid_max_detour=mid_max_detour)
-    report = run_mine([str(f) for f in films], out, config, workers=workers, scheduler=scheduler, backend=backend,
-                      split=split, style=style or film_styles(films), license=license,
+    report = run_mine([str(f) for f in films], root, config, workers=workers, scheduler=scheduler, backend=backend,
+                      split=split, style=film_style or film_styles(films), license=license,
                       segment_frames=segment_frames)
     table = Table("film", "status", "triplets", "detail")  # triplets: what the dataset holds for the film
     for r in report.results:

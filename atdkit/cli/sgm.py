@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
 
-from atdkit.cli.app import app
-from atdkit.cli.options import parse_size
+from atdkit.cli.app import BENCHMARK, app
+from atdkit.cli.options import parse_size, root_argument
 from atdkit.errors import AtdkitError
 
 console = Console()
+LineStyle = Literal["disney", "japanese"]
 
 
 @lru_cache(maxsize=4)
@@ -47,12 +49,12 @@ def compute_one(job: tuple[str, str, str, str, tuple[int, int] | None, bool]) ->
 
 
 
-@app.command()
-def sgm(root: Path = typer.Argument(..., help="dataset root"),
+@app.command(rich_help_panel=BENCHMARK)
+def sgm(root: Path = root_argument(),
         workers: int = typer.Option(1, help="parallel processes (Dask with --scheduler)"),
         scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
         vgg: str = typer.Option("auto", help="VGG-19 file, 'auto' (registry, else weight-free) or 'none'"),
-        style: str = typer.Option("disney", help="line style: disney or japanese"),
+        line_style: LineStyle = typer.Option("disney", help="line art of the films (SGM's colour-segment extraction)"),
         size: str = typer.Option("960x540", help="working size WIDTHxHEIGHT (official 960x540) or 'native'"),
         preview: bool = typer.Option(False, help="also draw each flow as a colour PNG beside it"),
         ) -> None:
@@ -62,7 +64,8 @@ def sgm(root: Path = typer.Argument(..., help="dataset root"),
 
     ds = DatasetRoot.open(root)
     atomic.remove_stale_temps(ds.path / "flows")  # left by a killed run (live writers' temps stay)
-    jobs = [(str(ds.path), str(tid), vgg, style, parse_size(size, allow_native=True), preview) for tid in ds.triplets()["triplet_id"]]
+    jobs = [(str(ds.path), str(tid), vgg, line_style, parse_size(size, allow_native=True),
+             preview) for tid in ds.triplets()["triplet_id"]]
     counts: dict[str, int] = {}
     failures = []
     from atdkit.distributed import run_all
@@ -81,9 +84,10 @@ def sgm(root: Path = typer.Argument(..., help="dataset root"),
         raise first if isinstance(first, AtdkitError) else AtdkitError(f"{failures[0][0]}: {first}")
 
 
-@app.command("sgm-import")
-def sgm_import(source: Path = typer.Argument(..., help="folder of <triplet folder>/guide_flo13.npy + guide_flo31.npy"),
-               root: Path = typer.Argument(..., help="dataset root"),
+@app.command("sgm-import", rich_help_panel=BENCHMARK)
+def sgm_import(root: Path = root_argument(),
+               source: Path = typer.Argument(..., help="folder of <triplet folder>/guide_flo13.npy + guide_flo31.npy",
+                                             exists=True, file_okay=False),
                overwrite: bool = typer.Option(False, help="replace flows that are already cached")) -> None:
     """Import officially pre-computed SGM flows (e.g. test_2k_pre_calc_sgm_flows) into the dataset root."""
     from atdkit.methods.animeinterp.flows import import_flows

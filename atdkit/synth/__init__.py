@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadArgument, BadInput
 from atdkit.store.atomic import write_text
 from atdkit.synth.plan import STYLES, FilmPlan, make_plan
 from atdkit.synth.render import outline_px, piece_bbox, render_frame
@@ -66,14 +66,14 @@ def synthesize(out: str | os.PathLike, length_s: float = 4.0, fps: float = 24, w
     try:
         check_encodable_size(width, height)
     except BadInput as exc:
-        raise BadInput(f"{out}: {exc}") from None
+        raise BadArgument(f"{out}: {exc}") from None
     if style not in STYLES:
-        raise BadInput(f"{out}: unknown style {style!r} (choose {', '.join(STYLES)})")
+        raise BadArgument(f"{out}: unknown style {style!r} (choose {', '.join(STYLES)})")
     if not fps > 0:
-        raise BadInput(f"{out}: fps must be positive, got {fps}")
+        raise BadArgument(f"{out}: fps must be positive, got {fps}")
     n_frames = int(round(length_s * fps))
     if n_frames < 3:
-        raise BadInput(f"{out}: length {length_s}s at {fps} fps gives {n_frames} frames (need at least 3)")
+        raise BadArgument(f"{out}: length {length_s}s at {fps} fps gives {n_frames} frames (need at least 3)")
     plan = make_plan(n_frames, fps, width, height, seed, style)
     frames = (render_frame(plan, f) for f in range(n_frames))
     if progress:

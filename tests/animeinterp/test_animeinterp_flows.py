@@ -125,7 +125,7 @@ def test_resize_flow_scales_vectors_with_the_grid():
 
 
 def test_cli_computes_missing_flows_and_imports(root, tmp_path):
-    cmd = [sys.executable, "-m", "atdkit", "sgm", str(root.path), "--vgg", "none", "--style", "japanese",
+    cmd = [sys.executable, "-m", "atdkit", "sgm", str(root.path), "--vgg", "none", "--line-style", "japanese",
            "--size", "native"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -134,7 +134,7 @@ def test_cli_computes_missing_flows_and_imports(root, tmp_path):
     assert "0 computed, 2 already cached" in again.stdout
     picture = root.flows_dir("film-a_1_2_3") / "guide_flo13.png"
     assert picture.is_file() and picture.stat().st_size > 100
-    bad = subprocess.run([sys.executable, "-m", "atdkit", "sgm-import", str(tmp_path / "nope"), str(root.path)],
+    bad = subprocess.run([sys.executable, "-m", "atdkit", "sgm-import", str(root.path), str(tmp_path / "nope")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and "nope" in bad.stderr
 

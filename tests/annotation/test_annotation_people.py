@@ -45,18 +45,18 @@ def test_remove_revokes_and_names_are_checked(root):
 def test_cli_add_prints_token_once_list_remove(root):
     _register_commands()
     runner = CliRunner()
-    res = runner.invoke(app, ["annotators", "add", "carol", "--admin", "--root", str(root.path)])
+    res = runner.invoke(app, ["annotators", "add", str(root.path), "carol", "--admin"])
     assert res.exit_code == 0, res.output
     token = res.output.strip().splitlines()[-1]
     assert annotators.authenticate(root, token).is_admin
-    listed = runner.invoke(app, ["annotators", "list", "--root", str(root.path)])
+    listed = runner.invoke(app, ["annotators", "list", str(root.path)])
     assert "carol" in listed.output and token not in listed.output
-    assert runner.invoke(app, ["annotators", "remove", "carol", "--root", str(root.path)]).exit_code == 0
+    assert runner.invoke(app, ["annotators", "remove", str(root.path), "carol"]).exit_code == 0
     assert annotators.authenticate(root, token) is None
 
 
 def test_cli_error_is_one_line_exit_2(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "atdkit", "annotators", "remove", "x", "--root", str(tmp_path)],
+    res = subprocess.run([sys.executable, "-m", "atdkit", "annotators", "remove", str(tmp_path), "x"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr.startswith("error: ") and "not a dataset root" in res.stderr

@@ -140,9 +140,9 @@ def test_cli_import_bench_report_export(tmp_path):
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "atdkit", *map(str, args)], capture_output=True, text=True)
 
-    imp = cli("import-atd", src, "--out", tmp_path / "root")
+    imp = cli("import-atd", tmp_path / "root", src)
     assert imp.returncode == 0, imp.stderr
-    assert "imported 2 triplets (1 labelled" in imp.stdout and "malformed annotation JSON" in imp.stdout
+    assert "imported 2 triplets (1 labelled" in imp.stdout and "malformed annotation JSON" in imp.stderr
     b = cli("bench", tmp_path / "root", "--method", "blend", "--method", "repeat", "--out", tmp_path / "run",
             "--size", "native", "--profile", "atd12k-official", "--profile", "standard")
     assert b.returncode == 0, b.stderr

@@ -122,18 +122,18 @@ def test_require_balanced_and_config_mismatch(tmp_path, small_films):
 def test_cli_mine_exit_status_and_errors(tmp_path, small_film):
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video")
-    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(small_film), str(notes), "--out",
-                          str(tmp_path / "root"), "--strides", "2"], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(tmp_path / "root"), str(small_film),
+                          str(notes), "--strides", "2"], capture_output=True, text=True)
     assert run.returncode == 1
     assert f"error: {notes}: not a readable video" in run.stderr
     root = DatasetRoot.open(tmp_path / "root")
     films = root.films().set_index("path")
     assert films.loc[str(small_film), "status"] == "ok" and films.loc[str(notes), "status"] == "error"
     assert set(root.triplets()["stride"]) == {2}
-    ok = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(small_film), "--out", str(tmp_path / "root"),
+    ok = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(tmp_path / "root"), str(small_film),
                          "--strides", "2"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    bad_opt = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(small_film), "--out", str(tmp_path / "r2"),
+    bad_opt = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(tmp_path / "r2"), str(small_film),
                               "--ssim-low", "0.9", "--ssim-high", "0.8"], capture_output=True, text=True)
     assert bad_opt.returncode == 2 and "error: SSIM window" in bad_opt.stderr
 

@@ -17,7 +17,7 @@ from atdkit.synth import film_styles
 
 
 def _start(films, out, *options: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "atdkit", "mine", *map(str, films), "--out", str(out), *options],
+    return subprocess.Popen([sys.executable, "-m", "atdkit", "mine", str(out), *map(str, films), *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -51,7 +51,7 @@ def test_resume_after_sigkill_gives_identical_tables(tmp_path, small_films):
     assert _kill_when(second, lambda: any((out / "parts" / "films").glob("*.parquet")))
     assert len(list((out / "parts" / "films").glob("*.parquet"))) < len(small_films)
     # 3rd run completes
-    third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out)],
+    third = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(out), *map(str, small_films)],
                            capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
     assert_same_dataset(dataset_snapshot(out), dataset_snapshot(reference))
@@ -72,7 +72,7 @@ def test_a_killed_segmented_run_resumes_with_any_segmentation(tmp_path, small_fi
     second = _start(small_films, out, "--segment-frames", "8")
     assert _kill_when(second, lambda: any((out / "parts" / "films").glob("*.parquet")))
     # 3rd run with another segmentation: stored segments that do not fit it are discarded
-    third = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(out),
+    third = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(out), *map(str, small_films),
                             "--segment-frames", "20"], capture_output=True, text=True)
     assert third.returncode == 0, third.stderr
     assert_same_dataset(dataset_snapshot(out), dataset_snapshot(reference))

@@ -71,7 +71,7 @@ def test_truth_describes_shots_holds_pans_and_pieces(small_films):
 def test_cli_synth_and_its_errors(tmp_path):
     out = tmp_path / "cli.mp4"
     run = subprocess.run([sys.executable, "-m", "atdkit", "synth", str(out), "--length", "1", "--size", "160x90",
-                          "--seed", "3", "--style", "anime"], capture_output=True, text=True)
+                          "--seed", "3", "--art-style", "anime"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     r = open_video(out)
     assert (r.width, r.height, r.n_frames) == (160, 90, 24)

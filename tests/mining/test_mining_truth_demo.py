@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from atdkit.demo import MANIFEST, STEPS, add_step, load_manifest
+from atdkit.demo import MANIFEST, QUICK_MANIFEST, STEPS, add_step, load_manifest
 from atdkit.mining.pipeline import film_identity, mine
 from atdkit.store import schema
 from atdkit.store.dataset import DatasetRoot
@@ -55,8 +55,9 @@ def test_truth_labels_for_a_pan_over_a_held_drawing():
     assert labels["difficulty"] == "hard"  # 30 px at 320 wide = 90 px at 960
 
 
-def test_demo_manifest_is_valid():
-    films = load_manifest(MANIFEST)
+@pytest.mark.parametrize("manifest", [MANIFEST, QUICK_MANIFEST])
+def test_demo_manifest_is_valid(manifest):
+    films = load_manifest(manifest)
     assert len(films) >= 2 and len({f["seed"] for f in films}) == len(films)
     for f in films:
         assert f["width"] % 2 == 0 and f["height"] % 2 == 0 and f["style"] in ("cel", "anime", "mono")
