@@ -34,8 +34,9 @@ def export_atd(
     include_unaccepted: bool = typer.Option(False, "--include-unaccepted",
                                             help="also write rejected, pending and unresolved triplets"),
 ) -> None:
-    """Write the accepted triplets in the ATD-12K layout with annotation JSON (consensus labels
-    where they exist, else machine labels)."""
+    """Write the accepted triplets in the ATD-12K layout with annotation JSON.
+
+    Labels are the consensus where it exists, else the machine labels."""
     from atdkit.interchange.atd12k import export_atd as run_export
 
     counts = run_export(root, out, include_unaccepted=include_unaccepted)

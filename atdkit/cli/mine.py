@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from atdkit.cli.app import BUILD, app
-from atdkit.cli.options import new_root_argument, parse_size
+from atdkit.cli.options import new_root_argument, parse_size, root_argument
 from atdkit.errors import BadArgument
 from atdkit.mining.config import DEFAULTS as MINING
 from atdkit.mining.config import SSIM_CHANNELS, MiningConfig
@@ -98,15 +98,17 @@ def mine(root: Path = new_root_argument(),
         raise typer.Exit(1)
 
 
-@app.command()
-def dedup(root: Path = typer.Argument(..., help="dataset root"),
+@app.command(rich_help_panel=BUILD)
+def dedup(root: Path = root_argument(),
           phash_distance: int = typer.Option(None, help="frame2 pHash bits within which triplets are "
                                              "near-duplicates (default: the distance the root was mined with)"),
           run: list[Path] = typer.Option([], "--run", help="bench run folder whose scored triplets are kept "
                                          "(repeatable; runs live outside the root)"),
           apply: bool = typer.Option(False, "--apply", help="make the changes (default: only show them)")) -> None:
-    """Re-deduplicate the whole dataset: judge every triplet again, never dropping one that has votes,
-    annotations, consensus rows or results in the named runs. Shows what it would change unless --apply."""
+    """Re-deduplicate the whole dataset (dry run unless --apply).
+
+    Every triplet is judged again; one that has votes, annotations, consensus rows or results in the
+    named runs is never dropped."""
     from atdkit.mining import dedup as near
     from atdkit.store.dataset import DatasetRoot
 

@@ -22,8 +22,9 @@ def _console() -> Console:
 
 @weights_app.command("list")
 def list_weights() -> None:
-    """List the weights every installed method declares (and the core ones), their source,
-    format, licence and whether a file is present."""
+    """List the weights every installed method declares, and the core ones.
+
+    Each row gives the file, whether it is present, its source, format and licence."""
     found, problems = registry.declared()
     table = Table("name", "file", "present", "source", "format", "licence")
     for column in table.columns:
