@@ -24,6 +24,10 @@ class WeightsMismatch(AtdkitError):
     """A weights file exists but is not the expected one (hash, keys or shapes)."""
 
 
+class UnknownWeights(WeightsMissing):
+    """No weights are declared under the requested name (a usage error on the command line)."""
+
+
 class UnknownMethod(AtdkitError):
     """No interpolation method is registered under the requested name."""
 

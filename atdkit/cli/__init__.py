@@ -17,7 +17,7 @@ import sys
 import typer
 
 from atdkit.cli.app import app
-from atdkit.errors import AtdkitError, BadArgument, UnknownMethod
+from atdkit.errors import AtdkitError, BadArgument, UnknownMethod, UnknownWeights
 
 try:  # Typer vendors click from 0.2x on; before, it used click itself
     from typer._click import exceptions as click_exceptions
@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - older Typer
 
 USAGE_EXIT = 2     # the command line is wrong: unknown option, bad value, missing argument
 RUNTIME_EXIT = 1   # the command line is right but the work failed: unreadable film, missing weights…
-USAGE_ERRORS = (BadArgument, UnknownMethod)
+USAGE_ERRORS = (BadArgument, UnknownMethod, UnknownWeights)
 
 
 def _register_commands() -> None:

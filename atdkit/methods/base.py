@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from atdkit.errors import BadInput, UnknownMethod, WeightsMissing
+from atdkit.errors import BadArgument, UnknownMethod, WeightsMissing
 from atdkit.weights.registry import METHODS_GROUP as ENTRY_POINT_GROUP
 from atdkit.weights.spec import WeightsSpec
 
@@ -45,7 +45,7 @@ class Option:
     help: str = ""
 
     def parse(self, text: str, method: str) -> Any:
-        """``text`` converted to the option's type; BadInput (one line) for a bad value."""
+        """``text`` converted to the option's type; BadArgument (one line) for a bad value."""
         try:
             if self.type is bool:
                 if text.lower() not in _TRUE + _FALSE:
@@ -54,9 +54,9 @@ class Option:
             else:
                 value = self.type(text)
         except ValueError:
-            raise BadInput(f"method {method!r}: option {self.name}={text!r} is not a {self.type.__name__}") from None
+            raise BadArgument(f"method {method!r}: option {self.name}={text!r} is not a {self.type.__name__}") from None
         if self.choices and value not in self.choices:
-            raise BadInput(f"method {method!r}: option {self.name}={text!r} is not one of "
+            raise BadArgument(f"method {method!r}: option {self.name}={text!r} is not one of "
                            f"{', '.join(map(str, self.choices))}")
         return value
 
@@ -169,7 +169,7 @@ class MethodChoice:
 
 def parse_method(text: str) -> MethodChoice:
     """``NAME`` or ``NAME:key=value,key=value`` → a checked :class:`MethodChoice`.
-    Raises UnknownMethod or BadInput (one line) for an unknown option or a bad value."""
+    Raises UnknownMethod or BadArgument (one line) for an unknown option or a bad value."""
     name, _, rest = text.partition(":")
     cls = method_class(name.strip())
     declared = {o.name: o for o in cls.options}
@@ -178,10 +178,10 @@ def parse_method(text: str) -> MethodChoice:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq:
-            raise BadInput(f"method {cls.name!r}: option {item!r} is not key=value")
+            raise BadArgument(f"method {cls.name!r}: option {item!r} is not key=value")
         if key not in declared:
             known = ", ".join(o.describe() for o in cls.options) or "none"
-            raise BadInput(f"method {cls.name!r} has no option {key!r}; its options: {known}")
+            raise BadArgument(f"method {cls.name!r} has no option {key!r}; its options: {known}")
         given[key] = declared[key].parse(value.strip(), cls.name)
     kept = tuple(sorted((k, v) for k, v in given.items() if v != declared[k].default))
     return MethodChoice(cls.name, kept)

@@ -39,7 +39,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from atdkit.errors import WeightsMismatch, WeightsMissing
+from atdkit.errors import UnknownWeights, WeightsMismatch, WeightsMissing
 from atdkit.hashing import sha256_file
 from atdkit.weights.core import CORE
 from atdkit.weights.spec import WeightsSpec, WheelMember  # noqa: F401  (re-exported)
@@ -103,7 +103,7 @@ def get(name: str | WeightsSpec) -> WeightsSpec:
             return spec
     found, _ = declared()
     if name not in found:
-        raise WeightsMissing(f"unknown weights {name!r}; known: {', '.join(sorted(found))}")
+        raise UnknownWeights(f"unknown weights {name!r}; known: {', '.join(sorted(found))}")
     return found[name]
 
 

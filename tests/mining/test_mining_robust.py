@@ -79,7 +79,7 @@ def test_summary_counts_what_the_dataset_holds_and_goes_to_stdout(tmp_path, smal
     copy = tmp_path / "reencoded.mp4"
     write_h264(copy, open_video(small_film), crf=26)
     out = tmp_path / "root"
-    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(small_film), str(copy), "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(out), str(small_film), str(copy)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     films = DatasetRoot.open(out).films()
@@ -186,7 +186,7 @@ def test_a_truncated_mkv_is_mined_as_far_as_it_decodes_and_says_so(tmp_path):
     data = whole.read_bytes()
     cut.write_bytes(data[: int(len(data) * 0.4)])
     out = tmp_path / "root"
-    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(whole), str(cut), "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(out), str(whole), str(cut)],
                          capture_output=True, text=True, timeout=600)
     films = DatasetRoot.open(out).films().set_index("path")
     full, part = films.loc[str(whole.absolute())], films.loc[str(cut.absolute())]
@@ -248,7 +248,7 @@ def test_dedup_command_shows_then_applies_and_never_drops_a_labelled_triplet(tmp
 
 
 def test_progress_across_workers_shows_frames_per_second_and_triplets_kept(tmp_path, small_films):
-    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", *map(str, small_films), "--out", str(tmp_path / "root"),
+    run = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(tmp_path / "root"), *map(str, small_films),
                           "--workers", "2", "--segment-frames", "20"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     shown = [line for line in run.stderr.replace("\r", "\n").splitlines() if "frames/s decoded" in line]
