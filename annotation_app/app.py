@@ -8,19 +8,20 @@ review/adjudication, statistics and admin (export).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 import streamlit as st
 
-if __package__ in (None, ""):  # run as a script by `streamlit run`
+if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source checkout, atdkit not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import json  # noqa: E402
 
-from annotation_app.text import md_escape  # noqa: E402
-from annotation_app.workspace import Workspace  # noqa: E402
+from atdkit.annotation_app.text import md_escape  # noqa: E402
+from atdkit.annotation_app.workspace import Workspace  # noqa: E402
 from atdkit.errors import AtdkitError  # noqa: E402
 from atdkit.labels import sessions  # noqa: E402
 
@@ -104,7 +105,7 @@ def serve(ws: Workspace) -> None:
         login(ws)
         return
 
-    from annotation_app.views import admin, annotate, review, statistics
+    from atdkit.annotation_app.views import admin, annotate, review, statistics
 
     pages = {"Annotate": annotate.render}
     if user.is_admin:

@@ -5,12 +5,12 @@ stepped one frame back or forward, at the width of the page or zoomed to full re
 The player shows the very images of the frame row above it (``frame1``–``frame3``, the
 stored PNGs at full resolution), so it costs no extra bytes; its state (frame, playing,
 speed, zoom) lives in the page and survives reruns. Its buttons are plain page buttons, so
-the keys of ``annotation_app.keys`` (J back, K play/pause, L forward) press them.
+the keys of ``atdkit.annotation_app.keys`` (J back, K play/pause, L forward) press them.
 """
 
 from __future__ import annotations
 
-from annotation_app import keys
+from atdkit.annotation_app import keys
 
 BACK, PLAY, FORWARD = keys.label("Back", "back"), keys.label("Play/Pause", "play"), keys.label("Forward", "forward")
 SPEEDS_MS = (50, 1000, 250)  # slowest/fastest bounds and the default, milliseconds per frame

@@ -10,9 +10,9 @@ import re
 
 import streamlit as st
 
-from annotation_app.text import md_escape
-from annotation_app.views.common import current_consensus
-from annotation_app.workspace import Workspace
+from atdkit.annotation_app.text import md_escape
+from atdkit.annotation_app.views.common import current_consensus
+from atdkit.annotation_app.workspace import Workspace
 from atdkit.errors import AtdkitError
 from atdkit.labels.annotators import Annotator, list_annotators
 from atdkit.labels.consensus import consensus_path, write_consensus

@@ -1,7 +1,7 @@
 """The task view: frames, the frame player (steps, speed, full-resolution zoom), RoI on frame2,
 accept/reject with labels.
 
-Keyboard (``annotation_app.keys``): A accept & submit · X reject & submit · S skip · U edit my
+Keyboard (``atdkit.annotation_app.keys``): A accept & submit · X reject & submit · S skip · U edit my
 last · P box = proposal · a key per label value (digits and letters, shown beside each group)
 · Z C V B N reject reasons. Widget keys carry the triplet id, so each triplet starts from its
 own defaults.
@@ -19,11 +19,11 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
-from annotation_app import keys, player
-from annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
-from annotation_app.text import md_escape
-from annotation_app.views.common import frame_row
-from annotation_app.workspace import TripletView, Workspace
+from atdkit.annotation_app import keys, player
+from atdkit.annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
+from atdkit.annotation_app.text import md_escape
+from atdkit.annotation_app.views.common import frame_row
+from atdkit.annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
 from atdkit.labels import judgements
 from atdkit.labels.annotators import Annotator

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotation_app import player
-from annotation_app.text import md_escape
-from annotation_app.workspace import TripletView, Workspace
+from atdkit.annotation_app import player
+from atdkit.annotation_app.text import md_escape
+from atdkit.annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
 from atdkit.labels.consensus import build_consensus, frame_sizes
 

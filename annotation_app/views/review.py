@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from annotation_app.text import md_escape
-from annotation_app.views.common import current_consensus, show_frames
-from annotation_app.workspace import Workspace
+from atdkit.annotation_app.text import md_escape
+from atdkit.annotation_app.views.common import current_consensus, show_frames
+from atdkit.annotation_app.workspace import Workspace
 from atdkit.labels.annotators import Annotator
 from atdkit.labels.consensus import ROI, merge_boxes
 from atdkit.store.labels import add_adjudication

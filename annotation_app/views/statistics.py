@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotation_app.views.common import current_consensus
-from annotation_app.workspace import Workspace
+from atdkit.annotation_app.views.common import current_consensus
+from atdkit.annotation_app.workspace import Workspace
 from atdkit.labels.agreement import MIN_SHARED_ITEMS, agreement_pairs, agreement_table
 from atdkit.labels.annotators import Annotator
 from atdkit.store.schema import MACHINE_ANNOTATORS

@@ -34,7 +34,7 @@ app.add_typer(labels_app, name="labels", rich_help_panel=LABEL)
 
 def streamlit_command(root: Path, host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line serving the app on ``host:port`` for ``root``."""
-    from annotation_app import APP_SCRIPT
+    from atdkit.annotation_app import APP_SCRIPT
 
     # runner.fastReruns off: a rerun request waits for the running script (ours take tens of ms)
     # instead of interrupting it; an interrupted run drops the media files it had not re-registered

@@ -1,5 +1,5 @@
 """GMFSS-union baselines in pure PyTorch; see :mod:`baselines.gmfss.method`."""
 
-from baselines.gmfss.method import GMFSSUnion, GMFSSUnionVGAN, load_gmfss
+from atdkit.baselines.gmfss.method import GMFSSUnion, GMFSSUnionVGAN, load_gmfss
 
 __all__ = ["GMFSSUnion", "GMFSSUnionVGAN", "load_gmfss"]

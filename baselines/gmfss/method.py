@@ -16,9 +16,9 @@ from atdkit import weights as weights_registry
 from atdkit.methods.base import Option
 from atdkit.weights import WeightsSpec, WheelMember
 from atdkit.weights.checkpoint import load_exact
-from baselines.gmfss.model import SIZE_MULTIPLE, GMFSSUnionNet
-from baselines.padded_net import PaddedNetInterpolator
-from baselines.rife.method import RIFE_V46_WEIGHTS
+from atdkit.baselines.gmfss.model import SIZE_MULTIPLE, GMFSSUnionNet
+from atdkit.baselines.padded_net import PaddedNetInterpolator
+from atdkit.baselines.rife.method import RIFE_V46_WEIGHTS
 
 RELEASED_PAD = 64  # vs-gmfss_union 1.1.0 pads to max(64, 64/scale)
 

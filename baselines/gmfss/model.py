@@ -27,9 +27,9 @@ from atdkit.nn.feature_pyramid import FeaturePyramid
 from atdkit.nn.gridnet import GridNet
 from atdkit.ops.splatting import splat_sum
 from atdkit.ops.warp import backward_warp
-from baselines.gmfss.gmflow import SIZE_MULTIPLE as GMFLOW_MULTIPLE
-from baselines.gmfss.gmflow import GMFlow
-from baselines.rife.ifnet import IFNet
+from atdkit.baselines.gmfss.gmflow import SIZE_MULTIPLE as GMFLOW_MULTIPLE
+from atdkit.baselines.gmfss.gmflow import GMFlow
+from atdkit.baselines.rife.ifnet import IFNet
 
 SIZE_MULTIPLE = 2 * GMFLOW_MULTIPLE  # GMFlow runs on the halved frames
 OCCLUSION_ALPHA, OCCLUSION_BETA = 0.01, 0.5  # UnFlow's forward–backward check

@@ -1,5 +1,5 @@
 """RIFE baselines (IFNet v4.0 and v4.6) in pure PyTorch; see :mod:`baselines.rife.method`."""
 
-from baselines.rife.method import RIFEv40, RIFEv46, load_ifnet
+from atdkit.baselines.rife.method import RIFEv40, RIFEv46, load_ifnet
 
 __all__ = ["RIFEv40", "RIFEv46", "load_ifnet"]

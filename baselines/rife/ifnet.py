@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from atdkit.ops.warp import backward_warp
-from baselines.rife.refine import ContextNet, RefineUNet
+from atdkit.baselines.rife.refine import ContextNet, RefineUNet
 
 LAYOUTS = ("4.0", "4.6")
 STAGE_WIDTHS = (192, 128, 96, 64)

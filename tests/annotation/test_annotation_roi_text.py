@@ -2,9 +2,9 @@
 
 import pytest
 
-from annotation_app.roi import boxes_from_canvas, drawing_for
-from annotation_app.text import md_escape
-from annotation_app.workspace import proposal_box
+from atdkit.annotation_app.roi import boxes_from_canvas, drawing_for
+from atdkit.annotation_app.text import md_escape
+from atdkit.annotation_app.workspace import proposal_box
 from atdkit.labels.judgements import Box
 
 

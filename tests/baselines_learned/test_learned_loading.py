@@ -15,8 +15,8 @@ from learned_fixtures import weights_file
 
 from atdkit.errors import BadInput, WeightsMismatch
 from atdkit.weights.checkpoint import load_exact, read_state_dict
-from baselines.gmfss.model import GMFSSUnionNet
-from baselines.rife.ifnet import IFNet
+from atdkit.baselines.gmfss.model import GMFSSUnionNet
+from atdkit.baselines.rife.ifnet import IFNet
 
 # (tensors, parameters) of the released files, counted from the wheels' members
 RELEASED = {

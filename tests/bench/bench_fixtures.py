@@ -52,7 +52,7 @@ def slow_blend(delay: float = 0.2):
     """An Interpolator (blend) that sleeps ``delay`` seconds per call."""
     import time
 
-    from baselines.classic import Blend
+    from atdkit.baselines.classic import Blend
 
     class _Slow(Blend):
         name = "slow-blend"
@@ -66,7 +66,7 @@ def slow_blend(delay: float = 0.2):
 
 def raises_on(bad_tid: str):
     """An Interpolator (blend) that raises on one triplet id."""
-    from baselines.classic import Blend
+    from atdkit.baselines.classic import Blend
 
     class _Raises(Blend):
         name = "flaky"

@@ -6,7 +6,7 @@ from bench_fixtures import disk_frame
 
 from atdkit.bench.metrics import psnr, truth_to_float
 from atdkit.methods import base
-from baselines.dis_flow import intermediate_flows
+from atdkit.baselines.dis_flow import intermediate_flows
 
 
 def test_repeat_and_blend_are_exact():

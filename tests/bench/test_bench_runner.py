@@ -120,7 +120,7 @@ def test_unknown_method_and_missing_weights_fail_at_once(tmp_path, monkeypatch):
     with pytest.raises(UnknownMethod, match="nope"):
         run_benchmark(root, tmp_path / "run", ["nope"], progress=False)
     from atdkit.methods import base
-    from baselines.classic import Blend
+    from atdkit.baselines.classic import Blend
 
     from atdkit.weights.core import LPIPS_LINEAR
 
