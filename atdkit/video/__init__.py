@@ -20,34 +20,41 @@ be read:
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from atdkit.errors import BadInput
 from atdkit.video.reader import MIN_SIDE, VideoReader, check_file
 
-BACKENDS = ("decord", "pyav")
+# The decoder backends: name → its reader class (``module:Class``), imported when first used. A new
+# backend is a module in ``backends/`` plus one line here (and, if ``auto`` should pick it, a word
+# in ``open_video``); ``atdkit mine --backend`` and the reader tests iterate over these names.
+READERS = {
+    "decord": "atdkit.video.backends.decord:DecordReader",
+    "pyav": "atdkit.video.backends.pyav:PyAVReader",
+}
+BACKENDS = tuple(READERS)
+
+
+def _reader(backend: str) -> type[VideoReader]:
+    module, _, name = READERS[backend].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def open_video(path: str | os.PathLike, backend: str = "auto", *, sequential: bool = False) -> VideoReader:
     """Open a film for reading (``sequential``: for one pass in order, which decides what ``auto``
     means; see the module doc); raises BadInput (one line naming the file) on any problem."""
     if backend not in ("auto", *BACKENDS):
-        raise BadInput(f"unknown video backend {backend!r} (choose auto, decord or pyav)")
+        raise BadInput(f"unknown video backend {backend!r} (choose {', '.join(('auto', *BACKENDS))})")
     check_file(path)
-    if backend == "pyav" or (backend == "auto" and sequential):
-        from atdkit.video.backends.pyav import PyAVReader
-
-        return PyAVReader(path)
-    from atdkit.video.backends.decord import DecordReader
-
+    if backend != "auto":
+        return _reader(backend)(path)
+    if sequential:
+        return _reader("pyav")(path)
     try:
-        return DecordReader(path)
+        return _reader("decord")(path)
     except BadInput:
-        if backend == "decord":
-            raise
-        from atdkit.video.backends.pyav import PyAVReader
-
-        return PyAVReader(path)
+        return _reader("pyav")(path)
 
 
 __all__ = ["BACKENDS", "MIN_SIDE", "VideoReader", "open_video"]

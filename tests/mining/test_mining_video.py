@@ -10,7 +10,7 @@ import pytest
 from mining_helpers import GIF, WEBM, write_gray, write_tiny, write_vfr, write_zero_frames
 
 from atdkit.errors import BadInput
-from atdkit.video import open_video
+from atdkit.video import BACKENDS, open_video
 from atdkit.video.probe import packet_times
 from atdkit.video.writer import write_h264
 
@@ -19,7 +19,7 @@ def _frames(film):
     return list(open_video(film, "pyav"))
 
 
-@pytest.mark.parametrize("backend", ["decord", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_synthetic_mp4_metadata_iteration_and_random_access(small_film, backend):
     r = open_video(small_film, backend)
     assert r.backend == backend
@@ -38,7 +38,7 @@ def _rss_mb() -> float:
         return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
 
 
-@pytest.mark.parametrize("backend", ["decord", "pyav"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_random_access_leaves_no_decoding_running_behind_it(tmp_path, small_film, backend):
     """decord's decoder thread reads ahead after a random access (see atdkit.video.backends.decord);
     the reader stops it, so reading one frame of a long film costs neither memory nor a core."""
@@ -115,7 +115,7 @@ def _bad_files(tmp_path, small_film):
     }
 
 
-@pytest.mark.parametrize("backend", ["auto", "pyav", "decord"])
+@pytest.mark.parametrize("backend", ("auto", *BACKENDS))
 def test_each_bad_input_gets_one_line_naming_the_file(tmp_path, small_film, backend):
     for name, problem in _bad_files(tmp_path, small_film).items():
         path = tmp_path / name
@@ -134,7 +134,7 @@ def test_each_bad_input_gets_one_line_naming_the_file(tmp_path, small_film, back
 def test_grayscale_and_odd_sizes_are_read_as_rgb_with_a_note(tmp_path, small_film):
     frames = _frames(small_film)[:6]
     gray = write_gray(tmp_path / "gray.mkv", frames)
-    for backend in ("decord", "pyav"):
+    for backend in BACKENDS:
         r = open_video(gray, backend)
         out = list(r)
         assert out[0].shape == (180, 320, 3)
