@@ -33,6 +33,7 @@ def _register_commands() -> None:
     # In workflow order: within a help panel, commands are listed in the order they are added.
     from atdkit.cli import mine  # noqa: F401, I001
     from atdkit.cli import datasets  # noqa: F401
+    from atdkit.cli import recipe  # noqa: F401
     from atdkit.cli import annotate  # noqa: F401
     from atdkit.cli import sgm  # noqa: F401
     from atdkit.cli import bench  # noqa: F401

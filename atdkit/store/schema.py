@@ -182,6 +182,38 @@ ADJUDICATIONS = _schema(
     f("created_at", TS, False),
 )
 
+# Dataset recipes (atdkit.recipes): a dataset published without its frames. A recipe folder holds
+# recipe.json (format, schema version, the dataset's metadata, a sha256 of every table) and four
+# Parquet tables: films (RECIPE_FILMS), triplets (RECIPE_TRIPLETS), candidates (CANDIDATES) and
+# labels (CONSENSUS). Frame hashes are of the decoded RGB24 pixels, so they do not depend on how a
+# frame file is compressed; see atdkit/recipes/fingerprint.py.
+RECIPE_FILMS = _schema(
+    f("film_id", pa.string(), False),      # as in films: first 16 hex of the file's sha256
+    f("title", pa.string()),               # a free title (default: the file name without its extension)
+    f("file_name", pa.string()),           # the mined file's name (a same-named file that does not match is named in errors)
+    f("size_bytes", pa.int64()),           # the mined file's size
+    f("stream_sha256", pa.string()),       # sha256 over the video stream's packet payloads in file order: a remux of the same encode matches
+    *(field for field in FILMS if field.name not in ("film_id", "path")),
+)
+
+RECIPE_TRIPLETS = _schema(
+    *(field for field in TRIPLETS if field.name != "frame_sha256"),
+    f("frame_hash", pa.list_(pa.string())),    # blake2b-128 (32 hex) of frame{1,2,3}'s decoded RGB24 pixels
+    f("frame_phash", pa.list_(pa.string())),   # 64-bit pHash (16 hex) of frame{1,2,3} at full size
+)
+
+# What `atdkit recipe build` did with each triplet of the recipe (recipe_build.parquet in the built
+# root, from parts/recipe_build/<film_id>.parquet): unverified frames never enter the root.
+RECIPE_BUILD = _schema(
+    f("triplet_id", pa.string(), False),
+    f("film_id", pa.string()),
+    f("status", pa.string()),              # built (every frame exact) | near (built with --tolerance) | mismatch | missing
+    f("frames_exact", pa.int32()),         # frames (of 3) whose decoded pixels hash as the recipe says
+    f("phash_distance", pa.int32()),       # the largest pHash distance (bits of 64) of its frames from the recipe's; 0 when exact
+    f("film_path", pa.string()),           # the film it was built from
+    f("detail", pa.string()),              # why it was not built (or how near it was)
+)
+
 # A benchmark results row: RESULT_KEYS, then one float64 column per metric (declared once, in
 # atdkit/bench/scoring.py: the full schema is ``results_schema(metric names)``), then RESULT_RECORD:
 # what was scored, by what, with which labels.
