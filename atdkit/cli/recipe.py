@@ -35,12 +35,14 @@ def _titles(values: list[str]) -> dict[str, str]:
 def export(root: Path = root_argument(),
            out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="folder the recipe is written into"),
            title: list[str] = typer.Option([], "--title", help="FILM=TITLE: a film's title (FILM: its id or "
-                                           "file name; default: the file name without extension); repeatable")) -> None:
+                                           "file name; default: the file name without extension); repeatable"),
+           with_candidates: bool = typer.Option(False, "--with-candidates", help="also list the rejected candidate "
+                                                "triplets (the miner's record; about 20 rows per triplet)")) -> None:
     """Write the recipe of a dataset root: films and frames by their hashes, mining config, labels."""
     from atdkit.recipes.export import export_recipe
     from atdkit.recipes.recipe import read_recipe, recipe_size
 
-    path = export_recipe(root, out_dir, _titles(title))
+    path = export_recipe(root, out_dir, _titles(title), with_candidates)
     recipe = read_recipe(path)
     print(f"wrote recipe {path}: {len(recipe.films)} films, {len(recipe.triplets)} triplets, "
           f"{len(recipe.labels)} labels, {recipe_size(path) / 1e6:.2f} MB")

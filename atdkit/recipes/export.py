@@ -47,9 +47,10 @@ def _triplet_rows(root: DatasetRoot, triplets: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_recipe(root_path: str | os.PathLike, out_dir: str | os.PathLike,
-                  titles: Mapping[str, str] | None = None) -> Path:
+                  titles: Mapping[str, str] | None = None, with_candidates: bool = False) -> Path:
     """Write the recipe of the dataset root into ``out_dir``; returns it. ``titles``: film id (or file
-    name) → title. Only mined films that succeeded and their triplets are listed."""
+    name) → title. Only mined films that succeeded and their triplets are listed; the rejected
+    candidates only ``with_candidates``."""
     root = DatasetRoot.open(root_path)
     films = root.films()
     films = films[films["status"] == "ok"]
@@ -60,11 +61,10 @@ def export_recipe(root_path: str | os.PathLike, out_dir: str | os.PathLike,
     imported = sorted(set(triplets["source"].dropna()) - {"mined"})
     if imported:
         raise BadInput(f"{root.path}: holds {', '.join(imported)} triplets; a recipe lists mined films only")
-    candidates = root.candidates()
     labels = compute_consensus(root)
-    return write_recipe(out_dir, root.meta(), {
-        "films": _film_rows(root, films, titles or {}),
-        "triplets": _triplet_rows(root, triplets),
-        "candidates": candidates[candidates["film_id"].isin(films["film_id"])],
-        "labels": labels[labels["triplet_id"].isin(triplets["triplet_id"])],
-    })
+    tables = {"films": _film_rows(root, films, titles or {}), "triplets": _triplet_rows(root, triplets),
+              "labels": labels[labels["triplet_id"].isin(triplets["triplet_id"])]}
+    if with_candidates:
+        candidates = root.candidates()
+        tables["candidates"] = candidates[candidates["film_id"].isin(films["film_id"])]
+    return write_recipe(out_dir, root.meta(), tables)

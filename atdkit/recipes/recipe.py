@@ -6,7 +6,9 @@
                      the hash kinds, and per table its file, row count and sha256
   films.parquet      RECIPE_FILMS: per film its hashes, duration, fps, size, title
   triplets.parquet   RECIPE_TRIPLETS: per triplet its film, frames, timestamps, stride, frame hashes
-  candidates.parquet CANDIDATES: the rejected candidates and why (the miner's record)
+  candidates.parquet CANDIDATES, optional (export --with-candidates): the rejected candidates and
+                     why, the miner's record (about 20 rows per kept triplet: it would make a
+                     recipe several times larger)
   labels.parquet     CONSENSUS: the consensus labels (RoI, difficulty, motion type, behaviour, votes)
 ```
 
@@ -39,6 +41,7 @@ SCHEMA_VERSION = 1
 HEADER = "recipe.json"
 TABLES: dict[str, pa.Schema] = {"films": RECIPE_FILMS, "triplets": RECIPE_TRIPLETS,
                                 "candidates": CANDIDATES, "labels": CONSENSUS}
+OPTIONAL = ("candidates",)
 SORT_KEYS = {"films": ["film_id"], "triplets": ["triplet_id"], "candidates": ["film_id", "f1", "stride", "f3"],
              "labels": ["triplet_id"]}
 HASH_KINDS = {
@@ -59,6 +62,10 @@ class Recipe:
     labels: pd.DataFrame
 
     @property
+    def has_candidates(self) -> bool:
+        return "candidates" in self.header.get("tables", {})
+
+    @property
     def dataset_meta(self) -> dict[str, Any]:
         return self.header.get("dataset", {})
 
@@ -70,7 +77,10 @@ def write_recipe(out_dir: str | os.PathLike, dataset_meta: dict[str, Any], table
     out.mkdir(parents=True, exist_ok=True)
     listed = {}
     for name, schema in TABLES.items():
-        frame = tables[name]
+        frame = tables.get(name)
+        if frame is None and name in OPTIONAL:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
+            continue
         if len(frame):
             frame = frame.sort_values(SORT_KEYS[name], kind="stable")
         table = to_table(frame, schema)
@@ -109,6 +119,9 @@ def read_recipe(path: str | os.PathLike) -> Recipe:
     frames = {}
     for name, schema in TABLES.items():
         entry = (header.get("tables") or {}).get(name)
+        if entry is None and name in OPTIONAL:
+            frames[name] = schema.empty_table().to_pandas()
+            continue
         if not isinstance(entry, dict) or "sha256" not in entry:
             raise BadInput(f"{head_path}: lists no {name} table")
         table_path = folder / str(entry.get("file", f"{name}.parquet"))

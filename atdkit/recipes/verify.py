@@ -1,7 +1,7 @@
 """Checking a dataset root against a recipe (``atdkit recipe verify ROOT RECIPE``): every difference as
 one line. Compared: the dataset's config, the films (all recipe columns a root holds; not their paths),
 the triplets (every column; which are missing or extra), the pixels of every stored frame against the
-recipe's frame hashes, the rejected candidates and the consensus labels."""
+recipe's frame hashes, the rejected candidates (when the recipe lists them) and the consensus labels."""
 
 from __future__ import annotations
 
@@ -126,7 +126,8 @@ def verify_root(root_path: str | os.PathLike, recipe_path: str | os.PathLike) ->
     held = recipe.triplets[recipe.triplets["triplet_id"].isin(triplets["triplet_id"])]
     lines, checked = _frame_lines(root, held)
     result.differences += lines
-    result.differences += compare_rows("candidates", root.candidates(), recipe.candidates)
+    if recipe.has_candidates:
+        result.differences += compare_rows("candidates", root.candidates(), recipe.candidates)
     path = consensus_path(root)
     labels = quarantine.read_parquet(path, CONSENSUS).to_pandas() if path.is_file() else CONSENSUS.empty_table().to_pandas()
     result.differences += compare_tables("labels", labels, recipe.labels, ["triplet_id"])

@@ -66,7 +66,8 @@ def test_a_dataset_root_is_the_first_positional_argument_everywhere():
             assert arguments[0].name == "root" and arguments[0].metavar == "ROOT", name
             with_root.append(name)
     assert {"mine", "import-atd", "annotate", "annotators add", "annotators list", "annotators remove",
-            "labels compact", "consensus", "sgm", "sgm-import", "bench", "export-atd"} <= set(with_root)
+            "labels compact", "consensus", "sgm", "sgm-import", "bench", "export-atd", "recipe export", "recipe build",
+            "recipe verify"} <= set(with_root)
 
 
 @pytest.mark.parametrize("argv, word", [

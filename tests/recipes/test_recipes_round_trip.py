@@ -24,12 +24,13 @@ def _assert_same(a: dict, b: dict) -> None:
 
 def test_round_trip_mine_label_export_delete_build_gives_identical_root(source, tmp_path, capsys):
     root = shutil.copytree(source["root"], tmp_path / "root")
-    code, out, err = run_cli(["recipe", "export", str(root), str(tmp_path / "recipe")], capsys)
+    code, out, err = run_cli(["recipe", "export", str(root), str(tmp_path / "recipe"), "--with-candidates"], capsys)
     assert code == 0, err
     assert "2 films" in out
     before = snapshot(root)
     assert len(before["triplets"]) >= 4 and len(before["frames"]) == 3 * len(before["triplets"])
     assert before["consensus"]["status"].eq("accepted").any()  # labels travel: synthetic-truth decisions
+    assert len(before["candidates"]) > len(before["triplets"])
     shutil.rmtree(root)
 
     code, out, err = run_cli(["recipe", "build", str(root), str(tmp_path / "recipe"), "--films",
@@ -67,6 +68,8 @@ def test_a_remux_with_the_same_packets_matches_in_strict_mode(source, film_paths
     report = build_from_recipe(source["recipe"], tmp_path / "root", [mkv], progress=False)
     assert report.errors == []
     assert [f["found"] for f in report.films] == ["stream", "stream"]
+    assert not (tmp_path / "root" / "candidates.parquet").exists() or \
+        not len(pd.read_parquet(tmp_path / "root" / "candidates.parquet"))  # the default recipe lists none
     assert set(report.record["status"]) == {"built"}
     assert verify_root(tmp_path / "root", source["recipe"]).matches
 
