@@ -158,3 +158,8 @@ from atdkit.bench.demo_steps import step_bench, step_report  # noqa: E402
 
 add_step("bench", step_bench)
 add_step("report", step_report)
+
+# Last: the dataset's recipe, and the dataset rebuilt from it and the films (owned by atdkit.recipes).
+from atdkit.recipes.demo_step import step_recipe  # noqa: E402
+
+add_step("recipe", step_recipe)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from atdkit.errors import BadInput
+from atdkit.labels.consensus import compute as compute_consensus
 from atdkit.labels.consensus import consensus_path
 from atdkit.recipes.fingerprint import frame_hash, frame_phash, hamming
 from atdkit.recipes.recipe import read_recipe
@@ -129,7 +130,9 @@ def verify_root(root_path: str | os.PathLike, recipe_path: str | os.PathLike) ->
     if recipe.has_candidates:
         result.differences += compare_rows("candidates", root.candidates(), recipe.candidates)
     path = consensus_path(root)
-    labels = quarantine.read_parquet(path, CONSENSUS).to_pandas() if path.is_file() else CONSENSUS.empty_table().to_pandas()
+    # consensus.parquet is derived from the votes: a root that has votes but no consensus written yet
+    # is compared by its computed consensus (a rebuilt root has the consensus and no votes)
+    labels = quarantine.read_parquet(path, CONSENSUS).to_pandas() if path.is_file() else compute_consensus(root)
     result.differences += compare_tables("labels", labels, recipe.labels, ["triplet_id"])
     result.counts = {"films": len(films), "triplets": len(triplets), "frames": checked, "labels": len(labels)}
     return result
