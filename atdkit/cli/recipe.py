@@ -51,7 +51,7 @@ def export(root: Path = root_argument(),
 @recipe_app.command()
 def build(root: Path = new_root_argument("dataset root to build (created, or resumed when it exists)"),
           recipe: Path = typer.Argument(..., metavar="RECIPE", help="recipe folder (or its recipe.json)"),
-          films: list[Path] = typer.Option(..., "--films", help="folder searched for the films (recursive); "
+          films: list[Path] = typer.Option([], "--films", help="folder searched for the films (recursive); "
                                            "repeatable"),
           map_file: Path = typer.Option(None, "--map", help="JSON or TOML object: film id or title → film file, "
                                         "for a copy that is another encode or release"),
@@ -64,6 +64,8 @@ def build(root: Path = new_root_argument("dataset root to build (created, or res
     from atdkit.recipes.build import build_from_recipe
     from atdkit.recipes.locate import read_mapping
 
+    if not films and map_file is None:
+        raise BadArgument("say where the films are: --films DIR (repeatable) and/or --map FILE")
     report = build_from_recipe(recipe, root, films, read_mapping(map_file) if map_file else None,
                                tolerance=tolerance, workers=workers, scheduler=scheduler)
     table = Table("film", "found by", "status", "triplets built", "frames exact", "nearest")

@@ -109,9 +109,11 @@ def _build_film(root: DatasetRoot, job: dict[str, Any], written: list[str]) -> d
     try:
         size = (reader.width, reader.height)
         wanted_size = (int(film["width"]), int(film["height"]))
+        refused = None
         if size != wanted_size:
+            refused = f"its frames are {size[0]}×{size[1]}, the recipe's {wanted_size[0]}×{wanted_size[1]}"
             for t in triplets:
-                record(t, "mismatch", f"{path} is {size[0]}×{size[1]}, the recipe's film {wanted_size[0]}×{wanted_size[1]}")
+                record(t, "mismatch", refused)
             triplets = []
         n = reader.n_frames
         for t in [t for t in triplets if int(t["f3"]) >= n]:
@@ -163,14 +165,14 @@ def _build_film(root: DatasetRoot, job: dict[str, Any], written: list[str]) -> d
     root.triplet_parts.append(pd.DataFrame(rows) if rows else TRIPLETS.empty_table(), name=fid)
     candidates = pd.DataFrame(job["candidates"])
     root.candidate_parts.append(candidates if len(candidates) else root.candidate_parts.schema.empty_table(), name=fid)
-    build_parts(root).append(pd.DataFrame(records), name=fid)
+    build_parts(root).append(pd.DataFrame(records) if records else RECIPE_BUILD.empty_table(), name=fid)
     film_row = {k: v for k, v in film.items() if k in FILMS.names}
     root.film_parts.append(pd.DataFrame([{**film_row, "path": str(path), "n_triplets": len(rows)}]), name=fid)
     near = [c for c in checks.values() if not c.exact]
     return {"film_id": fid, "status": "ok", "error": None, "listed": len(job["triplets"]), "built": len(rows),
             "near": sum(r["status"] == "near" for r in records), "frames_checked": len(checks),
             "frames_exact": len(checks) - len(near),
-            "max_distance": max((c.distance for c in near), default=0)}
+            "max_distance": max((c.distance for c in near), default=0), "refused": refused}
 
 
 @dataclass
@@ -205,7 +207,7 @@ def _done(root: DatasetRoot, fid: str) -> bool:
     if not root.film_parts.has_part(fid) or not build_parts(root).has_part(fid):
         return False
     record = build_parts(root).read(paths=[build_parts(root).directory / f"{fid}.parquet"])
-    return bool(len(record)) and record["status"].isin(BUILT).all()
+    return bool(record["status"].isin(BUILT).all())  # a film that kept no triplet has no record rows
 
 
 def _clear(root: DatasetRoot, fid: str) -> None:
@@ -256,6 +258,8 @@ def build_from_recipe(recipe_path: str | os.PathLike, root_path: str | os.PathLi
         if outcome["status"] != "ok":
             errors.append(outcome["error"])
             failed[fid] = outcome["error"]
+        elif outcome["built"] < outcome["listed"] and outcome.get("refused"):
+            errors.append(f"{job['path']}: film {job['film']['title']!r} ({fid}): {outcome['refused']}")
         elif outcome["built"] < outcome["listed"]:
             share = outcome["frames_exact"] / max(outcome["frames_checked"], 1)
             errors.append(f"{job['path']}: film {job['film']['title']!r} ({fid}): {outcome['frames_exact']} of "

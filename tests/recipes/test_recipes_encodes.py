@@ -66,3 +66,24 @@ def test_tolerance_mode_rebuilds_another_encode_and_records_how_near(source, fil
     differences = verify_root(root, source["recipe"]).differences
     assert any(line.startswith("frames: ") and "different" in line for line in differences)
     assert not any(line.startswith("films:") for line in differences)
+
+
+def test_a_copy_of_another_size_is_refused_in_one_line(source, film_paths, tmp_path, capsys):
+    import cv2
+
+    from atdkit.video import open_video
+    from atdkit.video.writer import write_h264
+
+    film = film_paths[0]
+    smaller = tmp_path / "smaller.mp4"
+    with open_video(film, "pyav", sequential=True) as reader:
+        write_h264(smaller, (cv2.resize(f, (256, 144), interpolation=cv2.INTER_AREA) for f in reader.frames(0)),
+                   fps=reader.fps)
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(f'"{film.stem}" = "smaller.mp4"\n')
+    code, out, err = run_cli(["recipe", "build", str(tmp_path / "root"), str(source["recipe"]), "--films",
+                              str(source["films"]), "--map", str(mapping), "--tolerance", "64"], capsys)
+    assert code == 1
+    assert error_lines(err) == [f"error: {smaller}: film '{film.stem}' "
+                                f"({read_recipe(source['recipe']).films.set_index('title').loc[film.stem, 'film_id']}): "
+                                "its frames are 256×144, the recipe's 320×180"]

@@ -85,3 +85,24 @@ def test_build_on_a_dask_cluster_gives_the_local_root(source, tmp_path):
     assert report.errors == [] and local.errors == []
     a, b = snapshot(tmp_path / "local"), snapshot(tmp_path / "dask")
     _assert_same(a, b)
+
+
+def test_a_film_that_kept_no_triplet_travels_and_counts_as_done(source, tmp_path):
+    import numpy as np
+
+    from atdkit.mining.pipeline import mine
+    from atdkit.video.writer import write_h264
+
+    films = shutil.copytree(source["films"], tmp_path / "films")
+    write_h264(films / "still.mp4", [np.full((180, 320, 3), 90, np.uint8)] * 30, fps=24)  # one held drawing
+    root = shutil.copytree(source["root"], tmp_path / "root")
+    assert not mine([films / "still.mp4"], root, progress=False).failed
+    from atdkit.recipes.export import export_recipe
+
+    recipe = export_recipe(root, tmp_path / "recipe")
+    assert len(read_recipe(recipe).films) == 3
+    built = build_from_recipe(recipe, tmp_path / "rebuilt", [films], progress=False)
+    assert built.errors == [] and [f["status"] for f in built.films] == ["ok"] * 3
+    again = build_from_recipe(recipe, tmp_path / "rebuilt", [films], progress=False)
+    assert [f["status"] for f in again.films] == ["done before"] * 3
+    assert verify_root(tmp_path / "rebuilt", recipe).matches
