@@ -68,12 +68,12 @@ def build(root: Path = new_root_argument("dataset root to build (created, or res
         raise BadArgument("say where the films are: --films DIR (repeatable) and/or --map FILE")
     report = build_from_recipe(recipe, root, films, read_mapping(map_file) if map_file else None,
                                tolerance=tolerance, workers=workers, scheduler=scheduler)
-    table = Table("film", "found by", "status", "triplets built", "frames exact", "nearest")
+    table = Table("film", "found by", "status", "triplets built", "frames exact", "farthest pHash")
     for f in report.films:
         checked = f.get("frames_checked")
         exact = f"{f['frames_exact']}/{checked} ({f['frames_exact'] / max(checked, 1):.0%})" if checked else "-"
         table.add_row(f["title"], f.get("found") or "-", f["status"], f"{f.get('built', 0)}/{f['listed']}", exact,
-                      f"{f['max_distance']} bits" if f.get("max_distance") else "-")
+                      f"{f['max_distance']} bits" if f.get("frames_exact") != checked else "-")
     out = Console()  # the results on stdout; progress and messages on stderr
     out.print(table)
     missing = report.missing

@@ -68,9 +68,9 @@ def _triplet_outcome(checks: list[FrameCheck], tolerance: int | None) -> tuple[s
     if exact == 3:
         return "built", None
     if tolerance is not None and worst <= tolerance:
-        return "near", f"{3 - exact} frame(s) not exact, pHash within {worst} bit(s) (tolerance {tolerance})"
+        return "near", f"the pixels of {3 - exact} of 3 frames differ, their pHash within {worst} bit(s) (tolerance {tolerance})"
     hint = "" if tolerance is not None else "; --tolerance BITS accepts near frames"
-    return "mismatch", f"{3 - exact} of 3 frames differ from the recipe (pHash up to {worst} bits away){hint}"
+    return "mismatch", f"the pixels of {3 - exact} of 3 frames differ from the recipe's (pHash up to {worst} bits away){hint}"
 
 
 def build_film(job: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from atdkit.recipes.recipe import write_recipe
 from atdkit.store.dataset import DatasetRoot
 
 
-def _film_rows(root: DatasetRoot, films: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
+def _film_rows(films: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
     rows = []
     for film in films.to_dict("records"):
         path = Path(str(film["path"]))
@@ -62,7 +62,7 @@ def export_recipe(root_path: str | os.PathLike, out_dir: str | os.PathLike,
     if imported:
         raise BadInput(f"{root.path}: holds {', '.join(imported)} triplets; a recipe lists mined films only")
     labels = compute_consensus(root)
-    tables = {"films": _film_rows(root, films, titles or {}), "triplets": _triplet_rows(root, triplets),
+    tables = {"films": _film_rows(films, titles or {}), "triplets": _triplet_rows(root, triplets),
               "labels": labels[labels["triplet_id"].isin(triplets["triplet_id"])]}
     if with_candidates:
         candidates = root.candidates()
