@@ -54,6 +54,7 @@ def mine(root: Path = new_root_argument(),
          per_shot_cap: int = typer.Option(MINING.per_shot_cap, help=mining_help("per_shot_cap")),
          require_balanced: bool = typer.Option(MINING.require_balanced, help=mining_help("require_balanced")),
          phash_distance: int = typer.Option(MINING.phash_distance, help=mining_help("phash_distance")),
+         repeat_ratio: float = typer.Option(MINING.repeat_ratio, help=mining_help("repeat_ratio")),
          mid_tolerance: float = typer.Option(MINING.mid_tolerance, help=mining_help("mid_tolerance")),
          mid_max_detour: float = typer.Option(MINING.mid_max_detour, help=mining_help("mid_max_detour")),
          workers: int = typer.Option(1, help="processes mining in parallel (films, and segments of long films)"),
@@ -77,7 +78,7 @@ def mine(root: Path = new_root_argument(),
     config = MiningConfig(strides=stride_list, ssim_low=ssim_low, ssim_high=ssim_high,
                           ssim_size=parse_size(ssim_size), ssim_channels=ssim_channels, min_spacing=min_spacing,
                           per_shot_cap=per_shot_cap, require_balanced=require_balanced,
-                          phash_distance=phash_distance, mid_tolerance=mid_tolerance,
+                          phash_distance=phash_distance, repeat_ratio=repeat_ratio, mid_tolerance=mid_tolerance,
                           mid_max_detour=mid_max_detour)
     report = run_mine([str(f) for f in films], root, config, workers=workers, scheduler=scheduler, backend=backend,
                       split=split, style=film_style or film_styles(films), license=license,
@@ -100,8 +101,11 @@ def mine(root: Path = new_root_argument(),
 
 @app.command(rich_help_panel=BUILD)
 def dedup(root: Path = root_argument(),
-          phash_distance: int = typer.Option(None, help="frame2 pHash bits within which triplets are "
+          phash_distance: int = typer.Option(None, help="frame2 pHash bits within which triplets may be "
                                              "near-duplicates (default: the distance the root was mined with)"),
+          repeat_ratio: float = typer.Option(None, help="such triplets are near-duplicates when two of their frames "
+                                             "are the same pictures: differ by at most this times the triplets' "
+                                             "own motion (default: the ratio the root was mined with)"),
           run: list[Path] = typer.Option([], "--run", help="bench run folder whose scored triplets are kept "
                                          "(repeatable; runs live outside the root)"),
           apply: bool = typer.Option(False, "--apply", help="make the changes (default: only show them)")) -> None:
@@ -113,21 +117,21 @@ def dedup(root: Path = root_argument(),
     from atdkit.store.dataset import DatasetRoot
 
     ds = DatasetRoot.open(root)
-    distance = phash_distance
-    if distance is None:
-        distance = int(ds.meta().get("config", {}).get("mining", {}).get("phash_distance", 4))
+    mined_with = ds.meta().get("config", {}).get("mining", {})
+    distance = int(mined_with.get("phash_distance", MINING.phash_distance)) if phash_distance is None else phash_distance
+    ratio = float(mined_with.get("repeat_ratio", MINING.repeat_ratio)) if repeat_ratio is None else repeat_ratio
     protected = near.labelled_ids(ds, run)
-    plan = near.full_plan(ds, distance, protected)
+    plan = near.full_plan(ds, distance, ratio, protected)
     table = Table("triplet", "duplicates (kept)")
     for tid, kept in sorted(plan.items()):
         table.add_row(tid, kept)
     Console().print(table)
-    console.print(f"{len(plan)} triplet(s) would move to candidates (pHash within {distance} bits); "
+    console.print(f"{len(plan)} triplet(s) would move to candidates ({near.duplicate_detail(distance, ratio)}); "
                   f"{len(protected)} labelled or scored triplet(s) are never dropped")
     if not apply:
         console.print("dry run: nothing changed (use --apply)")
         return
-    near.move_to_candidates(ds, ds.triplet_parts.read(), plan, distance)
+    near.move_to_candidates(ds, ds.triplet_parts.read(), plan, near.duplicate_detail(distance, ratio))
     near.reconcile(ds)
     ds.materialize()
     console.print(f"moved {len(plan)} triplet(s) to candidates")

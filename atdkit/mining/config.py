@@ -16,7 +16,7 @@ from atdkit.mining.sampler import SamplerParams
 from atdkit.mining.shots import ShotParams
 from atdkit.motion import FLOW_WIDTH
 
-CONFIG_VERSION = 3
+CONFIG_VERSION = 4
 SSIM_CHANNELS = ("rgb", "gray")
 
 
@@ -36,7 +36,11 @@ class MiningConfig:
     min_spacing: int = _opt(6, "min frames between kept triplets of a shot")
     per_shot_cap: int = _opt(10, "max triplets per shot")
     require_balanced: bool = _opt(False, "drop triplets whose halves hold different numbers of drawing changes")
-    phash_distance: int = _opt(4, "frame2 pHash bits within which triplets are near-duplicates (-1 disables)")
+    phash_distance: int = _opt(4, "frame2 pHash bits within which triplets may be near-duplicates (-1 disables "
+                                  "the check)")
+    repeat_ratio: float = _opt(0.75, "such triplets are near-duplicates when two of their frames are the same "
+                                     "pictures: differ by at most this times the triplets' own motion (RMS of "
+                                     "64×64 gray thumbnails; ≥ 0)")
     flow_width: int = _opt(FLOW_WIDTH, "DIS working width (px, at most) of the motion statistics")
     mid_tolerance: float = _opt(0.2, "drop triplets whose frame2 lies farther than this from the middle (0.5) "
                                      "between frame1 (0) and frame3 (1), on the cross-fade (0–0.5)")
@@ -55,6 +59,8 @@ class MiningConfig:
             raise BadArgument(f"flow width {self.flow_width} too small (min 32 px)")
         if min(self.ssim_size) < 16:
             raise BadArgument(f"ssim size {self.ssim_size} too small")
+        if not self.repeat_ratio >= 0:
+            raise BadArgument(f"repeat ratio must be ≥ 0, got {self.repeat_ratio}")
         if not 0 <= self.mid_tolerance <= 0.5 or self.mid_max_detour <= 0:
             raise BadArgument(f"middle-frame limits must satisfy 0 ≤ tolerance ≤ 0.5 and detour > 0, got "
                            f"{self.mid_tolerance} and {self.mid_max_detour}")

@@ -6,7 +6,7 @@ pass: decode (PyAV unless another backend is asked for; see :mod:`atdkit.video`)
 → working frame (≤ ``ssim_size``, area) → shot/drawing tracking
 (:mod:`atdkit.mining.shots`) → candidate triplets settled as soon as their
 frames are in a small ring buffer (:mod:`atdkit.mining.sampler`) → for each kept
-triplet: motion statistics and RoI proposal (:mod:`atdkit.motion`), pHash, the
+triplet: motion statistics and RoI proposal (:mod:`atdkit.motion`), frame 2's pHash, the
 three frames written as PNG at full resolution (atomic; the same pixels always
 give the same bytes). The segment's result is stored in the root.
 
@@ -17,7 +17,7 @@ part marks the film done. A unit killed at any point leaves no visible partial
 file (atomic writes) and is simply redone by the next run (mining is
 deterministic, so a redone unit writes the same bytes); a done film is never
 mined again (same content ⇒ same film id). After all units: the cross-dataset
-pHash check (:mod:`atdkit.mining.dedup`), then
+near-duplicate check (:mod:`atdkit.mining.dedup`), then
 ``films/triplets/candidates.parquet`` are rebuilt from the parts.
 """
 
@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -185,7 +186,8 @@ def _mine_segment(root: DatasetRoot, path: Path, config: MiningConfig, job: dict
                 if (index == 0 and start == 0) or (index >= start and info.relation == "cut"):
                     sampler = TripletSampler(params, ring.ssim, start=index,
                                              check=_not_across(reader.gaps, ring.middle_check(config)),
-                                             duplicate_of=_shot_duplicates(film_id, ring, config.phash_distance))
+                                             duplicate_of=_shot_duplicates(film_id, ring, config.phash_distance,
+                                                                            config.repeat_ratio))
                     first_shot = info.shot
                 elif end is not None and index >= end - 1:
                     break  # no shot begins in this segment
@@ -229,13 +231,16 @@ def _not_across(gaps: list[int], check):
     return checked if gaps else check
 
 
-def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int):
+def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int, max_ratio: float):
     """The sampler's near-duplicate check within a shot (so the shot cap counts what is kept): a candidate
-    whose frame2 pHash is within ``max_distance`` bits of a kept triplet's of the shot names that triplet.
+    whose frame2 pHash is within ``max_distance`` bits of a kept triplet's of the shot, and whose whole
+    sample repeats that triplet's (:func:`atdkit.mining.dedup.repeats`: two pictures in common), names it.
     The same rule as the dataset-wide check (:mod:`atdkit.mining.dedup`), applied before the cap."""
     if max_distance < 0:
         return None
     hashes: dict[int, str] = {}  # frame2's pHash by frame index (kept triplets' frames leave the ring)
+    signatures: dict[tuple[int, int], np.ndarray] = {}  # the shot's kept triplets' samples, by (f1, stride)
+    why = dedup.duplicate_detail(max_distance, max_ratio)
 
     def frame_hash(i: int) -> str:
         if i not in hashes:
@@ -244,10 +249,15 @@ def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int):
 
     def duplicate_of(cand: Candidate, kept: list[Candidate]) -> str | None:
         h = frame_hash(cand.f2)
-        for k in kept:
-            if dedup.hamming(h, frame_hash(k.f2)) <= max_distance:
-                return (f"duplicates kept triplet {triplet_id(film_id, k.f1, k.stride)} "
-                        f"(frame2 phash within {max_distance} bits)")
+        if not kept:
+            signatures.clear()  # a new shot: the earlier shots' samples are never compared again
+        sample = dedup.sample_signature([ring.frames[i] for i in (cand.f1, cand.f2, cand.f3)])
+        for k in sorted(kept, key=lambda k: dedup.hamming(h, frame_hash(k.f2))):
+            if dedup.hamming(h, frame_hash(k.f2)) > max_distance:
+                break
+            if dedup.repeats(signatures[(k.f1, k.stride)], sample, max_ratio):
+                return f"duplicates kept triplet {triplet_id(film_id, k.f1, k.stride)} ({why})"
+        signatures[(cand.f1, cand.stride)] = sample  # kept: the sampler's last rule
         return None
 
     return duplicate_of
@@ -337,9 +347,22 @@ class MineReport:
 
 
 def _check_config(root: DatasetRoot, config: MiningConfig) -> None:
+    """The root's films are all mined with one config (``dataset.json``): the first ``mine`` records it,
+    a later one with another config is refused. A root recorded before near-duplicates were judged on the
+    whole sample (config version 3, no ``repeat_ratio``) takes the new rule and ratio (said on stderr):
+    its triplets stay as they are (what the old rule dropped stays dropped), and the films mined from then
+    on are judged by the new rule."""
     meta = root.meta()
     stored = meta.get("config", {}).get("mining")
     wanted = config.to_dict()
+    if stored is not None and stored.get("version") == 3 and "repeat_ratio" not in stored:
+        upgraded = {**stored, "repeat_ratio": wanted["repeat_ratio"], "version": wanted["version"]}
+        if upgraded == json.loads(json.dumps(wanted)):
+            print(f"{root.path}: mined when near-duplicates were judged on frame 2 alone; from now on they are "
+                  f"judged on the whole triplet (repeat ratio {config.repeat_ratio:g}); its triplets stay",
+                  file=sys.stderr)
+            stored = meta["config"]["mining"] = upgraded
+            root.write_meta(meta)
     if stored is None:
         meta.setdefault("config", {})["mining"] = wanted
         root.write_meta(meta)
@@ -430,7 +453,7 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
             joined.add(film["film_id"])
             finished["frames"] += frames_done
             finished["kept"] += kept_done
-    dropped = dedup.drop_duplicates(root, config.phash_distance)
+    dropped = dedup.drop_duplicates(root, config.phash_distance, config.repeat_ratio)
     dedup.reconcile(root)
     root.materialize()
     counts_now = {r.film_id: int(r.n_triplets) for r in root.film_parts.read().itertuples() if r.status == "ok"}

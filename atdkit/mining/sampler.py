@@ -27,10 +27,11 @@ first reason that applies (cheap checks first, SSIM last), or kept:
    off-centre`` — frame 2 is not near the middle between frames 1 and 3, see
    :func:`atdkit.motion.middle_position`).
 9. ``near-duplicate``   — with a ``duplicate_of`` check: the candidate repeats a
-   triplet already kept in its shot (a loop, a ping-pong); rejected before it
-   counts towards the cap and the spacing.
+   triplet already kept in its shot, all three frames (a loop, a ping-pong; the
+   pipeline's rule is :mod:`atdkit.mining.dedup`'s); rejected before it counts
+   towards the cap and the spacing.
 
-The perceptual-hash check across the whole dataset runs after mining (see
+The same near-duplicate rule runs across the whole dataset after mining (see
 :mod:`atdkit.mining.dedup`). The visiting order and the rules are
 deterministic, so a film always yields the same triplets.
 """

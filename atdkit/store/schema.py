@@ -91,7 +91,7 @@ TRIPLETS = _schema(
     f("flow_p95", pa.float64()),
     f("occlusion", pa.float64()),          # fraction of pixels failing the forward-backward check
     f("auto_difficulty", pa.string()),     # easy | medium | hard
-    f("phash", pa.string()),               # perceptual hash of frame2 (hex)
+    f("phash", pa.string()),               # perceptual hash of frame2 (hex): pairs triplets for the near-duplicate check
     f("split", pa.string()),
     f("width", pa.int32()),
     f("height", pa.int32()),

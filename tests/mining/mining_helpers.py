@@ -55,6 +55,25 @@ def hand_over(img: np.ndarray, x: float) -> np.ndarray:
     return out
 
 
+def push_in(n: int, rate: float = 0.006, width: int = 320, height: int = 180) -> list[np.ndarray]:
+    """A slow camera push-in over a painted close-up (a face, rings drawn over it): frame i is the picture
+    scaled by (1 + ``rate``)^i about its centre. Every frame is a new picture, yet frames 2 of triplets a
+    few frames apart look alike (their 64-bit pHashes are within a few bits)."""
+    w, h = width, height
+    big = close_up(width=2 * w, height=2 * h)
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+        cv2.circle(big, (int(rng.integers(0, 2 * w)), int(rng.integers(0, 2 * h))), int(rng.integers(4, 20)),
+                   colour, 2, cv2.LINE_AA)
+    out = []
+    for i in range(n):
+        zoom = cv2.getRotationMatrix2D((w, h), 0, (1 + rate) ** i)
+        out.append(cv2.resize(cv2.warpAffine(big, zoom, (2 * w, 2 * h), flags=cv2.INTER_LINEAR), (w, h),
+                              interpolation=cv2.INTER_AREA))
+    return out
+
+
 def load_truth_json(film: Path) -> dict:
     return json.loads(film.with_name(film.stem + ".truth.json").read_text())
 
