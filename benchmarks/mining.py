@@ -97,6 +97,7 @@ STAGES = {
     "kept: motion": [("atdkit/motion.py", "motion_stats")],
     "kept: PNG": [("store/frames.py", "encode_png")],
     "kept: write": [("store/atomic.py", "write_bytes")],
+    "near-duplicates": [("mining/pipeline.py", "duplicate_of"), ("mining/dedup.py", "drop_duplicates")],
 }
 
 

@@ -79,15 +79,16 @@ THUMB = 64   # px: the side of each frame's gray thumbnail in a sample signature
 
 
 def sample_signature(frames: Sequence[np.ndarray]) -> np.ndarray:
-    """A triplet's three H×W×3 uint8 RGB frames → 3×64×64 float32 gray thumbnails (area-scaled, levels
-    0–255): what :func:`shared_frames` compares. The frames' aspect is not kept (a copy at another size
-    gives the same thumbnails)."""
-    return np.stack([cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (THUMB, THUMB),
-                                interpolation=cv2.INTER_AREA).astype(np.float32) for f in frames])
+    """A triplet's three H×W×3 uint8 RGB frames → 3×64×64 uint8 gray thumbnails (area-scaled): what
+    :func:`shared_frames` compares. The frames' aspect is not kept (a copy at another size gives the same
+    thumbnails)."""
+    return np.stack([cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+                     for f in frames])
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(a - b))))
+    """RMS difference of two gray images, in levels (0–255)."""
+    return float(np.sqrt(np.mean(np.square(a.astype(np.float32) - b.astype(np.float32)))))
 
 
 def shared_frames(a: np.ndarray, b: np.ndarray, max_ratio: float) -> int:

@@ -36,7 +36,7 @@ def _drifting_samples(n: int, rng) -> list[np.ndarray]:
 def test_shared_frames_counts_the_pictures_two_samples_have_in_common():
     rng = np.random.default_rng(0)
     s = _drifting_samples(8, rng)
-    noisy = np.clip(s[0] + rng.normal(0, 1.0, s[0].shape), 0, 255).astype(np.float32)
+    noisy = np.clip(s[0] + rng.normal(0, 1.0, s[0].shape), 0, 255).astype(np.uint8)
     assert shared_frames(s[0], s[0], 0.75) == 3
     assert shared_frames(s[0], noisy, 0.75) == 3            # codec-like noise: the same pictures
     assert shared_frames(s[0], s[0][::-1], 0.75) == 3       # played backwards: the same sample
@@ -51,7 +51,7 @@ def test_find_duplicates_keeps_the_first_in_film_order_and_judges_the_whole_samp
 
     s = _drifting_samples(8, np.random.default_rng(1))
     zero = "0000000000000000"
-    signatures = {"b-1": s[7], "a-1": s[0], "a-2": s[0] + 0.5, "a-3": s[6], "a-4": s[1], "a-5": None}
+    signatures = {"b-1": s[7], "a-1": s[0], "a-2": np.minimum(s[0], 254) + 1, "a-3": s[6], "a-4": s[1], "a-5": None}
     df = pd.DataFrame({"triplet_id": list(signatures), "film_id": ["b", "a", "a", "a", "a", "a"],
                        "f1": [1, 1, 2, 3, 4, 5], "stride": [1] * 6,
                        "phash": ["ffff000000000000", zero, "0000000000000001", zero, zero, zero]})
