@@ -7,7 +7,6 @@ review/adjudication, statistics and admin (export).
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import sys
@@ -20,17 +19,11 @@ if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source 
 
 import json  # noqa: E402
 
+from atdkit.annotation_app import root_argument  # noqa: E402
 from atdkit.annotation_app.text import md_escape  # noqa: E402
 from atdkit.annotation_app.workspace import Workspace  # noqa: E402
 from atdkit.errors import AtdkitError  # noqa: E402
 from atdkit.labels import sessions  # noqa: E402
-
-
-def root_argument() -> str | None:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--root")
-    args, _ = parser.parse_known_args(sys.argv[1:])
-    return args.root or os.environ.get("ATDKIT_ROOT")
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,10 +47,12 @@ def login(ws: Workspace) -> None:
                 st.rerun()
 
 
-def _cookie_script(value: str, seconds: int) -> str:
-    """Sets (or, with ``seconds`` 0, clears) the session cookie in the browser."""
+def _cookie_script(value: str, seconds: int, reload: bool = False) -> str:
+    """Sets (or, with ``seconds`` 0, clears) the session cookie in the browser; with ``reload``
+    the page then loads again, so that every request it makes carries the cookie."""
     cookie = json.dumps(f"{sessions.COOKIE}={value}; Path=/; Max-Age={seconds}; SameSite=Strict")
-    return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+    then = " location.reload();" if reload else ""
+    return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');{then}</script>"
 
 
 def _session_from_cookie(ws: Workspace) -> str | None:
@@ -98,7 +93,12 @@ def serve(ws: Workspace) -> None:
         st.warning("Your token was revoked; log in again.")
     cookie_slot = st.empty()  # always there, so the page's elements keep their places
     if "set-cookie" in ss:
-        cookie_slot.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS), unsafe_allow_javascript=True)
+        # Just logged in: the frames (Streamlit's /media/ files) are served only to requests with
+        # the session cookie (media_gate), so nothing is shown before the page reloads with it.
+        cookie_slot.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS, reload=True),
+                         unsafe_allow_javascript=True)
+        st.info("Logging in… (reload the page if this stays)")
+        return
     elif ss.pop("clear-cookie", False):
         cookie_slot.html(_cookie_script("", 0), unsafe_allow_javascript=True)
     if user is None:

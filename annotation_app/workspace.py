@@ -104,7 +104,7 @@ class Workspace:
         self.canvas_width = canvas_width
         self._lock = threading.Lock()
         self._triplets: tuple[int | None, pd.DataFrame, dict[str, dict]] | None = None
-        self._annotators: tuple[int | None, pd.DataFrame] | None = None
+        self._annotators = annotators.WatchedAnnotators(self.root)
         self._views = _Lru(16)
         self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atdkit-prefetch")
         self._queue: Queue | None = None
@@ -137,12 +137,7 @@ class Workspace:
             return self._queue
 
     def annotator_table(self) -> pd.DataFrame:
-        path = annotators.annotators_path(self.root)
-        stamp = _mtime(path)
-        with self._lock:
-            if self._annotators is None or self._annotators[0] != stamp:
-                self._annotators = (stamp, annotators.read_annotators(self.root))
-            return self._annotators[1]
+        return self._annotators.table()
 
     def login(self, token: str) -> annotators.Annotator | None:
         return annotators.authenticate_in(self.annotator_table(), token)

@@ -33,13 +33,14 @@ app.add_typer(labels_app, name="labels", rich_help_panel=LABEL)
 
 
 def streamlit_command(root: Path, host: str, port: int) -> list[str]:
-    """The ``streamlit run`` command line serving the app on ``host:port`` for ``root``."""
-    from atdkit.annotation_app import APP_SCRIPT
+    """The ``streamlit run`` command line serving the app on ``host:port`` for ``root``
+    (``annotation_server.py``: the app with its media files behind the login)."""
+    from atdkit.annotation_app import SERVER_SCRIPT
 
     # runner.fastReruns off: a rerun request waits for the running script (ours take tens of ms)
     # instead of interrupting it; an interrupted run drops the media files it had not re-registered
     # yet, and an image the browser was still fetching then stays broken (seen with the flipbook).
-    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
+    return [sys.executable, "-m", "streamlit", "run", str(SERVER_SCRIPT),
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--runner.fastReruns", "false",

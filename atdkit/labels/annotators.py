@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,31 @@ def authenticate_in(table: pd.DataFrame, token: str) -> Annotator | None:
 
 def authenticate(root: DatasetRoot, token: str) -> Annotator | None:
     return authenticate_in(read_annotators(root), token)
+
+
+class WatchedAnnotators:
+    """``annotators.parquet`` of a root, read again only when the file was replaced (its
+    inode, size or mtime changed): what a server checks on every rerun and request.
+    Thread-safe; BadInput when unreadable, as ``read_annotators``."""
+
+    def __init__(self, root: DatasetRoot):
+        self.root = root
+        self._lock = threading.Lock()
+        self._cached: tuple[tuple | None, pd.DataFrame] | None = None
+
+    def _stamp(self) -> tuple | None:
+        try:
+            st = annotators_path(self.root).stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def table(self) -> pd.DataFrame:
+        stamp = self._stamp()
+        with self._lock:
+            if self._cached is None or self._cached[0] != stamp:
+                self._cached = (stamp, read_annotators(self.root))
+            return self._cached[1]
 
 
 def active_annotator(table: pd.DataFrame, name: str) -> Annotator | None:

@@ -63,3 +63,13 @@ def wait_idle(page, settle: float = 0.15) -> None:
     """Wait until Streamlit has finished the current rerun."""
     time.sleep(settle)
     page.wait_for_function(IDLE_JS, timeout=30000)
+
+
+def log_in(page, url: str, token: str) -> None:
+    """Open the app, log in with ``token`` and wait for the task view (after the page's reload
+    with the session cookie) to finish its rerun."""
+    page.goto(url)
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Accept & submit (A)").first.wait_for(timeout=30000)
+    wait_idle(page)

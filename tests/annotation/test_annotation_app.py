@@ -22,6 +22,9 @@ def _app(root, monkeypatch) -> AppTest:
 def _login(at: AppTest, token: str) -> AppTest:
     at.text_input(key="login-token").input(token)
     at.button[0].click().run()
+    # the browser reloads the page once the session cookie is set; here the session goes on
+    assert any("Logging in" in i.value for i in at.info) and not any(b.label.startswith("Accept") for b in at.button)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from annotation_browser_harness import REPO, StreamlitServer, launch_chromium, wait_idle
+from annotation_browser_harness import REPO, StreamlitServer, launch_chromium, log_in, wait_idle
 from annotation_fixtures import build_root
 from atdkit.labels import annotators
 from atdkit.store.labels import latest_annotations, latest_votes
@@ -15,14 +15,6 @@ from atdkit.store.labels import latest_annotations, latest_votes
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = REPO / "artifacts" / "annotation"
-
-
-def login(page, url: str, token: str) -> None:
-    page.goto(url)
-    page.get_by_label("Access token").fill(token)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Accept & submit (A)").first.wait_for(timeout=30000)
-    wait_idle(page)
 
 
 def shown_triplet(page) -> str:
@@ -61,8 +53,8 @@ def test_two_annotators_drag_roi_and_submit(server):
         try:
             a1 = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
             a2 = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
-            login(a1, srv.url, tokens["ann1"])
-            login(a2, srv.url, tokens["ann2"])
+            log_in(a1, srv.url, tokens["ann1"])
+            log_in(a2, srv.url, tokens["ann2"])
             assert shown_triplet(a1) == shown_triplet(a2) == "film0-0000"   # both judgements of it needed
 
             # ann1 draws the RoI by dragging on frame2's canvas (640×360 shown for 960×540: ×1.5)
@@ -175,7 +167,7 @@ def test_session_survives_reload_and_restart_and_ends_at_logout(server):
         browser = launch_chromium(p)
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-            login(page, srv.url, tokens["ann1"])
+            log_in(page, srv.url, tokens["ann1"])
             cookie = next(c for c in page.context.cookies() if c["name"] == "atdkit_session")
             assert tokens["ann1"] not in cookie["value"] and cookie["sameSite"] == "Strict"
             page.reload()
@@ -205,7 +197,7 @@ def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
         browser = launch_chromium(p)
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-            login(page, srv.url, tokens["ann1"])
+            log_in(page, srv.url, tokens["ann1"])
             which = page.locator(".atdkit-which")
             page.keyboard.press("k")                                       # pause
             page.keyboard.press("j")                                       # one back
