@@ -30,3 +30,14 @@ def test_films_regenerated_from_their_seeds_rebuild_the_demo_recipe(tmp_path):
     assert [f["found"] for f in report.films] == ["sha256"] * len(specs), STALE
     assert len(report.record) == len(recipe.triplets) > 0 and set(report.record["status"]) == {"built"}
     assert verify_root(tmp_path / "root", DEMO_RECIPE).matches
+
+
+def test_the_demo_recipe_was_mined_with_the_current_mining_config():
+    """The miner's config carries a version that grows when what it keeps changes: a recipe mined with
+    another is stale (cheap; the rebuild test above checks the films)."""
+    import json
+
+    from atdkit.mining.config import MiningConfig
+
+    stored = read_recipe(DEMO_RECIPE).dataset_meta["config"]["mining"]
+    assert stored == json.loads(json.dumps(MiningConfig().to_dict())), STALE
