@@ -14,7 +14,11 @@ coordinates x + u (above); ``"rife"`` is Practical-RIFE's ``warplayer``:
 ``torch.linspace(-1, 1, W)`` plus ``u / ((W - 1) / 2)`` (likewise in y), with
 ``align_corners=True``. Both name the same point in exact arithmetic; their
 float32 roundings differ by about 1e-7 of the grid, up to ~3e-4 on a
-0–1 output pixel where an image has sharp edges.
+0–1 output pixel where an image has sharp edges. ``"superslomo"`` is Super
+SloMo's ``backWarp``: ``2 · ((x + u) / W − 0.5)``, normalised by the size W
+rather than W − 1, so with ``align_corners=True`` (the PyTorch 0.4 behaviour
+its weights were trained with) it samples at (x + u)·(W − 1)/W, and with
+``align_corners=False`` half a pixel up-left of x + u.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def sample_at(img: torch.Tensor, coords: torch.Tensor, *, align_corners: bool,
     return F.grid_sample(img, grid, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
 
 
-CONVENTIONS = ("pixel", "rife")
+CONVENTIONS = ("pixel", "rife", "superslomo")
 
 
 def rife_grid(flow: torch.Tensor) -> torch.Tensor:
@@ -60,6 +64,15 @@ def rife_grid(flow: torch.Tensor) -> torch.Tensor:
     ys = torch.linspace(-1.0, 1.0, h, device=flow.device, dtype=flow.dtype).view(1, 1, h, 1).expand(b, -1, -1, w)
     scaled = torch.cat([flow[:, 0:1] / ((w - 1.0) / 2.0), flow[:, 1:2] / ((h - 1.0) / 2.0)], 1)
     return (torch.cat([xs, ys], 1) + scaled).permute(0, 2, 3, 1)
+
+
+def superslomo_grid(flow: torch.Tensor) -> torch.Tensor:
+    """(B,2,H,W) pixel flow → (B,H,W,2) grid_sample coordinates as Super SloMo's backWarp forms them."""
+    b, _, h, w = flow.shape
+    grid = pixel_grid(b, h, w, flow.device, flow.dtype)
+    x = 2 * ((grid[:, 0] + flow[:, 0]) / w - 0.5)
+    y = 2 * ((grid[:, 1] + flow[:, 1]) / h - 0.5)
+    return torch.stack((x, y), dim=3)
 
 
 def backward_warp(img: torch.Tensor, flow: torch.Tensor, *, align_corners: bool,
@@ -73,6 +86,9 @@ def backward_warp(img: torch.Tensor, flow: torch.Tensor, *, align_corners: bool,
             raise ValueError("the rife grid convention is defined with align_corners=True")
         grid = rife_grid(flow).to(img.dtype)
         return F.grid_sample(img, grid, mode=mode, padding_mode=padding_mode, align_corners=True)
+    if convention == "superslomo":
+        return F.grid_sample(img, superslomo_grid(flow).to(img.dtype), mode=mode, padding_mode=padding_mode,
+                             align_corners=align_corners)
     if convention != "pixel":
         raise ValueError(f"unknown warp convention {convention!r}; choose from {CONVENTIONS}")
     b, _, h, w = flow.shape
