@@ -48,3 +48,31 @@ def test_unknown_or_ill_posed_convention_is_refused(sharp_pair):
         backward_warp(img, flow, align_corners=True, convention="raft")
     with pytest.raises(ValueError, match="align_corners=True"):
         backward_warp(img, flow, align_corners=False, convention="rife")
+
+
+def bilinear_zeros_loop(img, px, py):
+    """Bilinear sample of img (C,H,W) at pixel (px, py), zeros outside, written out by hand."""
+    _, h, w = img.shape
+    x0, y0 = int(torch.floor(px)), int(torch.floor(py))
+    out = torch.zeros(img.shape[0], dtype=torch.float64)
+    for yy, wy in ((y0, y0 + 1 - py), (y0 + 1, py - y0)):
+        for xx, wx in ((x0, x0 + 1 - px), (x0 + 1, px - x0)):
+            if 0 <= yy < h and 0 <= xx < w:
+                out += img[:, yy, xx].double() * float(wx) * float(wy)
+    return out
+
+
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_superslomo_convention_samples_where_its_backwarp_points(align_corners):
+    """Super SloMo normalises x + u by W, not W − 1: with align_corners=True (PyTorch 0.4.1, its
+    training) the sample lands at (x + u)·(W − 1)/W; with False, at x + u − 0.5 (likewise in y)."""
+    gen = torch.Generator().manual_seed(1)
+    h, w = 9, 13
+    img = torch.rand(1, 2, h, w, generator=gen)
+    flow = torch.randn(1, 2, h, w, generator=gen, dtype=torch.float64).float() * 3
+    ours = backward_warp(img, flow, align_corners=align_corners, padding_mode="zeros", convention="superslomo")
+    for y in range(h):
+        for x in range(w):
+            tx, ty = x + flow[0, 0, y, x].double(), y + flow[0, 1, y, x].double()
+            px, py = (tx * (w - 1) / w, ty * (h - 1) / h) if align_corners else (tx - 0.5, ty - 0.5)
+            assert torch.allclose(ours[0, :, y, x].double(), bilinear_zeros_loop(img[0], px, py), atol=1e-5), (x, y)
