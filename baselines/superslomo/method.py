@@ -67,6 +67,7 @@ class SuperSloMo(PaddedNetInterpolator):
         if net is None:
             net = load_superslomo(weights_registry.resolve(self.weights[0], override=weights), device, align_corners)
         self.net = net.eval().to(device)
+        self.net.align_corners = bool(align_corners)
         self.pad_multiple = SIZE_MULTIPLE
         self.mean = torch.tensor(TRAINING_MEAN, device=device).view(1, 3, 1, 1)
 
