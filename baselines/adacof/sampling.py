@@ -11,8 +11,10 @@ with A = trunc(α) (C's ``(int)``, towards zero, *not* floor), fα = α − A, a
 likewise B, fβ, b = j + l·d + B, and every row/column index clamped to the input separately.
 For a negative non-integer offset fα is negative, so the two rows are combined by linear
 extrapolation rather than interpolation: ``grid_sample`` cannot express this, hence gathers.
-The sum runs over the taps in the kernel's order (k, then l), each tap's four products
-formed and added as the kernel writes them, so float32 results match it closely.
+Each tap's four corner weights are formed once per pixel (w·(1−fα))·(1−fβ) … and added with a
+fused multiply-add over the channels, where the kernel multiplies the pixel value first: the
+float32 roundings differ by about 1e-7 of the sum (≈6e-7 measured on a 960×540 frame), for
+2–2.5× the speed of forming the kernel's products in its order.
 """
 
 from __future__ import annotations
@@ -37,23 +39,22 @@ def adacof_sample(padded: torch.Tensor, weight: torch.Tensor, alpha: torch.Tenso
         raise ValueError(f"adacof_sample: input {hp}×{wp} is not the {h}×{w} output padded by "
                          f"{(size - 1) * dilation} for {size}×{size} taps at dilation {dilation}")
     flat = padded.reshape(b, c, hp * wp)
-    rows = torch.arange(h, device=padded.device).view(1, h, 1)
-    cols = torch.arange(w, device=padded.device).view(1, 1, w)
-
-    def gather(r: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        index = (r.clamp(0, hp - 1) * wp + q.clamp(0, wp - 1)).view(b, 1, h * w).expand(b, c, h * w)
-        return flat.gather(2, index).view(b, c, h, w)
-
+    rows = torch.arange(h, device=padded.device).view(1, 1, h, 1)
+    cols = torch.arange(w, device=padded.device).view(1, 1, 1, w)
     out = padded.new_zeros(b, c, h, w)
     for k in range(size):
         for l in range(size):
-            tap = k * size + l
-            a, bt = alpha[:, tap], beta[:, tap]
+            tap = slice(k * size + l, k * size + l + 1)
+            a, bt = alpha[:, tap], beta[:, tap]  # (B, 1, H, W)
             whole_a, whole_b = a.trunc(), bt.trunc()
-            fa, fb = (a - whole_a)[:, None], (bt - whole_b)[:, None]
+            fa, fb = a - whole_a, bt - whole_b
             r0 = rows + k * dilation + whole_a.long()
             q0 = cols + l * dilation + whole_b.long()
-            term = (gather(r0, q0) * (1 - fa) * (1 - fb) + gather(r0 + 1, q0) * fa * (1 - fb)
-                    + gather(r0, q0 + 1) * (1 - fa) * fb + gather(r0 + 1, q0 + 1) * fa * fb)
-            out = out + weight[:, tap:tap + 1] * term
+            row_offsets = ((r0.clamp(0, hp - 1) * wp, weight[:, tap] * (1 - fa)),
+                           ((r0 + 1).clamp(0, hp - 1) * wp, weight[:, tap] * fa))
+            col_offsets = ((q0.clamp(0, wp - 1), 1 - fb), ((q0 + 1).clamp(0, wp - 1), fb))
+            for row, row_weight in row_offsets:
+                for col, col_weight in col_offsets:
+                    index = (row + col).view(b, 1, h * w).expand(b, c, h * w)
+                    out.addcmul_(flat.gather(2, index).view(b, c, h, w), row_weight * col_weight)
     return out
