@@ -122,9 +122,11 @@ def test_bad_shapes_are_refused():
         adacof_sample(torch.rand(1, 3, 9, 9), *(torch.rand(1, 25, 4, 4) for _ in range(3)))
 
 
-def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path):
+@pytest.mark.parametrize("legacy", [True, False])
+def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path, legacy):
+    """Also in PyTorch's pre-1.6 file format (the checkpoint was committed in March 2020, before 1.6)."""
     path = tmp_path / "ckpt.pth"
-    torch.save({"epoch": 50, "state_dict": random_net.state_dict()}, path)
+    torch.save({"epoch": 50, "state_dict": random_net.state_dict()}, path, _use_new_zipfile_serialization=not legacy)
     loaded = load_adacof(path)
     x0, x2 = torch.rand(1, 3, 40, 50), torch.rand(1, 3, 40, 50)
     with torch.inference_mode():

@@ -41,12 +41,14 @@ def official_layout(cin: int, cout: int) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def save_official(net: SuperSloMoNet, path):
-    """A checkpoint as the official train.py writes it (records beside the two state dicts)."""
+def save_official(net: SuperSloMoNet, path, legacy: bool = False):
+    """A checkpoint as the official train.py writes it (records beside the two state dicts);
+    ``legacy``: PyTorch's pre-1.6 file format, which PyTorch 0.4.1 wrote the released file in."""
     torch.save({"Detail": "End to end Super SloMo.", "epoch": 7, "timestamp": datetime.datetime(2018, 9, 1, 12),
                 "trainBatchSz": 6, "validationBatchSz": 10, "learningRate": 1e-5, "loss": [[0.1, 0.09]],
                 "valLoss": [[0.2]], "valPSNR": [[29.5]],
-                "state_dictFC": net.flow.state_dict(), "state_dictAT": net.interp.state_dict()}, path)
+                "state_dictFC": net.flow.state_dict(), "state_dictAT": net.interp.state_dict()}, path,
+               _use_new_zipfile_serialization=not legacy)
     return path
 
 
@@ -68,8 +70,9 @@ def test_names_and_shapes_are_the_official_unets():
     assert sum(v.numel() for v in net.state_dict().values()) == 39_610_473
 
 
-def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path):
-    path = save_official(random_net, tmp_path / "SuperSloMo.ckpt")
+@pytest.mark.parametrize("legacy", [True, False])
+def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path, legacy):
+    path = save_official(random_net, tmp_path / "SuperSloMo.ckpt", legacy)
     loaded = load_superslomo(path)
     for key, value in random_net.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
