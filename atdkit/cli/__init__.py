@@ -35,6 +35,7 @@ def _register_commands() -> None:
     from atdkit.cli import datasets  # noqa: F401
     from atdkit.cli import recipe  # noqa: F401
     from atdkit.cli import annotate  # noqa: F401
+    from atdkit.cli import train  # noqa: F401
     from atdkit.cli import sgm  # noqa: F401
     from atdkit.cli import bench  # noqa: F401
     from atdkit.cli import weights  # noqa: F401

@@ -7,7 +7,7 @@
 import typer
 from typer.core import TyperGroup
 
-BUILD, LABEL, BENCHMARK, TOOLS = PANELS = ("Build a dataset", "Label", "Benchmark", "Tools")
+BUILD, LABEL, TRAIN, BENCHMARK, TOOLS = PANELS = ("Build a dataset", "Label", "Train", "Benchmark", "Tools")
 
 
 class WorkflowGroup(TyperGroup):

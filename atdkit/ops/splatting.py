@@ -22,7 +22,8 @@ Three normalisations:
 The fractional part is taken from the flow itself (not from x + u), which is
 the exact formulation of AnimeInterp's no-CuPy ``ForwardWarp`` and avoids the
 float32 rounding of large absolute coordinates. All functions work on any
-device and dtype and are differentiable with respect to ``src``, ``flow``
+device and dtype (half-precision inputs are summed in float32 and the result
+cast back) and are differentiable with respect to ``src``, ``flow``
 (through the weights) and ``metric``.
 """
 
@@ -39,6 +40,12 @@ def _check(src: torch.Tensor, flow: torch.Tensor) -> None:
         raise ValueError(f"expected src (B,C,H,W) and flow (B,2,H,W), got {tuple(src.shape)} and {tuple(flow.shape)}")
     if src.shape[0] != flow.shape[0] or src.shape[2:] != flow.shape[2:]:
         raise ValueError(f"src {tuple(src.shape)} and flow {tuple(flow.shape)} differ in batch or size")
+
+
+def _full(x: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 → float32 (sums and bilinear weights in half precision lose whole pixels'
+    worth of mass under mixed precision); other dtypes unchanged."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def splat_targets(flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,8 +108,8 @@ def _splat_plane(index: torch.Tensor, weight: torch.Tensor, shape: tuple[int, in
 def splat_sum(src: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Bilinear summation splatting: (B,C,H,W) values along (B,2,H,W) flow → (B,C,H,W) sums."""
     _check(src, flow)
-    index, weight = splat_targets(flow)
-    return _accumulate(src, index, weight)
+    index, weight = splat_targets(_full(flow))
+    return _accumulate(_full(src), index, weight).to(src.dtype)
 
 
 def splat_weights(flow: torch.Tensor) -> torch.Tensor:
@@ -117,11 +124,11 @@ def splat_average(src: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     Pixels that receive no weight (holes) are exactly 0; no epsilon.
     """
     _check(src, flow)
-    index, weight = splat_targets(flow)
-    values = _accumulate(src, index, weight)
-    norm = _splat_plane(index, weight, flow.shape).to(src.dtype)
+    index, weight = splat_targets(_full(flow))
+    values = _accumulate(_full(src), index, weight)
+    norm = _splat_plane(index, weight, flow.shape).to(values.dtype)
     # holes hold only zero-weight contributions (0), so dividing them by 1 leaves 0
-    return values.div_(torch.where(norm > 0, norm, torch.ones_like(norm)))
+    return values.div_(torch.where(norm > 0, norm, torch.ones_like(norm))).to(src.dtype)
 
 
 def splat_softmax(src: torch.Tensor, flow: torch.Tensor, metric: torch.Tensor, eps: float = SOFTSPLAT_EPS) -> torch.Tensor:
@@ -132,8 +139,8 @@ def splat_softmax(src: torch.Tensor, flow: torch.Tensor, metric: torch.Tensor, e
     _check(src, flow)
     if metric.shape != (src.shape[0], 1, *src.shape[2:]):
         raise ValueError(f"metric must be (B,1,H,W) = {(src.shape[0], 1, *src.shape[2:])}, got {tuple(metric.shape)}")
-    z = metric.exp()
-    index, weight = splat_targets(flow)
-    values = _accumulate(src * z, index, weight)
-    norm = _splat_plane(index, weight, flow.shape, z.reshape(z.shape[0], -1)).to(src.dtype)
-    return values.div_(norm + eps)
+    z = _full(metric).exp()
+    index, weight = splat_targets(_full(flow))
+    values = _accumulate(_full(src) * z, index, weight)
+    norm = _splat_plane(index, weight, flow.shape, z.reshape(z.shape[0], -1)).to(values.dtype)
+    return values.div_(norm + eps).to(src.dtype)
