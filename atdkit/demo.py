@@ -53,13 +53,15 @@ def load_manifest(path: Path = MANIFEST) -> list[dict[str, Any]]:
 
 def step_synthesize(ctx: DemoContext) -> None:
     from atdkit.synth import synthesize, truth_path
+    from atdkit.synth.plan import DEFAULT_NONLINEAR_SHARE
 
     films_dir = ctx.out / "films"
     for spec in load_manifest(ctx.manifest):
         path = films_dir / f"{spec['name']}.mp4"
         if not (path.exists() and truth_path(path).exists()):
             synthesize(path, length_s=spec["length_s"], fps=spec["fps"], width=spec["width"], height=spec["height"],
-                       seed=spec["seed"], style=spec["style"])
+                       seed=spec["seed"], style=spec["style"],
+                       nonlinear_share=spec.get("nonlinear_share", DEFAULT_NONLINEAR_SHARE))
         ctx.films.append(path)
     ctx.console.print(f"[bold]synthesized[/bold] {len(ctx.films)} films in {films_dir}")
 

@@ -16,7 +16,7 @@ from atdkit.errors import BadArgument
 from atdkit.mining.config import DEFAULTS as MINING
 from atdkit.mining.config import SSIM_CHANNELS, MiningConfig
 from atdkit.mining.config import help_text as mining_help
-from atdkit.synth.plan import STYLES
+from atdkit.synth.plan import DEFAULT_NONLINEAR_SHARE, STYLES
 from atdkit.video import BACKENDS
 
 console = Console(stderr=True)
@@ -31,13 +31,16 @@ def synth(out: Path = typer.Argument(..., help="output film (.mp4); the truth si
           fps: float = typer.Option(24.0, help="frames per second"),
           size: str = typer.Option("960x540", help="WIDTHxHEIGHT (even numbers)"),
           seed: int = typer.Option(0, help="same seed ⇒ same film"),
-          art_style: ArtStyle = typer.Option("cel", help="how the film is drawn")) -> None:
+          art_style: ArtStyle = typer.Option("cel", help="how the film is drawn"),
+          nonlinear_share: float = typer.Option(DEFAULT_NONLINEAR_SHARE, min=0.0, max=1.0,
+                                                help="share of moves with eased or overshooting timing (0: every "
+                                                     "move evenly spaced, 1: every move accented)")) -> None:
     """Render a procedural cel-animation film (H.264) with per-frame ground truth."""
     from atdkit.synth import synthesize, truth_path
 
     w, h = parse_size(size)
     path = synthesize(out, length_s=length, fps=fps, width=w, height=h, seed=seed, style=art_style,
-                      progress=True)
+                      progress=True, nonlinear_share=nonlinear_share)
     print(f"wrote {path} and {truth_path(path)}")
 
 

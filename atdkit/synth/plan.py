@@ -8,8 +8,22 @@ Timing model (as in hand-drawn animation): each shot has a cadence of 1, 2 or 3
 (drawings on ones, twos, threes). A piece's pose is evaluated at the *drawing
 time* ``shot_start + cadence·⌊(t − shot_start)/cadence⌋``, so a drawing is held
 for ``cadence`` frames; the camera moves on every frame (pans over held
-drawings). Poses move between random keyframes with eased, exaggerated
-(overshooting) timing.
+drawings).
+
+Timing mix: poses move between random keyframes, and each move (key interval)
+has a timing curve. As in real animation, most moves are evenly spaced over
+their drawings (``linear``: the middle drawing of a triplet is at the midpoint
+of its neighbours), and a share of them — ``nonlinear_share``, 0.25 by default
+(:data:`DEFAULT_NONLINEAR_SHARE`) — are the accents of an action: ease in/out
+at its ends (``inout``), anticipation and overshoot (``back``) or a snap (slow
+in, fast out: ``snap``). 0 gives evenly timed films, 1 every move accented.
+The same share of camera pans ease in and out over their shot; the others
+pan at constant speed.
+
+Shot plan: every shot has a lead piece that acts (its motion type is drawn
+uniformly from :data:`MOTIONS`, so the four types and their behaviours occur
+in useful numbers) and one or two secondary pieces that hold still or move a
+little (a third of the lead's amplitude).
 """
 
 from __future__ import annotations
@@ -50,6 +64,15 @@ class Pose:
         return (self.x, self.y, self.angle, self.scale, self.squash, self.wobble)
 
 
+# The timing curves: ``linear`` is even spacing; the others are the accents (see the module doc).
+LINEAR = "linear"
+ACCENT_CURVES = ("inout", "back", "snap")
+TIMING_CURVES = (LINEAR, *ACCENT_CURVES)
+DEFAULT_NONLINEAR_SHARE = 0.25
+SECONDARY_AMPLITUDE = 1 / 3       # a secondary piece's moves, relative to a lead's
+SECONDARY_HOLD_SHARE = 0.5        # secondary pieces that hold still for the whole shot
+
+
 def ease(kind: str, a: float) -> float:
     """Timing curves on a ∈ [0, 1] → [0, 1] (``back`` overshoots: exaggerated anticipation/follow-through)."""
     if kind == "inout":
@@ -62,6 +85,10 @@ def ease(kind: str, a: float) -> float:
     return a
 
 
+WALK_BOB_RATE = 0.3   # radians per frame of the walker's bob
+TALK_RATE = 0.35      # radians per frame of the talker's pulsing
+
+
 @dataclass
 class Piece:
     pid: int
@@ -70,12 +97,20 @@ class Piece:
     radius: float
     vertices: np.ndarray           # K×2 unit-circle-ish outline in local coords
     color: tuple[int, int, int]
-    keys: list[tuple[int, Pose, str]]  # (frame offset in shot, pose, easing into it)
+    keys: list[tuple[int, Pose, str]]  # (frame offset in shot, pose, timing curve into it)
     eyes: bool = True
+    still: bool = False            # holds one pose for the whole shot (no bob, no pulsing)
 
     @property
     def behavior(self) -> str:
         return BEHAVIORS_BY_KIND[self.kind]
+
+    def curve(self, t: float) -> str:
+        """The timing curve of the move under way at shot-relative time t (``linear`` when holding)."""
+        for (t0, _, _), (t1, _, kind) in zip(self.keys, self.keys[1:]):
+            if t0 <= t < t1:
+                return kind
+        return LINEAR
 
     def pose(self, t: float) -> Pose:
         """Pose at shot-relative (drawing) time t, frames."""
@@ -89,10 +124,13 @@ class Piece:
                 if t0 <= t <= t1:
                     p = p0.lerp(p1, ease(kind, (t - t0) / max(t1 - t0, 1e-9)))
                     break
-        if self.kind == "walker":  # bobbing hop on every step
-            p = Pose(p.x, p.y - abs(math.sin(t * 0.35)) * self.radius * 0.25, p.angle, p.scale, p.squash, p.wobble)
+        if self.still:
+            return p
+        if self.kind == "walker":  # a gentle bob over each step
+            p = Pose(p.x, p.y - (1 - math.cos(t * WALK_BOB_RATE)) * self.radius * 0.05, p.angle, p.scale,
+                     p.squash, p.wobble)
         if self.kind == "talker":  # mouth-like pulsing
-            p = Pose(p.x, p.y, p.angle, p.scale, p.squash + 0.12 * math.sin(t * 0.9), p.wobble)
+            p = Pose(p.x, p.y, p.angle, p.scale, p.squash + 0.08 * math.sin(t * TALK_RATE), p.wobble)
         return p
 
 
@@ -129,6 +167,7 @@ class FilmPlan:
     style: str
     shots: list[Shot]
     pan_margin: int
+    nonlinear_share: float = DEFAULT_NONLINEAR_SHARE
 
     def shot_of(self, frame: int) -> Shot:
         for s in self.shots:
@@ -151,42 +190,56 @@ def _color(rng: np.random.Generator, sat: float) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+KINDS_BY_MOTION = {"translation": ("walker", "fetcher"), "rotation": ("prop",), "scaling": ("prop",),
+                   "deformation": ("talker",)}
+
+
 def _piece(rng: np.random.Generator, pid: int, w: int, h: int, n_keys: int, shot_len: int, sat: float,
-           margin: int) -> Piece:
-    kind = str(rng.choice(["walker", "fetcher", "talker", "prop"], p=[0.35, 0.2, 0.2, 0.25]))
-    motion = {"walker": "translation", "fetcher": "translation", "talker": "deformation"}.get(
-        kind, str(rng.choice(["rotation", "scaling", "deformation", "translation"])))
+           margin: int, lead: str | None, nonlinear_share: float) -> Piece:
+    """A piece of a shot: the lead acting ``lead`` (a motion type), or a secondary piece (``lead`` None)."""
+    if lead is not None:
+        kind = str(rng.choice(KINDS_BY_MOTION[lead]))
+        motion, amp = lead, 1.0
+    else:
+        kind = str(rng.choice(["walker", "fetcher", "talker", "prop"], p=[0.35, 0.2, 0.2, 0.25]))
+        motion = {"walker": "translation", "fetcher": "translation", "talker": "deformation"}.get(
+            kind, str(rng.choice(["rotation", "scaling", "deformation", "translation"])))
+        amp = 0.0 if rng.uniform() < SECONDARY_HOLD_SHARE else SECONDARY_AMPLITUDE
     radius = rng.uniform(0.12, 0.22) * h
     x0, y0 = rng.uniform(0.2 * w, 0.8 * w) + margin / 2, rng.uniform(0.35 * h, 0.75 * h)
     base = Pose(x0, y0, rng.uniform(-20, 20), 1.0, 0.0, 0.0)
-    keys = [(0, base, "linear")]
+    keys = [(0, base, LINEAR)]
     times = np.linspace(0, shot_len - 1, n_keys + 1)[1:]
     for i, t in enumerate(times):
         prev = keys[-1][1]
-        e = str(rng.choice(["inout", "back", "snap"]))
+        e = str(rng.choice(ACCENT_CURVES)) if rng.uniform() < nonlinear_share else LINEAR
         if motion == "translation":
-            step = rng.uniform(0.12, 0.3) * w * rng.choice([-1, 1])
+            step = rng.uniform(0.12, 0.3) * w * rng.choice([-1, 1]) * amp
             if kind == "fetcher" and i % 2 == 1:
                 step = x0 - prev.x
             nx = float(np.clip(prev.x + step, 0.1 * w, 0.9 * w + margin))
-            p = Pose(nx, prev.y + rng.uniform(-0.05, 0.05) * h, prev.angle, prev.scale, prev.squash, prev.wobble)
+            p = Pose(nx, prev.y + rng.uniform(-0.05, 0.05) * h * amp, prev.angle, prev.scale, prev.squash, prev.wobble)
         elif motion == "rotation":
-            p = Pose(prev.x + rng.uniform(-0.03, 0.03) * w, prev.y, prev.angle + rng.uniform(60, 150) * rng.choice([-1, 1]),
-                     prev.scale, prev.squash, prev.wobble)
+            p = Pose(prev.x + rng.uniform(-0.03, 0.03) * w * amp, prev.y,
+                     prev.angle + rng.uniform(60, 150) * rng.choice([-1, 1]) * amp, prev.scale, prev.squash, prev.wobble)
         elif motion == "scaling":
-            p = Pose(prev.x, prev.y, prev.angle, float(rng.uniform(0.55, 1.6)), prev.squash, prev.wobble)
+            p = Pose(prev.x, prev.y, prev.angle, float(1 + (rng.uniform(0.55, 1.6) - 1) * amp), prev.squash, prev.wobble)
         else:
-            p = Pose(prev.x, prev.y, prev.angle, prev.scale, float(rng.uniform(-0.45, 0.45)), float(rng.uniform(0.0, 0.25)))
+            p = Pose(prev.x, prev.y, prev.angle, prev.scale, float(rng.uniform(-0.45, 0.45) * amp),
+                     float(rng.uniform(0.0, 0.25) * amp))
         keys.append((int(round(t)), p, e))
     return Piece(pid, kind, motion, radius, _blob(rng, int(rng.integers(5, 10))), _color(rng, sat), keys,
-                 eyes=kind != "prop")
+                 eyes=kind != "prop", still=amp == 0.0)
 
 
 def make_plan(n_frames: int, fps: float = 24, width: int = 960, height: int = 540, seed: int = 0,
-              style: str = "cel") -> FilmPlan:
-    """A deterministic plan: same arguments ⇒ same plan."""
+              style: str = "cel", nonlinear_share: float = DEFAULT_NONLINEAR_SHARE) -> FilmPlan:
+    """A deterministic plan: same arguments ⇒ same plan. ``nonlinear_share`` ∈ [0, 1]: the share of
+    moves timed with an accent curve (see the module doc)."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r} (choose {', '.join(STYLES)})")
+    if not 0.0 <= nonlinear_share <= 1.0:
+        raise ValueError(f"nonlinear_share must be in [0, 1], got {nonlinear_share}")
     rng = np.random.default_rng(seed)
     margin = int(round(0.25 * width))
     shots: list[Shot] = []
@@ -202,10 +255,11 @@ def make_plan(n_frames: int, fps: float = 24, width: int = 960, height: int = 54
         cam1 = (float(np.clip(cam0[0] + rng.choice([-1, 1]) * rng.uniform(0.08, 0.2) * width, 0, margin)),
                 float(rng.uniform(-0.02, 0.02) * height)) if pans else cam0
         shot = Shot(idx, start, start + length, int(rng.choice([1, 2, 3], p=[0.2, 0.5, 0.3])), cam0, cam1,
-                    str(rng.choice(["inout", "linear"])), hold_all, int(rng.integers(0, 2**31 - 1)))
+                    "inout" if rng.uniform() < nonlinear_share else LINEAR, hold_all, int(rng.integers(0, 2**31 - 1)))
         n_pieces = int(rng.integers(2, 4))
-        shot.pieces = [_piece(rng, p, width, height, int(rng.integers(2, 4)), length, STYLES[style]["sat"], margin)
-                       for p in range(n_pieces)]
+        lead = str(rng.choice(MOTIONS))
+        shot.pieces = [_piece(rng, p, width, height, int(rng.integers(2, 4)), length, STYLES[style]["sat"], margin,
+                              lead if p == 0 else None, nonlinear_share) for p in range(n_pieces)]
         shots.append(shot)
         start += length
-    return FilmPlan(width, height, fps, n_frames, seed, style, shots, margin)
+    return FilmPlan(width, height, fps, n_frames, seed, style, shots, margin, nonlinear_share)

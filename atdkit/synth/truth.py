@@ -19,8 +19,13 @@ annotation under the reserved annotator ``synthetic-truth``:
   displacement: easy < 12, medium < 40, hard ≥ 40 (the thresholds of
   ``atdkit.motion``'s flow-based suggestion).
 
-Triplets that already have a ``synthetic-truth`` annotation are skipped, so
-running it again writes nothing.
+Beside the labels it records each triplet's timing in the root's timing table
+(:mod:`atdkit.store.timing`): how far the true middle lies from the linear
+midpoint (pixels of the film's frame) and the timing curve that produced it,
+as the film's sidecar measured them (:mod:`atdkit.synth.timing`).
+
+Triplets that already have a ``synthetic-truth`` annotation (and a timing row)
+are skipped, so running it again writes nothing.
 """
 
 from __future__ import annotations
@@ -29,9 +34,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from atdkit.motion import EASY_P95, HARD_P95, REFERENCE_WIDTH
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.labels import add_annotations, add_votes, latest_annotations
+from atdkit.store.timing import timing_truth
 from atdkit.synth import load_truth
 
 ANNOTATOR = "synthetic-truth"
@@ -44,6 +52,14 @@ def _amount(before: dict[str, Any], after: dict[str, Any]) -> float:
     half = max(box[2], box[3]) / 2
     shape = abs(math.radians(p1[2] - p0[2])) + sum(abs(p1[k] - p0[k]) for k in (3, 4, 5))
     return math.hypot(p1[0] - p0[0], p1[1] - p0[1]) + half * shape
+
+
+def middle_timing(truth: dict[str, Any], f1: int, f2: int, f3: int) -> dict[str, Any] | None:
+    """``{"offset_px", "curve"}`` of triplet (f1, f2, f3) from the sidecar; None when it has none (a sidecar
+    written before timings were recorded, or a stride it does not record)."""
+    if f2 - f1 != f3 - f2:
+        return None
+    return truth["frames"][f2].get("middle", {}).get(str(f2 - f1))
 
 
 def truth_labels(truth: dict[str, Any], f1: int, f2: int, f3: int) -> dict[str, Any]:
@@ -89,21 +105,31 @@ def label_from_truth(root: DatasetRoot | str | Path) -> int:
         return 0
     done = latest_annotations(root)
     done_ids = set(done.loc[done["annotator"] == ANNOTATOR, "triplet_id"]) if len(done) else set()
+    timed_ids = set(timing_truth(root).read()["triplet_id"])
     truths: dict[str, dict | None] = {}
-    annotations, votes = [], []
+    annotations, votes, timings = [], [], []
     paths = dict(zip(films["film_id"], films["path"]))
     for t in triplets.itertuples():
-        if t.triplet_id in done_ids or t.film_id not in paths or not isinstance(paths[t.film_id], str):
+        if ((t.triplet_id in done_ids and t.triplet_id in timed_ids) or t.film_id not in paths
+                or not isinstance(paths[t.film_id], str)):
             continue
         if t.film_id not in truths:
             truths[t.film_id] = load_truth(paths[t.film_id]) if Path(paths[t.film_id]).exists() else None
         truth = truths[t.film_id]
         if truth is None:
             continue
+        timing = middle_timing(truth, int(t.f1), int(t.f2), int(t.f3))
+        if timing is not None and t.triplet_id not in timed_ids:
+            timings.append({"triplet_id": t.triplet_id, "offset_px": timing["offset_px"], "width": truth["width"],
+                            "curve": timing["curve"], "source": ANNOTATOR})
+        if t.triplet_id in done_ids:
+            continue
         labels = truth_labels(truth, int(t.f1), int(t.f2), int(t.f3))
         labels.pop("motion_amount")
         annotations.append({"triplet_id": t.triplet_id, "annotator": ANNOTATOR, **labels})
         votes.append({"triplet_id": t.triplet_id, "annotator": ANNOTATOR, "accept": True, "reason": None})
+    if timings:
+        timing_truth(root).append(pd.DataFrame(timings))
     if annotations:
         add_votes(root, votes)
         add_annotations(root, annotations)
