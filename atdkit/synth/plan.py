@@ -69,8 +69,11 @@ LINEAR = "linear"
 ACCENT_CURVES = ("inout", "back", "snap")
 TIMING_CURVES = (LINEAR, *ACCENT_CURVES)
 DEFAULT_NONLINEAR_SHARE = 0.25
-SECONDARY_AMPLITUDE = 1 / 3       # a secondary piece's moves, relative to a lead's
-SECONDARY_HOLD_SHARE = 0.5        # secondary pieces that hold still for the whole shot
+SECONDARY_AMPLITUDE = 0.4       # a secondary piece's moves, relative to a lead's
+SECONDARY_HOLD_SHARE = 0.2        # secondary pieces that hold still for the whole shot
+PAN_HOLD_SHARE = 0.1             # shots that pan over one held drawing (after the first)
+LEAD_RADIUS = (0.2, 0.3)          # piece radii, fractions of the frame height
+SECONDARY_RADIUS = (0.12, 0.2)
 
 
 def ease(kind: str, a: float) -> float:
@@ -205,7 +208,9 @@ def _piece(rng: np.random.Generator, pid: int, w: int, h: int, n_keys: int, shot
         motion = {"walker": "translation", "fetcher": "translation", "talker": "deformation"}.get(
             kind, str(rng.choice(["rotation", "scaling", "deformation", "translation"])))
         amp = 0.0 if rng.uniform() < SECONDARY_HOLD_SHARE else SECONDARY_AMPLITUDE
-    radius = rng.uniform(0.12, 0.22) * h
+    radius = rng.uniform(*(LEAD_RADIUS if lead is not None else SECONDARY_RADIUS)) * h
+    if lead is not None and lead != "translation":
+        n_keys += 1  # shape changes are quicker than walks: more moves in the shot
     x0, y0 = rng.uniform(0.2 * w, 0.8 * w) + margin / 2, rng.uniform(0.35 * h, 0.75 * h)
     base = Pose(x0, y0, rng.uniform(-20, 20), 1.0, 0.0, 0.0)
     keys = [(0, base, LINEAR)]
@@ -222,10 +227,11 @@ def _piece(rng: np.random.Generator, pid: int, w: int, h: int, n_keys: int, shot
         elif motion == "rotation":
             p = Pose(prev.x + rng.uniform(-0.03, 0.03) * w * amp, prev.y,
                      prev.angle + rng.uniform(60, 150) * rng.choice([-1, 1]) * amp, prev.scale, prev.squash, prev.wobble)
-        elif motion == "scaling":
-            p = Pose(prev.x, prev.y, prev.angle, float(1 + (rng.uniform(0.55, 1.6) - 1) * amp), prev.squash, prev.wobble)
-        else:
-            p = Pose(prev.x, prev.y, prev.angle, prev.scale, float(rng.uniform(-0.45, 0.45) * amp),
+        elif motion == "scaling":  # grow or shrink by a quarter to a half, towards the other side of 1
+            factor = rng.uniform(1.25, 1.6) ** (amp * (-1 if prev.scale > 1 else 1))
+            p = Pose(prev.x, prev.y, prev.angle, float(np.clip(prev.scale * factor, 0.5, 1.8)), prev.squash, prev.wobble)
+        else:  # squash and stretch: from one side to the other
+            p = Pose(prev.x, prev.y, prev.angle, prev.scale, float(-np.sign(prev.squash or 1) * rng.uniform(0.2, 0.45) * amp),
                      float(rng.uniform(0.0, 0.25) * amp))
         keys.append((int(round(t)), p, e))
     return Piece(pid, kind, motion, radius, _blob(rng, int(rng.integers(5, 10))), _color(rng, sat), keys,
@@ -249,7 +255,7 @@ def make_plan(n_frames: int, fps: float = 24, width: int = 960, height: int = 54
         if n_frames - (start + length) < int(0.6 * fps):
             length = n_frames - start
         idx = len(shots)
-        hold_all = bool(rng.uniform() < 0.2) and idx > 0
+        hold_all = bool(rng.uniform() < PAN_HOLD_SHARE) and idx > 0
         pans = hold_all or rng.uniform() < 0.5
         cam0 = (float(rng.uniform(0, margin)), 0.0)
         cam1 = (float(np.clip(cam0[0] + rng.choice([-1, 1]) * rng.uniform(0.08, 0.2) * width, 0, margin)),
