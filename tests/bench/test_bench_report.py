@@ -38,7 +38,12 @@ def test_report_tables_counts_and_html(finished_run):
     by_diff = pd.read_csv(rep.directory / "by_difficulty_atd12k-official.csv")
     counts = by_diff[by_diff["method"] == "blend"].set_index("difficulty")["n"].to_dict()
     assert counts == {"easy": 2, "medium": 2, "hard": 1, "unlabelled": 1}
-    assert "| unlabelled | blend | 1 |" in md
+    # wide per-category tables: one row per method, one column per value with its count
+    assert "| method | easy (n=2) | medium (n=2) | hard (n=1) | unlabelled (n=1) |" in md
+    assert "| blend | 15.64 [15.64, 15.64] |" in md and "\n| flaky | 15.64 [15.64, 15.64] | 13.83 [13.83, 13.83] | – |" in md
+    # categories no triplet has are one line, not a table (the fixture's triplets have no timing)
+    assert "No breakdown by timing: no triplet of this run has that." in md and "per timing" not in md
+    assert "LPIPS: not computed in this run" in md  # the column's absence is explained
     pair = pd.read_csv(rep.directory / "paired_atd12k-official.csv").set_index("method")
     assert pair.loc["dis-flow", "d_psnr"] > 0 and pair.loc["repeat", "d_psnr"] < 0
     assert pair.loc["flaky", "n"] == 5
@@ -46,7 +51,8 @@ def test_report_tables_counts_and_html(finished_run):
     page = rep.html.read_text()
     pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
     gifs = re.findall(r"data:image/gif;base64,([A-Za-z0-9+/=]+)", page)
-    assert len(pngs) > 10 and len(gifs) == 2  # one best, one worst triplet
+    assert len(pngs) > 10 and len(gifs) == 2  # one where methods disagree, one hardest for the top method
+    assert "methods disagree (" in page and "hard for dis-flow (" in page and "error colour scale" in page
     assert base64.b64decode(pngs[0])[:8] == b"\x89PNG\r\n\x1a\n" and base64.b64decode(gifs[0])[:6] == b"GIF89a"
     assert "src='http" not in page and "Failures" in page and "unlabelled" in page
     assert "profile atd12k-official" in rep.leaderboard_markdown
@@ -158,3 +164,32 @@ def test_the_metric_table_drives_the_schema_and_the_report_columns(finished_run)
     row = next(line for line in md.splitlines() if line.startswith("| dis-flow |"))
     ssim_cell, ie_cell = row.split("|")[4].strip(), row.split("|")[5].strip()
     assert len(ssim_cell.split(" ")[0].split(".")[1]) == 4 and len(ie_cell.split(" ")[0].split(".")[1]) == 2
+
+
+def test_paired_comparisons_with_the_top_method_and_blend_and_the_provenance(finished_run):
+    import json
+
+    rep = write_report(finished_run, n_gallery=0, n_boot=50)
+    md = rep.markdown.read_text()
+    # default: against the top method (dis-flow here) and against blend, both shown
+    assert "### Paired comparison with `dis-flow`" in md and "### Paired comparison with `blend`" in md
+    vs_blend = pd.read_csv(rep.directory / "paired_vs_blend_atd12k-official.csv").set_index("method")
+    assert vs_blend.loc["dis-flow", "d_psnr"] > 0 and set(vs_blend["reference"]) == {"blend"}
+    prov = json.loads((rep.directory / "report.json").read_text())
+    assert [s["device"] for s in prov["sessions"]] == ["cpu", "cpu"] and prov["sessions"][0]["atdkit_version"]
+    assert prov["label_sources"] == {"synthetic-truth": 5, "unlabelled": 1}
+    assert "Provenance." in rep.html.read_text()
+    # the source film and the stride, from the dataset root
+    assert "### PSNR per source film" in md and "| method | 1 (n=6) |" in md
+
+
+def test_suspect_ground_truth_is_frame2_not_between_its_ends():
+    from bench_fixtures import disk_frame
+
+    from atdkit.bench.report.gallery import suspect_truth
+
+    f1, f2, f3 = disk_frame(30), disk_frame(40), disk_frame(50)
+    assert suspect_truth(f1, f2, f3) is None
+    assert "from frame 1" in suspect_truth(f1, disk_frame(80), f3)  # past frame 3: not between the ends
+    odd = disk_frame(40, color=(40, 200, 40))  # another drawing in the middle
+    assert "suspect ground truth: frame 2 differs" in suspect_truth(disk_frame(38), odd, disk_frame(42))

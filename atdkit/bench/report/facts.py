@@ -24,7 +24,7 @@ def triplet_facts(root: DatasetRoot) -> pd.DataFrame:
     films = root.films()
     names = dict(zip(films["film_id"], films["path"].map(lambda p: Path(p).name if isinstance(p, str) else "?")))
     facts = pd.DataFrame({"triplet_id": triplets["triplet_id"],
-                          "film": triplets["film_id"].map(names).fillna(triplets["film_id"]),
+                          "film": triplets["film_id"].map(lambda f: names.get(f, f)),
                           "stride": triplets["stride"].map(lambda s: str(int(s)) if pd.notna(s) else UNKNOWN)})
     timing = triplet_timing(root)[["triplet_id", "timing", "offset_px", "curve"]]
     return facts.merge(timing, on="triplet_id", how="left")

@@ -24,7 +24,8 @@ def page(title: str, body: str, meta: dict) -> str:
     style = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;"
              "font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}"
              "td:first-child,td:nth-child(2){text-align:left}.gallery{display:flex;flex-wrap:wrap;gap:6px}"
-             "figure{margin:0}figcaption{font-size:12px;text-align:center}")
+             "figure{margin:0}figcaption{font-size:12px;text-align:center}.note{color:#555}"
+             ".suspect{color:#a00;font-weight:bold}.prov{background:#f4f4f4;padding:6px;font-size:13px}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>dataset root <code>{html.escape(str(meta['root']))}</code>, evaluation size "

@@ -45,10 +45,13 @@ def leaderboard_table(board: pd.DataFrame) -> Table:
     return Table(header, rows)
 
 
-def category_table(cat: pd.DataFrame, field: str) -> Table:
-    ms = breakdown_metrics()
-    header = [field, "method", "n", *[f"{m} [95% CI]" for m in ms]]
-    rows = [[str(r[field]), r["method"], str(r["n"]), *[_cell(r, m) for m in ms]] for _, r in cat.iterrows()]
+def category_table(cat: pd.DataFrame, field: str, groups: list[str], methods: list[str], metric: str = "psnr") -> Table:
+    """Wide: one row per method (``methods`` order), one column per category value (``groups``) with
+    ``metric``'s mean [95% CI]; each header says how many triplets the value has."""
+    by = {(str(r[field]), r["method"]): r for _, r in cat.iterrows()}
+    counts = cat.groupby(cat[field].astype(str))["n"].max()
+    header = ["method", *[f"{g} (n={int(counts.get(g, 0))})" for g in groups]]
+    rows = [[m, *[_cell(by[(g, m)], metric) if (g, m) in by else "–" for g in groups]] for m in methods]
     return Table(header, rows)
 
 
@@ -63,7 +66,7 @@ def paired_table(pair: pd.DataFrame) -> Table:
     rows = [[r["method"], r["reference"], str(r["n"]), delta(r, first), _fmt(100 * r[f"better_{first}"], first) + "%",
              f"{r[f'p_{first}']:.3g}" if pd.notna(r[f"p_{first}"]) else "–", *[delta(r, m) for m in rest]]
             for _, r in pair.iterrows()]
-    return Table(header, rows, empty="(only the reference method in this run)")
+    return Table(header, rows, empty="(no other method to compare)")
 
 
 def failures_table(failures: pd.DataFrame) -> Table:
