@@ -8,13 +8,17 @@ Default steps: ``synthesize`` the films of ``atdkit/manifests/demo_films.json``
 (``demo_films_quick.json`` with ``--quick``: two small films, classical methods only),
 ``mine`` them into ``<out>/dataset``, ``label`` them from the synthetic ground
 truth (annotator ``synthetic-truth``), write a ``preview`` picture, print a
-``summary``.
+``summary``; the bench steps append ``bench`` and ``report``; ``next`` closes with
+where the HTML report is, how to open the annotation app on the same dataset, and
+what to run next (bench your own method, mine your own films), and the demo's wall
+time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +43,7 @@ class DemoContext:
     films: list[Path] = field(default_factory=list)
     dataset: Path | None = None
     outputs: dict[str, Any] = field(default_factory=dict)   # what steps produced, by name
+    started: float = field(default_factory=time.perf_counter)
 
 
 Step = Callable[[DemoContext], None]
@@ -155,13 +160,39 @@ def run_demo(out: str | os.PathLike = "atdkit-demo", workers: int | None = None,
     return ctx
 
 
-# Benchmark and report steps (owned by atdkit.bench).
+def next_steps(ctx: DemoContext) -> list[str]:
+    """The closing screen's lines: the report, the annotation app on the demo dataset, what to run next."""
+    lines = []
+    if ctx.outputs.get("report"):
+        report = Path(ctx.outputs["report"])
+        lines.append(f"HTML report: {report}  (open {report.as_uri()} in a browser)")
+    if ctx.dataset:
+        lines += [f"Annotate the same dataset: atdkit annotators add {ctx.dataset} YOUR_NAME --admin",
+                  f"                           atdkit annotate {ctx.dataset}   (then open http://127.0.0.1:8501)"]
+    lines += ["Bench your own method: install a package declaring an `atdkit.methods` entry point (see README, "
+              "Methods), then",
+              f"    atdkit bench {ctx.dataset or 'ROOT'} -m YOUR_METHOD -m rife-v4.6 -m blend --out my-run "
+              "--save-predictions && atdkit report my-run",
+              "Mine your own films: atdkit mine my-root film1.mp4 film2.mkv && atdkit annotate my-root"]
+    return lines
+
+
+def step_next(ctx: DemoContext) -> None:
+    ctx.console.print("\n[bold]Next[/bold]")
+    for line in next_steps(ctx):
+        ctx.console.print(line, highlight=False, soft_wrap=True)
+    ctx.console.print(f"demo wall time: {time.perf_counter() - ctx.started:.0f} s")
+
+
+# Benchmark and report steps (owned by atdkit.bench), then the closing screen.
 from atdkit.bench.demo_steps import step_bench, step_report  # noqa: E402
 
 add_step("bench", step_bench)
 add_step("report", step_report)
-
-# Last: the dataset's recipe, and the dataset rebuilt from it and the films (owned by atdkit.recipes).
+# Then the dataset's recipe, and the dataset rebuilt from it and the films (owned by atdkit.recipes).
 from atdkit.recipes.demo_step import step_recipe  # noqa: E402
 
 add_step("recipe", step_recipe)
+
+# The closing screen comes last.
+add_step("next", step_next)

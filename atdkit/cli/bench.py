@@ -71,9 +71,10 @@ def _weights_overrides(items: list[str]) -> dict[str, str]:
 def report(
     run: Path = typer.Argument(..., help="run folder written by `atdkit bench`", exists=True, file_okay=False),
     out: Path | None = typer.Option(None, "--out", help="report folder (default RUN/report)"),
-    reference: str | None = typer.Option(None, help="reference method for paired comparisons "
-                                                    "(default: animeinterp when present, else the best by PSNR)"),
-    gallery: int = typer.Option(3, help="best and worst triplets shown in the frame gallery"),
+    reference: str | None = typer.Option(None, help="reference method for paired comparisons (default: the best "
+                                                    "by PSNR); every method is also compared with blend"),
+    gallery: int = typer.Option(3, help="triplets shown in the frame gallery per kind (methods disagree most; "
+                                        "hardest for the top method)"),
     bootstrap: int = typer.Option(1000, help="bootstrap resamples for the 95% intervals"),
 ) -> None:
     """Leaderboards per category with bootstrap CIs, paired comparisons, Markdown + CSV + HTML."""

@@ -219,7 +219,7 @@ def _piece(rng: np.random.Generator, pid: int, w: int, h: int, n_keys: int, shot
         prev = keys[-1][1]
         e = str(rng.choice(ACCENT_CURVES)) if rng.uniform() < nonlinear_share else LINEAR
         if motion == "translation":
-            step = rng.uniform(0.12, 0.3) * w * rng.choice([-1, 1]) * amp
+            step = rng.uniform(0.2, 0.4) * w * rng.choice([-1, 1]) * amp
             if kind == "fetcher" and i % 2 == 1:
                 step = x0 - prev.x
             nx = float(np.clip(prev.x + step, 0.1 * w, 0.9 * w + margin))
