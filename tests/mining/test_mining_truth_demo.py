@@ -100,3 +100,27 @@ def test_steps_can_be_added_without_touching_the_others(monkeypatch):
     assert [n for n in names if n != "extra-check"] == before  # the other steps keep their order
     with pytest.raises(ValueError):
         add_step("x", extra, after="no-such-step")
+
+
+def test_the_closing_screen_says_where_the_report_is_and_what_to_run_next(tmp_path):
+    from rich.console import Console
+
+    from atdkit.demo import DemoContext, next_steps
+
+    ctx = DemoContext(tmp_path, Console())
+    ctx.dataset = tmp_path / "dataset"
+    ctx.outputs["report"] = tmp_path / "bench-run" / "report" / "index.html"
+    lines = "\n".join(next_steps(ctx))
+    assert f"HTML report: {tmp_path / 'bench-run' / 'report' / 'index.html'}" in lines
+    assert f"atdkit annotate {ctx.dataset}" in lines and f"atdkit annotators add {ctx.dataset}" in lines
+    assert f"atdkit bench {ctx.dataset} -m YOUR_METHOD" in lines and "atdkit mine my-root" in lines
+    ctx.outputs.pop("report")
+    assert "HTML report" not in "\n".join(next_steps(ctx))  # no report step ran: nothing claimed
+
+
+def test_slow_methods_get_an_evenly_spaced_subset():
+    from atdkit.bench.demo_steps import evenly_spaced
+
+    tids = [f"t{i:02d}" for i in range(20)]
+    assert evenly_spaced(tids, 5) == ["t00", "t04", "t08", "t12", "t16"]
+    assert evenly_spaced(tids, 30) == tids and len(set(evenly_spaced(tids, 7))) == 7
