@@ -184,11 +184,12 @@ def step_next(ctx: DemoContext) -> None:
     ctx.console.print(f"demo wall time: {time.perf_counter() - ctx.started:.0f} s")
 
 
-# Benchmark and report steps (owned by atdkit.bench), then the closing screen.
+# Benchmark and report steps (owned by atdkit.bench).
 from atdkit.bench.demo_steps import step_bench, step_report  # noqa: E402
 
 add_step("bench", step_bench)
 add_step("report", step_report)
+
 # Then the dataset's recipe, and the dataset rebuilt from it and the films (owned by atdkit.recipes).
 from atdkit.recipes.demo_step import step_recipe  # noqa: E402
 
