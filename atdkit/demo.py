@@ -98,6 +98,7 @@ def step_summary(ctx: DemoContext) -> None:
     from rich.table import Table
 
     from atdkit.store.dataset import DatasetRoot
+    from atdkit.store.timing import TIMING_CLASSES, triplet_timing
 
     root = DatasetRoot.open(ctx.dataset)
     films, triplets, candidates = root.films(), root.triplets(), root.candidates()
@@ -113,6 +114,9 @@ def step_summary(ctx: DemoContext) -> None:
             counts.add_row(str(g), *(str(int(d.get(k, 0))) for k in ("easy", "medium", "hard")),
                            str(int((~rows["timing_balanced"]).sum())))
         ctx.console.print(counts)
+        timing = triplet_timing(root)["timing"].value_counts()
+        ctx.console.print("timing (how far frame 2 is from the linear midpoint): "
+                          + ", ".join(f"{k} {timing[k]}" for k in TIMING_CLASSES if k in timing))
     reasons = candidates["reason"].value_counts()
     ctx.console.print("rejected candidates: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
     ctx.console.print(f"[bold green]dataset:[/bold green] {root.path}  ({len(triplets)} triplets, "

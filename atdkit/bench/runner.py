@@ -3,7 +3,8 @@
 Run root layout::
 
     RUN/run.json                    run id, dataset root, evaluation size, t, profiles, and one entry per
-                                    session (device, threads, atdkit/torch versions)
+                                    session (device, threads, atdkit/torch versions, each method's
+                                    weights' sha256, how many triplets each label source labelled)
     RUN/parts/<method>--<hash>.parquet   one part per (method, shard of triplets), written atomically
     RUN/results.parquet             all parts, deduplicated (materialised after every run)
     RUN/predictions/<method>/<triplet_id>.png   with --save-predictions (8-bit, rounded)
@@ -44,6 +45,7 @@ import os
 import platform
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -384,11 +386,15 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     atomic.remove_stale_temps(run)
-    session = _session(device, workers, scheduler)
-    meta = _run_meta(run, root, size, t, profiles, session)
     tids = list(root.triplets()["triplet_id"]) if triplet_ids is None else list(triplet_ids)
     labels = category_labels(root)
     rois, row_labels, snapshot = _rois(labels), _row_labels(labels), labels_snapshot(labels)
+    session = _session(device, workers, scheduler)
+    # provenance of what this session scores: each method's weights, where the triplets' labels came from
+    session["weights_sha256"] = {(m if isinstance(m, str) else m.name or type(m).__name__):
+                                 digests[m if isinstance(m, str) else id(m)] for m in methods}
+    session["label_sources"] = dict(Counter(row_labels.get(tid, {}).get("label_source") or UNLABELLED for tid in tids))
+    meta = _run_meta(run, root, size, t, profiles, session)
     chosen = tuple(m.name for m in scoring.selected(chamfer))
     done = read_results(run)
     shards = []

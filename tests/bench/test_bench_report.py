@@ -179,6 +179,10 @@ def test_paired_comparisons_with_the_top_method_and_blend_and_the_provenance(fin
     assert [s["device"] for s in prov["sessions"]] == ["cpu", "cpu"] and prov["sessions"][0]["atdkit_version"]
     assert prov["label_sources"] == {"synthetic-truth": 5, "unlabelled": 1}
     assert "Provenance." in rep.html.read_text()
+    # run.json holds the same per session: each method's weights and the label sources it scored under
+    session = json.loads((finished_run / "run.json").read_text())["sessions"][0]
+    assert session["weights_sha256"] == {"repeat": {}, "blend": {}, "dis-flow": {}}
+    assert session["label_sources"] == {"synthetic-truth": 5, "unlabelled": 1}
     # the source film and the stride, from the dataset root
     assert "### PSNR per source film" in md and "| method | 1 (n=6) |" in md
 
