@@ -4,8 +4,12 @@ Footage: a drawn synthetic cel pair (many flat-colour shapes with outlines, move
 frames), two frames of the 1943 cel cartoon in shared/testdata, and two frames of Big Buck
 Bunny (real but not cel animation), all resized to 960×540 as the official scripts do.
 Descriptors: the VGG-19 path with random weights (same cost as the released ImageNet
-weights, which cannot be downloaded here) and the weight-free colour/shape descriptor.
-Prints medians of repeats and the official scripts' reference (≈ 209 s per pair).
+weights, which cannot be downloaded here) as atdkit runs it (both frames in one channels-last
+forward, pooled together) and as it ran before (one frame per forward, NCHW features,
+pooled per frame: ``PerFrameVGG`` below), and the weight-free colour/shape descriptor.
+The variants run interleaved, repeat by repeat, so that they share the machine's load;
+prints medians of repeats, the VGG forward alone (the floor of the VGG path) and the
+official scripts' reference (≈ 209 s per pair).
 
 Run: .venv/bin/python benchmarks/sgm.py [--repeats 3] [--threads 2] [--cpu-time]
 """
@@ -22,7 +26,13 @@ import numpy as np
 import torch
 
 from atdkit.methods.animeinterp.sgm import SGM, OFFICIAL_SIZE
-from atdkit.methods.animeinterp.sgm.descriptors import VGG19Features, VGGDescriptor
+from atdkit.methods.animeinterp.sgm.descriptors import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    VGG19Features,
+    VGGDescriptor,
+    segment_means,
+)
 from footage import BUNNY, PIGS  # benchmarks/footage.py
 
 STAGES = ("label_maps", "descriptors", "matching", "segment_flows")
@@ -65,17 +75,50 @@ def bunny_pair() -> tuple[np.ndarray, np.ndarray]:
     return frames[0], frames[10]
 
 
-def run(sgm: SGM, pair, repeats: int, cpu: bool) -> dict[str, float]:
-    rows = []
+class PerFrameVGG(VGGDescriptor):
+    """The VGG path before the batched one, for the side-by-side figure: one forward per frame on
+    the image tensor as it comes (N=1, whose strides made oneDNN pick NCHW features) and pooling
+    per frame (the same flows: tests/animeinterp/test_animeinterp_speed_equivalence.py)."""
+
+    @torch.inference_mode()
+    def __call__(self, images, labels, n_segments):
+        out = []
+        for image, level_labels, k in zip(images, labels, n_segments):
+            rgb = torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255.0
+            mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+            pooled = []
+            for level, feat in enumerate(self.model((rgb - mean) / std)):
+                level_labels = level_labels[1::2, 1::2] if level else level_labels
+                pooled.append(segment_means(feat[0], level_labels, k))
+            out.append(torch.cat(pooled, 0))
+        return out
+
+
+def run(sgms: dict[str, SGM], pair, repeats: int, cpu: bool) -> dict[str, dict[str, float]]:
+    """Each SGM on the pair, ``repeats`` times, interleaved → median seconds per stage and in total."""
+    rows: dict[str, list[dict]] = {name: [] for name in sgms}
     for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = sgm(*pair)
-        row = dict(result.cpu_seconds if cpu else result.seconds)
-        row["total"] = (time.process_time() - start_cpu) if cpu else (time.perf_counter() - start)
-        row["segments"] = len(result.matched13)
-        row["matched"] = int(result.matched13.sum() + result.matched31.sum())
-        rows.append(row)
-    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        for name, sgm in sgms.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            result = sgm(*pair)
+            row = dict(result.cpu_seconds if cpu else result.seconds)
+            row["total"] = (time.process_time() - start_cpu) if cpu else (time.perf_counter() - start)
+            row["segments"] = len(result.matched13)
+            row["matched"] = int(result.matched13.sum() + result.matched31.sum())
+            rows[name].append(row)
+    return {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in rows.items()}
+
+
+def vgg_forward_seconds(model: VGG19Features, repeats: int, cpu: bool) -> float:
+    """Median seconds of the bare batched channels-last forward of two 960×540 frames (≈ 250 GMAC)."""
+    x = torch.rand(2, 3, 540, 960).contiguous(memory_format=torch.channels_last)
+    times = []
+    with torch.inference_mode():
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            model(x)
+            times.append((time.process_time() - start_cpu) if cpu else (time.perf_counter() - start))
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -92,19 +135,28 @@ def main() -> None:
     clock = "process CPU seconds" if args.cpu_time else "wall-clock seconds"
     print(f"{args.threads} thread(s), CPU only, load average at start {load}; frames resized to 960×540; {clock}")
     torch.manual_seed(0)
-    descriptors = {"vgg19 (random weights)": None, "weight-free": None}
+    model = VGG19Features().eval().requires_grad_(False)
+    descriptors = {"vgg19 per frame (before)": PerFrameVGG(model), "vgg19 batched (now)": VGGDescriptor(model),
+                   "weight-free": None}
     pairs = {"synthetic cels": synthetic_pair(), "pigs_in_a_polka (cel)": cartoon_pair(),
              "big_buck_bunny (3-D)": bunny_pair()}
-    header = f"{'footage':24} {'descriptor':24} " + " ".join(f"{s:>13}" for s in STAGES) + f" {'total s':>8} {'K':>5} {'matched':>7}"
+    header = f"{'footage':24} {'descriptor':25} " + " ".join(f"{s:>13}" for s in STAGES) + f" {'total s':>8} {'K':>5} {'matched':>7}"
     print(header)
     for name, pair in pairs.items():
-        for dname in descriptors:
-            sgm = SGM(vgg=None, size=OFFICIAL_SIZE)
-            if dname.startswith("vgg"):
-                sgm.descriptor = VGGDescriptor(VGG19Features().eval().requires_grad_(False))
-            med = run(sgm, pair, args.repeats, args.cpu_time)
-            print(f"{name:24} {dname:24} " + " ".join(f"{med[s]:13.2f}" for s in STAGES)
+        sgms = {}
+        for dname, descriptor in descriptors.items():
+            sgms[dname] = SGM(vgg=None, size=OFFICIAL_SIZE)
+            if descriptor is not None:
+                sgms[dname].descriptor = descriptor
+        medians = run(sgms, pair, args.repeats, args.cpu_time)
+        for dname, med in medians.items():
+            print(f"{name:24} {dname:25} " + " ".join(f"{med[s]:13.2f}" for s in STAGES)
                   + f" {med['total']:8.2f} {int(med['segments']):5d} {int(med['matched']):7d}")
+        before, now = medians["vgg19 per frame (before)"], medians["vgg19 batched (now)"]
+        print(f"{'':24} VGG path now/before: descriptors {now['descriptors'] / before['descriptors']:.2f}×, "
+              f"total {now['total'] / before['total']:.2f}×")
+    print(f"VGG-19 forward to relu4_1 alone, both 960×540 frames in one batch: "
+          f"{vgg_forward_seconds(model, args.repeats, args.cpu_time):.2f} s (the floor of the VGG path's descriptors)")
     print("target: < 2 s per pair;  official scripts ≈ 209 s per pair (label maps 118 s, matching 55 s, "
           "per-segment flows 23 s) on this kind of machine")
 

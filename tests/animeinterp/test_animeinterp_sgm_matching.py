@@ -95,8 +95,8 @@ def test_vgg_loads_torchvision_format_without_torchvision(tmp_path):
     for a, b in zip(model(x), ref(x)):
         assert torch.equal(a, b)
     assert [t.shape[1] for t in model(x)] == [64, 128, 256, 512]
-    desc = VGGDescriptor(model)(np.zeros((32, 40, 3), np.uint8), np.zeros((32, 40), np.int64), 1)
-    assert desc.shape == (960, 1)
+    descs = VGGDescriptor(model)([np.zeros((32, 40, 3), np.uint8)] * 2, [np.zeros((32, 40), np.int64)] * 2, [1, 1])
+    assert [d.shape for d in descs] == [(960, 1), (960, 1)]
 
     del state["features.19.bias"]
     torch.save(state, tmp_path / "broken.pth")
@@ -120,7 +120,7 @@ def test_weight_free_descriptor_separates_colours_and_shapes():
     img[:, 20:] = (10, 10, 250)
     labels = np.zeros((20, 40), np.int64)
     labels[:, 20:] = 1
-    d = normalise(ColourShapeDescriptor()(img, labels, 2))
+    d = normalise(ColourShapeDescriptor().one(img, labels, 2))
     assert torch.allclose(d.sum(0), torch.ones(2))
     same = torch.minimum(d[:, 0], d[:, 0]).sum()
     other = torch.minimum(d[:, 0], d[:, 1]).sum()

@@ -72,22 +72,62 @@ def test_splatting_a_channels_last_tensor_equals_splatting_it_contiguous():
     assert torch.equal(splat_average(channels_last(src), flow), splat_average(src, flow))
 
 
-def test_vgg_descriptor_channels_last_equals_nchw_forward():
+def plain_vgg_descriptor(model: VGG19Features, image: np.ndarray, labels: np.ndarray, k: int) -> torch.Tensor:
+    """The straightforward official descriptor: one frame, NCHW-contiguous tensors, every VGG-19 layer
+    up to relu4_1 applied by hand, and a per-channel scatter-mean (``torch_scatter.scatter_mean`` of
+    the (C, H·W) features) at each tapped level."""
+    layers = model.features
+    with torch.no_grad():
+        x = torch.from_numpy(image).permute(2, 0, 1).float()[None].contiguous() / 255.0
+        x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        pooled, level_labels = [], labels
+        for i in range(21):
+            layer = layers[i]
+            if isinstance(layer, torch.nn.Conv2d):
+                x = F.conv2d(x, layer.weight, layer.bias, padding=1)
+            elif isinstance(layer, torch.nn.MaxPool2d):
+                x = F.max_pool2d(x, 2, 2)
+            else:
+                x = F.relu(x)
+                if i in (1, 6, 11, 20):  # relu1_1, relu2_1, relu3_1, relu4_1
+                    level_labels = level_labels[1::2, 1::2] if i > 1 else level_labels
+                    assert x.is_contiguous() and x.shape[2:] == level_labels.shape
+                    index = torch.from_numpy(level_labels.reshape(-1))
+                    sums = torch.zeros(x.shape[1], k).index_add_(1, index, x[0].reshape(x.shape[1], -1))
+                    pooled.append(sums / torch.bincount(index, minlength=k).clamp(min=1))
+    return torch.cat(pooled, 0)
+
+
+def test_batched_vgg_descriptor_gives_the_plain_descriptors_matches_and_flows_on_a_real_pair(pigs_frames):
+    """The fast VGG path (both frames in one channels-last forward, pooling of both frames at once)
+    against :func:`plain_vgg_descriptor` on the real cartoon pair at its native 314×273: descriptors
+    within float32 rounding (1e-5 relative), then the same rank sums and matches, hence bit-identical
+    flows and accepted segments."""
+    from atdkit.methods.animeinterp.sgm.descriptors import normalise
+    from atdkit.methods.animeinterp.sgm.matching import Segments, guidance_flows, matching_degree, mutual_matching
+
     torch.manual_seed(6)
     model = VGG19Features().eval().requires_grad_(False)
-    rng = np.random.default_rng(7)
-    image = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
-    labels = rng.integers(0, 5, (32, 40))
-    got = VGGDescriptor(model)(image, labels, 5)
-    with torch.no_grad():
-        rgb = torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255.0
-        mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-        feats = model((rgb - mean) / std)
-    want, level_labels = [], labels
-    for level, feat in enumerate(feats):
-        level_labels = level_labels[1::2, 1::2] if level else level_labels
-        want.append(segment_means(feat[0], level_labels, 5))
-    torch.testing.assert_close(got, torch.cat(want, 0), atol=1e-5, rtol=1e-5)
+    sgm = SGM(vgg=None, size=None)
+    sgm.descriptor = VGGDescriptor(model)
+    f1, f3 = pigs_frames[0], pigs_frames[2]
+    fast = sgm(f1, f3)
+    s1, s3 = Segments.of(fast.labels1), Segments.of(fast.labels3)
+    k1, k3 = len(s1.counts), len(s3.counts)
+    got1, got3 = sgm.descriptor((f1, f3), (fast.labels1, fast.labels3), (k1, k3))
+    want1, want3 = plain_vgg_descriptor(model, f1, fast.labels1, k1), plain_vgg_descriptor(model, f3, fast.labels3, k3)
+    assert want1.shape == (960, k1) and k1 > 20 and k3 > 20
+    torch.testing.assert_close(got1, want1, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(got3, want3, atol=1e-5, rtol=1e-5)
+    want_corr = matching_degree(normalise(want1), normalise(want3), s1, s3)
+    want_ranks = mutual_matching(want_corr)
+    got_ranks = mutual_matching(matching_degree(normalise(got1), normalise(got3), s1, s3))
+    for got, want in zip(got_ranks, want_ranks):
+        assert np.array_equal(got, want)
+    (want13, ok13), (want31, ok31) = guidance_flows(f1, f3, s1, s3, *want_ranks)
+    assert ok13.sum() >= 5 and ok31.sum() >= 5  # real matches, so the flows are not trivially zero
+    assert np.array_equal(fast.flow13, want13) and np.array_equal(fast.matched13, ok13)
+    assert np.array_equal(fast.flow31, want31) and np.array_equal(fast.matched31, ok31)
 
 
 def test_threaded_label_maps_equal_sequential_calls(pigs_frames, make_cel):
@@ -115,7 +155,7 @@ def test_threaded_guidance_flows_equal_sequential_calls(make_cel):
     l1, l3 = label_maps(f1, f3, "japanese")
     s1, s3 = Segments.of(l1), Segments.of(l3)
     d = ColourShapeDescriptor()
-    corr = matching_degree(normalise(d(f1, l1, len(s1.counts))), normalise(d(f3, l3, len(s3.counts))), s1, s3)
+    corr = matching_degree(*(normalise(p) for p in d((f1, f3), (l1, l3), (len(s1.counts), len(s3.counts)))), s1, s3)
     r13, m13, r31, m31 = mutual_matching(corr)
     threads = torch.get_num_threads()
     (flow13, ok13), (flow31, ok31) = guidance_flows(f1, f3, s1, s3, r13, m13, r31, m31)

@@ -127,8 +127,8 @@ class SGM:
         labels1, labels3 = label_maps(frame1, frame3, self.style)
         lap("label_maps")
         seg1, seg3 = Segments.of(labels1), Segments.of(labels3)
-        p1 = normalise(self.descriptor(frame1, labels1, len(seg1.counts)))
-        p3 = normalise(self.descriptor(frame3, labels3, len(seg3.counts)))
+        p1, p3 = (normalise(d) for d in self.descriptor((frame1, frame3), (labels1, labels3),
+                                                         (len(seg1.counts), len(seg3.counts))))
         lap("descriptors")
         corr = matching_degree(p1, p3, seg1, seg3)
         rank13, match13, rank31, match31 = mutual_matching(corr)
