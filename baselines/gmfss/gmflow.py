@@ -225,11 +225,21 @@ def global_matching(feat0: torch.Tensor, feat1: torch.Tensor) -> torch.Tensor:
 
 def local_matching(feat0: torch.Tensor, feat1: torch.Tensor, radius: int) -> torch.Tensor:
     """Flow as the softmax-expected offset within a (2r+1)² window of feat1 (positions outside
-    the image excluded)."""
+    the image excluded).
+
+    The correlation with each of the (2r+1)² offsets is one product with a shifted view of the
+    zero-padded feat1, summed over channels: no (B, C, (2r+1)², HW) window tensor (F.unfold) and
+    no per-pixel batched matmul, about 20× less CPU time at GMFSS's 1/4 scale; the same values up
+    to float32 summation order (tests/baselines_learned/test_gmfss_speed_equivalence.py).
+    """
     b, c, h, w = feat0.shape
     k = 2 * radius + 1
-    windows = F.unfold(feat1, k, padding=radius).view(b, c, k * k, h * w)
-    corr = torch.einsum("bcn,bckn->bnk", feat0.flatten(2), windows) / math.sqrt(c)  # (B, HW, k²)
+    padded = F.pad(feat1, (radius, radius, radius, radius))
+    corr = feat0.new_empty(b, k * k, h, w)
+    for i in range(k * k):  # offsets in F.unfold's order: dy outer, dx inner
+        dy, dx = divmod(i, k)
+        torch.sum(feat0 * padded[:, :, dy:dy + h, dx:dx + w], 1, out=corr[:, i])
+    corr = corr.flatten(2).transpose(1, 2) / math.sqrt(c)  # (B, HW, k²)
     offsets = torch.arange(-radius, radius + 1, device=feat0.device, dtype=feat0.dtype)
     dy, dx = torch.meshgrid(offsets, offsets, indexing="ij")
     grid = pixel_grid(1, h, w, feat0.device, feat0.dtype)[0].flatten(1)  # (2, HW)
