@@ -197,3 +197,32 @@ def test_suspect_ground_truth_is_frame2_not_between_its_ends():
     assert "from frame 1" in suspect_truth(f1, disk_frame(80), f3)  # past frame 3: not between the ends
     odd = disk_frame(40, color=(40, 200, 40))  # another drawing in the middle
     assert "suspect ground truth: frame 2 differs" in suspect_truth(disk_frame(38), odd, disk_frame(42))
+
+
+def test_the_leaderboard_shows_each_methods_configuration_beside_its_name(finished_run):
+    """Options, weights' sha256 (first 8 hex digits) and provenance (AnimeInterp's SGM settings) stand
+    beside the method's name in every leaderboard; a run whose rows of one method mix configurations
+    (official VGG and weight-free SGM flows) shows both there, not only in the run record."""
+    import json
+
+    import pyarrow as pa
+
+    df = pd.read_parquet(finished_run / "results.parquet")
+    vgg = {"sgm_descriptor": "vgg19", "sgm_descriptor_sha256": "dcbb9e9d" + "0" * 56, "sgm_style": "disney",
+           "sgm_size": "[960, 540]", "sgm_version": "2"}
+    weight_free = dict(vgg, sgm_descriptor="colour-shape", sgm_descriptor_sha256="None")
+    blend = df["method"] == "blend"
+    df.loc[blend, "options"] = json.dumps({"style": "disney"})
+    df.loc[blend, "weights_sha256"] = json.dumps({"animeinterp-full": "ab12cd34" + "f" * 56})
+    df.loc[blend, "provenance"] = [json.dumps(vgg if t in ("t000", "t001") else weight_free)
+                                   for t in df.loc[blend, "triplet_id"]]
+    write_table(finished_run / "results.parquet", pa.Table.from_pandas(df, preserve_index=False))
+    md = write_report(finished_run, reference="blend", n_gallery=0, n_boot=20).markdown.read_text()
+    boards = md.split("### Leaderboard")[1:]
+    assert len(boards) == 2
+    for board in boards:
+        row = next(line for line in board.splitlines() if line.startswith("| blend ("))
+        assert "style=disney; animeinterp-full ab12cd34;" in row
+        assert "sgm_descriptor=vgg19, sgm_descriptor_sha256=dcbb9e9d," in row and "sgm_descriptor=colour-shape" in row
+        assert "0" * 9 not in row  # digests shortened
+        assert any(line.startswith("| dis-flow |") for line in board.splitlines())  # nothing recorded: the name alone

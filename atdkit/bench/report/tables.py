@@ -4,6 +4,7 @@ Column sets and number formats come from :data:`atdkit.bench.scoring.METRICS`.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,10 +37,38 @@ def _cell(row, m: str) -> str:
     return f"{_fmt(row[m], m)} [{_fmt(row[m + '_lo'], m)}, {_fmt(row[m + '_hi'], m)}]"
 
 
-def leaderboard_table(board: pd.DataFrame) -> Table:
+SHA256_SHOWN = 8  # hex digits of a sha256 shown beside a method's name
+
+
+def _short(value) -> str:
+    """A value for the one-line configuration: sha256 digests cut to their first hex digits."""
+    text = str(value)
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return text[:SHA256_SHOWN]
+    return text
+
+
+def configuration_summary(options: str, weights_sha256: str, provenance: str) -> str:
+    """One line of what made a method's rows, from the JSON its rows record: ``key=value`` options,
+    ``name sha256[:8]`` per weights file, and ``key=value`` provenance (e.g. AnimeInterp's SGM settings:
+    the descriptor, its weights' sha256, line style, size, code version); ``–`` when all are empty."""
+    parts = [", ".join(f"{k}={_short(v)}" for k, v in json.loads(options or "{}").items()),
+             ", ".join(f"{k} {_short(v)}" for k, v in json.loads(weights_sha256 or "{}").items()),
+             ", ".join(f"{k}={_short(v)}" for k, v in json.loads(provenance or "{}").items())]
+    return "; ".join(p for p in parts if p) or "–"
+
+
+def _method_cell(method: str, made_with: str) -> str:
+    return method if made_with in ("", "–") else f"{method} ({made_with.replace('|', '/')})"
+
+
+def leaderboard_table(board: pd.DataFrame, made_with: dict[str, str] | None = None) -> Table:
+    """``made_with``: per method, the :func:`configuration_summary` of its rows, shown in brackets beside
+    its name so that a leaderboard never mixes configurations (e.g. official and fallback SGM flows) unnoticed."""
+    made_with = made_with or {}
     ms = [m.name for m in METRICS if m.name in board]
     header = ["method", "n", *[f"{m} [95% CI]" for m in ms], "failures", "s/call", "peak MiB"]
-    rows = [[r["method"], str(r["n"]), *[_cell(r, m) for m in ms], str(r["failures"]),
+    rows = [[_method_cell(r["method"], made_with.get(r["method"], "")), str(r["n"]), *[_cell(r, m) for m in ms], str(r["failures"]),
              f"{r['seconds']:.3f}" if pd.notna(r["seconds"]) else "–",
              f"{r['peak_mem_mb']:.1f}" if pd.notna(r["peak_mem_mb"]) else "–"] for _, r in board.iterrows()]
     return Table(header, rows)

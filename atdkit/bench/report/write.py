@@ -20,8 +20,8 @@ from atdkit.bench.report import charts, statistics
 from atdkit.bench.report.facts import FACTS, fact_order, triplet_facts, with_facts
 from atdkit.bench.report.gallery import gallery_html, gallery_triplets
 from atdkit.bench.report.html import chart_html, page, table_html
-from atdkit.bench.report.tables import (CATEGORIES, Table, category_table, configurations_table, failures_table,
-                                        leaderboard_table, ordered, paired_table)
+from atdkit.bench.report.tables import (CATEGORIES, Table, category_table, configuration_summary, configurations_table,
+                                        failures_table, leaderboard_table, ordered, paired_table)
 from atdkit.bench.runner import read_results, run_meta
 from atdkit.errors import BadInput
 from atdkit.labels.categories import UNLABELLED
@@ -69,6 +69,16 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({"method": method, **{c: "; ".join(values(c)) or "–" for c in
                                           ("options", "weights_sha256", "provenance", "labels_snapshot")}})
     return pd.DataFrame(rows, columns=["method", "options", "weights_sha256", "provenance", "labels_snapshot"])
+
+
+def made_with(df: pd.DataFrame) -> dict[str, str]:
+    """Per method, the one-line configuration of its rows (several, joined by " / ", if the run mixed them)."""
+    cols = ["options", "weights_sha256", "provenance"]
+    out = {}
+    for method, g in df.groupby("method", sort=True):
+        triples = sorted({tuple(r) for r in g.reindex(columns=cols).fillna("{}").itertuples(index=False)})
+        out[method] = " / ".join(configuration_summary(*t) for t in triples)
+    return out
 
 
 def sessions_table(meta: dict) -> Table:
@@ -152,6 +162,7 @@ def write_report(run: str | os.PathLike, out: str | os.PathLike | None = None, *
     body: list[str] = [provenance_html(prov)]
     csvs: list[Path] = []
     first_board = ""
+    summaries = made_with(df)
     for profile in sorted(df["profile"].unique()):
         pdf = df[df["profile"] == profile]
         ok = pdf[pdf["psnr"].notna()]
@@ -160,7 +171,7 @@ def write_report(run: str | os.PathLike, out: str | os.PathLike | None = None, *
         methods = list(board["method"])
         prof = metrics.PROFILES.get(profile)
         description = prof.description if prof else "(unknown profile)"
-        board_table = leaderboard_table(board)
+        board_table = leaderboard_table(board, summaries)
         note = lpips_note(board)
         md += [f"\n## Profile `{profile}`", description, "\n### Leaderboard (whole frame and RoI)",
                board_table.markdown(), *([note] if note else [])]
