@@ -267,3 +267,44 @@ def test_sgm_gives_the_label_map_the_frame_in_bgr_as_the_official_code(tmp_path)
     finally:
         sgm_module.label_map = before
     assert len(seen) == 2 and all(np.array_equal(s, rgb[..., ::-1]) for s in seen)
+
+
+def test_tied_colour_scores_break_by_channel_order_so_the_label_map_needs_bgr():
+    """A small region S (16 px, uniform colour) between two large regions A and B whose colour
+    histograms give S exactly equal intersection scores, built from the merge arithmetic:
+
+    S's L1-normalised 75-bin histogram is 1/3 in the middle bin (12) of each channel block, so the
+    score with a neighbour is the sum of three non-zero terms x_c = (the neighbour's pixels in its own
+    middle bin of channel c) / (3·area). NumPy sums a 75-long row with eight accumulators, the three
+    terms (at 12, 37, 62) landing in accumulators 4, 5, 6: the score is (x0 + x1) + x2. A has middle-bin
+    counts (1, 1, 14) over R, G, B and B the reverse (14, 1, 1): the exact sums are equal, but in float64
+    (x0 + x1) + x2 ≠ (x2 + x1) + x0, so which neighbour has the larger score, and absorbs S (area < 50
+    always merges), flips with the channel order. The official code sees BGR (cv2.imread)."""
+    h, w = 30, 60
+    fills = np.full((h, w), 2, np.int64)
+    fills[:, 30:] = 3
+    fills[13:17, 28:32] = 1  # S, touching A (label 2) and B (label 3)
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[13:17, 28:32] = 60
+    middle_counts = {2: (1, 1, 14), 3: (14, 1, 1)}
+    for label, counts in middle_counts.items():
+        ys, xs = np.nonzero(fills == label)
+        for c, k in enumerate(counts):
+            values = np.where(np.arange(ys.size) % 2 == 0, 0, 250).astype(np.uint8)  # range 0..250 per channel
+            values[1:1 + k] = 125  # 125 is the middle bin of 0..250
+            rgb[ys, xs, c] = values
+    area = int((fills == 2).sum())
+    x = np.array(middle_counts[2]) / (3.0 * area)
+    assert (x[0] + x[1]) + x[2] != (x[2] + x[1]) + x[0]  # tied exactly, not in float64
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+
+    official = lm.merge_regions(bgr, fills)
+    assert np.array_equal(official, ref_merge(bgr, fills))  # the official loop, on the official input
+    wrong = lm.merge_regions(rgb, fills)
+    winner = {official[14, 29], wrong[14, 29]}
+    assert winner == {2, 3}  # S went to B with BGR and to A with RGB (or the reverse): not the same
+    maps = {name: lm.squeeze_labels(lm.thin_lines(m)) for name, m in (("bgr", official), ("rgb", wrong))}
+    for name, labels in maps.items():
+        assert len(np.unique(labels)) == 2  # S merged into one of its neighbours
+    # different partitions, not a renumbering: S's pixels join A's segment in one and B's in the other
+    assert (maps["bgr"][14, 29] == maps["bgr"][0, 0]) != (maps["rgb"][14, 29] == maps["rgb"][0, 0])
