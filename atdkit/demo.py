@@ -38,7 +38,7 @@ class DemoContext:
     console: Console
     workers: int = 1
     manifest: Path = MANIFEST
-    method_budget_s: float = 150.0   # learned methods projected to take longer on the demo set are skipped
+    method_budget_s: float = 150.0   # seconds for the methods beyond the baselines together (bench.demo_steps)
     quick: bool = False              # the classical methods only (no learned method is tried)
     films: list[Path] = field(default_factory=list)
     dataset: Path | None = None

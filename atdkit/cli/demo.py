@@ -17,9 +17,10 @@ def demo(out: Path = typer.Option(Path("atdkit-demo"), "--out", help="working fo
          manifest: Path = typer.Option(None, help="films to synthesize (default: atdkit/manifests/demo_films.json)",
                                        exists=True, dir_okay=False),
          only: str = typer.Option(None, help="run only these steps, comma-separated (e.g. synthesize,mine)"),
-         method_budget: float = typer.Option(150.0, help="seconds: installed methods beyond the classical baselines "
-                                             "are benchmarked when their projected time on the demo set fits; "
-                                             "0 = no limit")) -> None:
+         method_budget: float = typer.Option(150.0, help="seconds for the installed methods beyond the classical "
+                                             "baselines together: fastest first, each on every triplet when its "
+                                             "projected time fits what is left, else on a subset of 6-10, else "
+                                             "skipped; 0 = no limit")) -> None:
     """Run the end-to-end demo on synthetic cel films."""
     from atdkit.demo import run_demo
 

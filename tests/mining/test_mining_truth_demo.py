@@ -124,3 +124,16 @@ def test_slow_methods_get_an_evenly_spaced_subset():
     tids = [f"t{i:02d}" for i in range(20)]
     assert evenly_spaced(tids, 5) == ["t00", "t04", "t08", "t12", "t16"]
     assert evenly_spaced(tids, 30) == tids and len(set(evenly_spaced(tids, 7))) == 7
+
+
+def test_the_demo_budget_goes_to_the_fastest_methods_first_then_subsets():
+    from atdkit.bench.demo_steps import MAX_SUBSET, budget_plan
+
+    # idle 2-core figures (s a call): rife 0.7, sgm 1.6, gmfss 7.2 and 6.8, on 20 triplets, 150 s in all
+    timed = [(7.2, "gmfss-union"), (0.7, "rife-v4.6"), (1.6, "animeinterp-sgm"), (6.8, "gmfss-union-vgan"),
+             (0.7, "rife-v4.0")]
+    plan = budget_plan(timed, 20, 150.0)
+    assert plan["rife-v4.0"] == plan["rife-v4.6"] == plan["animeinterp-sgm"] == 20  # 28 + 32 s
+    assert plan["gmfss-union-vgan"] == MAX_SUBSET and plan["gmfss-union"] == 0  # 68 s, then 22 s left: < 6 calls
+    assert budget_plan(timed, 20, 0) == {name: 20 for _, name in timed}  # no limit
+    assert budget_plan([(30.0, "slow")], 20, 150.0) == {"slow": 0}
