@@ -278,6 +278,33 @@ def run_meta(run: str | os.PathLike) -> dict:
     return quarantine.read_json(path)
 
 
+def _shard_size(shard_size: int, n_triplets: int, n_methods: int, workers: int, scheduler: str | None) -> int:
+    """``shard_size`` triplets a shard; on a cluster fewer when that leaves worker threads idle
+    (shards are planned from the cluster's worker × thread count)."""
+    if not scheduler:
+        return shard_size
+    per_method = max(1, -(-distributed.slots(workers, scheduler) // max(n_methods, 1)))
+    return max(1, min(shard_size, -(-n_triplets // per_method)))
+
+
+class _WeightsOnWorker:
+    """A worker check: the weights files of every method choice resolve on this worker (its
+    $ATDKIT_WEIGHTS_DIR and cache, or the overriding files given on the client)."""
+
+    def __init__(self, choices: list[base.MethodChoice], overrides: tuple):
+        self.choices, self.overrides = choices, overrides
+
+    def __call__(self) -> str | None:
+        try:
+            with weights_registry.overridden(dict(self.overrides)):  # checks the override files
+                for choice in self.choices:
+                    for spec in base.method_class(choice.name).weights_used(dict(choice.options)):
+                        weights_registry.resolve(spec)
+        except WeightsMissing as exc:
+            return str(exc)
+        return None
+
+
 def check_methods(names: list[str]) -> list[base.MethodChoice]:
     """Parse and check ``NAME[:key=value,…]`` specs; fail at once (one line) for an unknown method,
     option or value, or one whose weights are absent."""
@@ -396,6 +423,7 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
     session["label_sources"] = dict(Counter(row_labels.get(tid, {}).get("label_source") or UNLABELLED for tid in tids))
     meta = _run_meta(run, root, size, t, profiles, session)
     chosen = tuple(m.name for m in scoring.selected(chamfer))
+    size_of_shards = _shard_size(shard_size, len(tids), len(methods), workers, scheduler)
     done = read_results(run)
     shards = []
     skipped = 0
@@ -422,18 +450,20 @@ def run_benchmark(root: str | os.PathLike | DatasetRoot, out: str | os.PathLike,
             finished &= ok
         pending = [tid for tid in tids if tid not in finished]
         skipped += len(tids) - len(pending)
-        for i in range(0, len(pending), shard_size):
-            chunk = tuple(pending[i:i + shard_size])
+        for i in range(0, len(pending), size_of_shards):
+            chunk = tuple(pending[i:i + size_of_shards])
             shards.append(Shard(
-                root=str(root.path), run=str(run), run_id=meta["run_id"], method=target, method_name=label,
+                root=str(root.path.absolute()), run=str(run.absolute()), run_id=meta["run_id"], method=target, method_name=label,
                 triplet_ids=chunk, rois={tid: rois[tid] for tid in chunk if tid in rois}, profiles=tuple(profiles),
                 size=tuple(size) if size else None, t=t, device=device, save_predictions=save_predictions,
                 metrics=chosen, attempt=uuid.uuid4().hex if retry_errors else "", options=options,
                 weights=overrides, record=record, labels={tid: row_labels[tid] for tid in chunk if tid in row_labels}))
     rows = errors = 0
     failed: list[str] = []
+    checks = [distributed.readable_files(root.meta_path, run / "run.json", why=distributed.SHARED_ROOT),
+              _WeightsOnWorker(list(choices.values()), overrides)]
     for shard, result in distributed.run_all(run_shard, shards, workers=workers, scheduler=scheduler,
-                                              desc="bench", progress=progress):
+                                              desc="bench", progress=progress, checks=checks):
         if isinstance(result, BaseException):
             failed.append(f"{shard.method_name} shard {shard.part_name}: {_error_text(result)}")
         else:

@@ -64,13 +64,14 @@ def sgm(root: Path = root_argument(),
 
     ds = DatasetRoot.open(root)
     atomic.remove_stale_temps(ds.path / "flows")  # left by a killed run (live writers' temps stay)
-    jobs = [(str(ds.path), str(tid), vgg, line_style, parse_size(size, allow_native=True),
+    jobs = [(str(ds.path.absolute()), str(tid), vgg, line_style, parse_size(size, allow_native=True),
              preview) for tid in ds.triplets()["triplet_id"]]
     counts: dict[str, int] = {}
     failures = []
-    from atdkit.distributed import run_all
+    from atdkit.distributed import SHARED_ROOT, readable_files, run_all
 
-    for job, result in run_all(compute_one, jobs, workers=workers, scheduler=scheduler, desc="SGM flows"):
+    for job, result in run_all(compute_one, jobs, workers=workers, scheduler=scheduler, desc="SGM flows",
+                               checks=[readable_files(ds.meta_path, why=SHARED_ROOT)]):
         if isinstance(result, BaseException):
             failures.append((job[1], result))
             continue

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from atdkit.distributed import run_all
+from atdkit.distributed import SHARED_ROOT, readable_files, run_all, slots
 from atdkit.errors import AtdkitError, BadInput
 from atdkit.hashing import sha256_file
 from atdkit.mining import dedup
@@ -412,13 +412,14 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
         seen.add(film_id)
         if film_id in done:  # failed before: try again
             (root.film_parts.directory / f"{film_id}.parquet").unlink(missing_ok=True)
-        todo.append({"root": str(root.path), "film": str(Path(film).absolute()), "film_id": film_id, "sha256": sha,
+        todo.append({"root": str(root.path.absolute()), "film": str(Path(film).absolute()), "film_id": film_id, "sha256": sha,
                      "config": config.to_dict(), "backend": backend, "split": split,
                      "style": style.get(str(film)) if isinstance(style, Mapping) else style,
                      "license": license})
     parallel = workers > 1 or bool(scheduler)
     counts = {f["film_id"]: _probe_frames(f["film"]) if parallel or segment_frames else None for f in todo}
-    length = segment_frames or auto_length(sum(n or 0 for n in counts.values()), max(workers, 2 if scheduler else 1))
+    # pieces for every worker thread of the cluster, or every local worker
+    length = segment_frames or auto_length(sum(n or 0 for n in counts.values()), slots(workers, scheduler))
     jobs, outcomes, results = [], {}, []
     for film in todo:
         film["bounds"] = plan(counts[film["film_id"]], length)
@@ -442,7 +443,8 @@ def mine(films: list[str | os.PathLike], out: str | os.PathLike, config: MiningC
 
 
     for job, outcome in run_all(mine_segment, longest_first(jobs, counts), workers=workers, scheduler=scheduler,
-                                desc="mining segments", progress=progress, status=status):
+                                desc="mining segments", progress=progress, status=status,
+                                checks=[readable_files(root.meta_path, *(f["film"] for f in todo), why=SHARED_ROOT)]):
         if isinstance(outcome, BaseException):  # the unit itself crashed (worker lost, bug): a failed segment
             outcome = {"status": "error", "error": _error_line(Path(job["film"]), outcome), "start": job["start"]}
         film = films_by_id[job["film_id"]]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from atdkit.distributed import run_all
+from atdkit.distributed import SHARED_ROOT, readable_files, run_all
 from atdkit.errors import AtdkitError, BadInput
 from atdkit.recipes.fingerprint import frame_hash, frame_phash, hamming
 from atdkit.recipes.locate import Located, locate_films
@@ -246,11 +246,12 @@ def build_from_recipe(recipe_path: str | os.PathLike, root_path: str | os.PathLi
             _clear(root, fid)  # parts a killed unit left: never half a film in the root
             continue
         _clear(root, fid)
-        jobs.append({"root": str(root.path), "film": film, "path": str(Path(located.paths[fid]).absolute()),
+        jobs.append({"root": str(root.path.absolute()), "film": film, "path": str(Path(located.paths[fid]).absolute()),
                      "tolerance": tolerance, "backend": film.get("backend"),
                      "triplets": triplets.get(fid, []), "candidates": candidates.get(fid, [])})
+    shared = readable_files(root.meta_path, *(j["path"] for j in jobs), why=SHARED_ROOT)
     for job, outcome in run_all(build_film, jobs, workers=workers, scheduler=scheduler, desc="building films",
-                                progress=progress):
+                                progress=progress, checks=[shared]):
         fid = job["film"]["film_id"]
         if isinstance(outcome, BaseException):
             outcome = {"status": "error", "error": f"{job['path']}: build failed ({type(outcome).__name__}: {outcome})"}
