@@ -127,7 +127,7 @@ def gallery_triplets(df: pd.DataFrame, n: int) -> list[tuple[str, str]]:
 
 def gallery_html(run: Path, root: DatasetRoot, df: pd.DataFrame, tids: list[tuple[str, str]], meta: dict) -> str:
     size = tuple(meta["size"]) if meta.get("size") else None
-    methods = sorted(df["method"].unique())
+    methods = list(df.groupby("method")["psnr"].mean().sort_values(ascending=False).index)  # best first
     unsaved = [m for m in methods if not any(prediction_path(run, m, tid).is_file() for _, tid in tids)]
     parts = []
     if unsaved:
