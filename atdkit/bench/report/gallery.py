@@ -117,7 +117,9 @@ def gallery_triplets(df: pd.DataFrame, n: int) -> list[tuple[str, str]]:
     if len(learned) >= 2:
         spread = (table[learned].max(axis=1) - table[learned].min(axis=1)).dropna().sort_values(ascending=False)
         out += [(f"methods disagree ({', '.join(learned)} span {spread[t]:.2f} dB)", t) for t in spread.index[:n]]
-    top = table.mean().sort_values(ascending=False).index[0] if len(table.columns) else None
+    counts = table.count()
+    full = table.columns[counts == counts.max()] if len(table.columns) else table.columns
+    top = table[full].mean().sort_values(ascending=False).index[0] if len(full) else None  # scored on most
     if top is not None:
         hardest = table[top].dropna().sort_values()
         seen = {t for _, t in out}
