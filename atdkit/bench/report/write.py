@@ -101,8 +101,10 @@ def provenance(df: pd.DataFrame, meta: dict) -> dict:
 
 
 def provenance_html(prov: dict) -> str:
-    sessions = "; ".join(f"{s['device']}, {s['workers']} worker(s) × {s['threads_per_worker']} thread(s), atdkit "
-                         f"{s['atdkit_version']}, torch {s['torch']} on {s['host']}" for s in prov["sessions"]) or "–"
+    described = [f"{s['device']}, {s['workers']} worker(s) × {s['threads_per_worker']} thread(s), atdkit "
+                 f"{s['atdkit_version']}, torch {s['torch']} on {s['host']}" for s in prov["sessions"]]
+    sessions = "; ".join(f"{d} ({described.count(d)} bench sessions)" if described.count(d) > 1 else d
+                         for d in dict.fromkeys(described)) or "–"
     sources = ", ".join(f"{k}: {v} triplets" for k, v in prov["label_sources"].items()) or "–"
     weights = ", ".join(f"{m} {'; '.join(w)}" for m, w in prov["weights_sha256"].items() if w and w != ["{}"]) or "none"
     return (f"<p class='prov'><b>Provenance.</b> Ran on: {html.escape(sessions)}. Labels: {html.escape(sources)}. "
