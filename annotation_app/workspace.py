@@ -2,13 +2,15 @@
 
 Frames are served only from ``<root>/frames/<triplet_id>/`` and only for ids listed in
 ``triplets.parquet``: a request names a triplet id, never a path. Tables are reloaded
-when their file changes; label parts are read incrementally.
+when their file changes (triplets.parquet is looked at at most once a second); label
+parts are read incrementally, only the new ones.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from atdkit.store.frames import read_rgb
 from atdkit.store.labels import LabelsCache
 
 PROPOSAL_FRACTION = 0.5     # centred fallback box: this fraction of width and height
+TRIPLETS_RECHECK_S = 1.0    # triplets.parquet is looked at (stat) at most this often
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Workspace:
         self.canvas_width = canvas_width
         self._lock = threading.Lock()
         self._triplets: tuple[int | None, pd.DataFrame, dict[str, dict]] | None = None
+        self._triplets_checked = 0.0  # time.monotonic() of the last look at triplets.parquet
         self._annotators = annotators.WatchedAnnotators(self.root)
         self._views = _Lru(16)
         self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atdkit-prefetch")
@@ -111,7 +115,12 @@ class Workspace:
 
     # ---- tables ---------------------------------------------------------------------
     def _load_triplets(self) -> tuple[pd.DataFrame, dict[str, dict]]:
+        # a page rerun asks several times: the file is looked at again after TRIPLETS_RECHECK_S
+        now = time.monotonic()
+        if self._triplets is not None and now - self._triplets_checked < TRIPLETS_RECHECK_S:
+            return self._triplets[1], self._triplets[2]
         stamp = _mtime(self.root.path / "triplets.parquet")
+        self._triplets_checked = now
         with self._lock:
             if self._triplets is None or self._triplets[0] != stamp:
                 df = self.root.triplets()

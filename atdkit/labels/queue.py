@@ -26,6 +26,7 @@ import fcntl
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,13 +49,33 @@ def judgements_needed(votes: pd.DataFrame, triplet_ids: Sequence[str]) -> pd.Ser
     """Per triplet id (in order): how many more human judgements it needs (0, 1 or 2).
 
     ``votes`` are the latest human votes (columns triplet_id, accept)."""
-    needed = pd.Series(2, index=pd.Index(list(triplet_ids), name="triplet_id"), dtype="int64")
+    accepts: dict[str, list[int]] = {}  # triplet id → [accepts, rejects]
     if len(votes):
-        acc = votes.groupby("triplet_id")["accept"].agg(["sum", "count"])
-        acc = acc[acc.index.isin(needed.index)]
-        top = pd.concat([acc["sum"], acc["count"] - acc["sum"]], axis=1).max(axis=1)
-        needed.loc[top.index] = (2 - top).clip(lower=0).astype("int64")
-    return needed
+        for tid, accept in zip(votes["triplet_id"].tolist(), votes["accept"].tolist()):
+            accepts.setdefault(tid, [0, 0])[0 if accept else 1] += 1
+    ids = list(triplet_ids)
+    return pd.Series([max(0, 2 - max(accepts.get(t, (0, 0)))) for t in ids],
+                     index=pd.Index(ids, name="triplet_id"), dtype="int64")
+
+
+@dataclass(frozen=True)
+class _VoteState:
+    """The latest human votes and what the queue derives from them."""
+
+    votes: pd.DataFrame
+    needed: pd.Series                       # judgements_needed, per triplet id in dataset order
+    needed_items: list[tuple[str, int]]     # the same as plain pairs (scanned on every page rerun)
+    voted: set[tuple[str, str]]             # (annotator, triplet id)
+    judged_by: dict[str, set[str]]          # annotator → triplet ids
+
+    @classmethod
+    def of(cls, votes: pd.DataFrame, triplet_ids: Sequence[str]) -> _VoteState:
+        needed = judgements_needed(votes, triplet_ids)
+        voted = set(zip(votes["annotator"].tolist(), votes["triplet_id"].tolist())) if len(votes) else set()
+        judged_by: dict[str, set[str]] = {}
+        for a, t in voted:
+            judged_by.setdefault(a, set()).add(t)
+        return cls(votes, needed, list(zip(needed.index.tolist(), needed.tolist())), voted, judged_by)
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,8 @@ class Queue:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.lease_dir = root.path / "labels" / "leases"
-        self._needed_cache: tuple[pd.DataFrame, pd.Series] | None = None
+        self._state_cache: _VoteState | None = None
+        self._written: dict[str, tuple[str, float]] = {}  # annotator → (triplet id, expiry) this queue wrote
 
     # ---- leases ------------------------------------------------------------------
     @contextmanager
@@ -111,36 +133,35 @@ class Queue:
         # power cut only means the triplet may be served to one more annotator.
         final = self._lease_path(annotator)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"triplet_id": tid, "expires": self.clock() + self.lease_seconds}))
+        expires = self.clock() + self.lease_seconds
+        tmp.write_text(json.dumps({"triplet_id": tid, "expires": expires}))
         os.replace(tmp, final)
+        self._written[annotator] = (tid, expires)
 
     def release(self, annotator: str) -> None:
         with self._locked():
             self._lease_path(annotator).unlink(missing_ok=True)
 
     # ---- serving -----------------------------------------------------------------
-    def _needed(self) -> tuple[pd.DataFrame, pd.Series]:
-        """Latest human votes and ``judgements_needed``, recomputed only when the votes changed
+    def _state(self) -> _VoteState:
+        """What the latest human votes say, derived again only when the votes changed
         (``LabelsCache`` returns the same frame object until then)."""
         votes = self.labels.votes(humans_only=True)
-        cached = self._needed_cache
-        if cached is None or cached[0] is not votes:
-            cached = self._needed_cache = (votes, judgements_needed(votes, self.triplet_ids))
+        cached = self._state_cache
+        if cached is None or cached.votes is not votes:
+            cached = self._state_cache = _VoteState.of(votes, self.triplet_ids)
         return cached
 
     def _candidates(self, annotator: str, skip: Iterable[str], leases: dict[str, str]) -> list[str]:
-        votes, needed = self._needed()
-        voted = set(zip(votes["annotator"], votes["triplet_id"])) if len(votes) else set()
-        mine = {t for a, t in voted if a == annotator}
+        state = self._state()
         # leases of others; a lease whose holder has voted on that triplet is counted by the vote
-        others = [t for a, t in leases.items() if a != annotator and (a, t) not in voted]
-        taken = pd.Series(others, dtype="object").value_counts()
-        free = needed.sub(taken.reindex(needed.index, fill_value=0), fill_value=0)
-        skip = set(skip)
-        ok = (free > 0) & ~needed.index.isin(list(mine | skip))
-        partly = needed < 2
-        order = list(needed.index[ok & partly]) + list(needed.index[ok & ~partly])
-        return order
+        taken = Counter(t for a, t in leases.items() if a != annotator and (a, t) not in state.voted)
+        excluded = state.judged_by.get(annotator, set()) | set(skip)
+        partly, untouched = [], []
+        for tid, needed in state.needed_items:
+            if needed - taken.get(tid, 0) > 0 and tid not in excluded:
+                (partly if needed < 2 else untouched).append(tid)
+        return partly + untouched
 
     def next_for(self, annotator: str, skip: Iterable[str] = ()) -> str | None:
         """Lease and return the next triplet for ``annotator`` (None when nothing is left).
@@ -158,10 +179,10 @@ class Queue:
             return tid
 
     def _is_theirs(self, annotator: str, tid: str, leases: dict[str, str]) -> bool:
-        if tid not in self._needed()[1].index:
+        state = self._state()
+        if tid not in state.needed.index:
             return False
-        votes = self._needed()[0]
-        if len(votes) and ((votes["annotator"] == annotator) & (votes["triplet_id"] == tid)).any():
+        if (annotator, tid) in state.voted:
             return True                                   # editing their own judgement
         return leases.get(annotator) == tid or tid in self._candidates(annotator, (), leases)
 
@@ -172,7 +193,12 @@ class Queue:
             leases = self._leases()
             if not self._is_theirs(annotator, tid, leases):
                 return False
-            self._write_lease(annotator, tid)
+            # renewed only once half of it has run out (page reruns come every few seconds;
+            # no file write for each); the lease read above is still this one we wrote
+            written = self._written.get(annotator)
+            if not (leases.get(annotator) == tid and written and written[0] == tid
+                    and written[1] - self.clock() > self.lease_seconds / 2):
+                self._write_lease(annotator, tid)
             return True
 
     def submit(self, annotator: str, tid: str, write: Callable[[], object]) -> None:
@@ -195,9 +221,9 @@ class Queue:
         return candidates[0] if candidates else None
 
     def progress(self, annotator: str) -> Progress:
-        votes, needed = self._needed()
-        mine = set(votes.loc[votes["annotator"] == annotator, "triplet_id"]) if len(votes) else set()
-        mine &= set(self.triplet_ids)
+        state = self._state()
+        needed = state.needed
+        mine = state.judged_by.get(annotator, set()) & set(needed.index)
         open_ = needed > 0
         return Progress(
             judged_by_you=len(mine),

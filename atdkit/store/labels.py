@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -38,14 +39,19 @@ def add_annotations(root: DatasetRoot, rows: Iterable[Mapping]):
 
 
 def _latest_by(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """The last row per ``key`` by ``created_at``, ties broken by row (= part) order."""
+    """The last row per ``key`` by ``created_at``, ties broken by row (= part) order; sorted by
+    ``key``. (One pass over plain Python keys: the app derives this on every new label part.)"""
     if not len(df):
         return df
-    df = df.reset_index(drop=True)
-    df["_order"] = range(len(df))
-    df = df.sort_values(["created_at", "_order"], kind="stable")
-    df = df.drop_duplicates(subset=key, keep="last")
-    return df.drop(columns="_order").sort_values(key).reset_index(drop=True)
+    created = df["created_at"]
+    stamps = created.dt.tz_convert("UTC").dt.tz_localize(None) if created.dt.tz is not None else created
+    # stable: equal stamps keep row order; NaT sorts last, as in sort_values
+    order = np.argsort(stamps.to_numpy("datetime64[ns]"), kind="stable")
+    keys = list(zip(*(df[k].tolist() for k in key)))
+    last: dict[tuple, int] = {}
+    for i in order.tolist():
+        last[keys[i]] = i
+    return df.iloc[[last[k] for k in sorted(last)]].reset_index(drop=True)
 
 
 def _latest(df: pd.DataFrame) -> pd.DataFrame:
@@ -101,13 +107,13 @@ class IncrementalParts:
 
     def read(self) -> pd.DataFrame:
         with self._lock:
-            paths = self.parts.parts()
-            names = tuple(p.name for p in paths)
+            names = tuple(self.parts.part_names())
             if names == self._names:
                 return self._frame
-            for p in paths:
-                if p.name in self._tables or p.name in self.bad:
+            for name in names:
+                if name in self._tables or name in self.bad:
                     continue
+                p = self.parts.directory / name
                 try:
                     self._tables[p.name] = quarantine.read_parquet(p, self.parts.schema)
                 except FileNotFoundError:  # compacted or moved aside meanwhile: gone from the union
@@ -119,9 +125,16 @@ class IncrementalParts:
                     self.bad[p.name] = str(err)
             keep = set(names)
             self._tables = {n: t for n, t in self._tables.items() if n in keep}
-            tables = [self._tables[n] for n in names if n in self._tables]
-            table = pa.concat_tables(tables) if tables else self.parts.schema.empty_table()
-            self._frame = table.to_pandas()
+            old, added = self._names, names[len(self._names):]
+            if old and names[:len(old)] == old and all(n in self._tables for n in old):
+                # only parts after the last one read (the usual case): convert just those rows
+                new = [self._tables[n] for n in added if n in self._tables]
+                if new:
+                    self._frame = pd.concat([self._frame, pa.concat_tables(new).to_pandas()], ignore_index=True)
+            else:  # parts gone (compaction) or one named before others: the whole union again
+                tables = [self._tables[n] for n in names if n in self._tables]
+                table = pa.concat_tables(tables) if tables else self.parts.schema.empty_table()
+                self._frame = table.to_pandas()
             self._names = names
             self.version += 1
             return self._frame

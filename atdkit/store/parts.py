@@ -38,10 +38,16 @@ class PartTable:
         self.schema = schema
         self.key = key
 
-    def parts(self) -> list[Path]:
-        if not self.directory.is_dir():
+    def part_names(self) -> list[str]:
+        """File names of the parts, in part order (by name; cheap enough to call on every rerun)."""
+        try:
+            with os.scandir(self.directory) as entries:
+                return sorted(e.name for e in entries if e.name.endswith(".parquet") and not e.name.startswith("."))
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(p for p in self.directory.glob("*.parquet") if not p.name.startswith("."))
+
+    def parts(self) -> list[Path]:
+        return [self.directory / name for name in self.part_names()]
 
     def append(self, data: pd.DataFrame | pa.Table, name: str | None = None) -> Path | None:
         """Write ``data`` as one new part (atomically). ``name`` makes the write idempotent:
