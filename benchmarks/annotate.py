@@ -13,6 +13,12 @@ gets a fresh server and root, one after the other in the same run.
     .venv/bin/python benchmarks/annotate.py [--n 20] [--annotators 1 8]
 
 Targets: p95 ≤ 300 ms with one annotator, ≤ 1 s with eight (2-core machine).
+
+``--data-work`` times instead, without a browser, the label and queue work of one task-view
+rerun on a root holding 8 annotators' 400 judgements, with another judgement stored before
+each rerun (as when 8 people work): reading the label parts and deriving the latest votes,
+progress, renewing the lease, choosing the triplet to prefetch. Run it with PYTHONPATH set to
+another checkout to compare that checkout's code on the same machine.
 """
 
 from __future__ import annotations
@@ -163,6 +169,41 @@ def measure(root_path: Path, n: int, n_annotators: int) -> list[tuple[float, flo
     return asyncio.run(_measure(root_path, n, n_annotators))
 
 
+def data_work(n_reruns: int = 40) -> list[float]:
+    """Seconds of label and queue work per task-view rerun (see the module docstring)."""
+    from atdkit.labels import judgements
+    from atdkit.labels.judgements import Box, Judgement
+    from atdkit.labels.queue import Queue
+    from atdkit.store.labels import LabelsCache
+    from annotation_fixtures import build_root as small_root
+
+    def judge(root, tid, who, accept):
+        judgements.write(root, Judgement(tid, who, accept, reason=None if accept else "scene cut",
+                                         roi=Box(1, 1, 10, 10) if accept else None,
+                                         labels={"difficulty": "easy", "motion_type": "translation",
+                                                 "behavior": "speaking"} if accept else {}))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = small_root(Path(tmp) / "root", n=200 + n_reruns, size=(32, 24))
+        tids = list(root.triplets()["triplet_id"])
+        for i in range(400):  # 8 annotators, 50 judgements each, two per triplet
+            judge(root, tids[i // 2], f"bench{i % 8}", i % 3 != 0)
+        labels = LabelsCache(root)
+        queue = Queue(root, tids, labels)
+        shown = queue.next_for("me")
+        times = []
+        for i in range(n_reruns):
+            judge(root, tids[200 + i], f"other{i % 8}", False)
+            t0 = time.perf_counter()
+            labels.votes(humans_only=True)
+            labels.annotations()
+            queue.progress("me")
+            queue.hold("me", shown)
+            queue.peek_for("me", {shown})
+            times.append(time.perf_counter() - t0)
+    return times
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
@@ -171,7 +212,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20, help="timed submissions per annotator")
     parser.add_argument("--annotators", type=int, nargs="+", default=[1, 8], help="annotators at once, per config")
+    parser.add_argument("--data-work", action="store_true", help="time the label/queue work of one rerun only")
     args = parser.parse_args()
+    if args.data_work:
+        t = data_work()
+        import atdkit
+        print(f"label and queue work per task-view rerun (atdkit from {Path(atdkit.__file__).parent.parent}), "
+              f"400 judgements stored, {len(t)} reruns: p50 {pct(t, 50):.1f} ms, p95 {pct(t, 95):.1f} ms; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        return
     if shutil.which("chromium") is None:
         sys.exit("error: chromium is not on PATH (make browser)")
     results = {}

@@ -17,7 +17,10 @@ Rules (human votes only, latest per annotator):
 
 Leases are one small JSON file per annotator under ``labels/leases/`` (each annotator
 looks at one triplet at a time), read and written under an exclusive ``flock`` on
-``labels/leases/.lock``, so processes on one machine never over-serve a triplet.
+``labels/leases/.lock``, so processes on one machine never over-serve a triplet. A page
+rerun renews its annotator's lease (``hold``); the file is rewritten at most every
+``LEASE_RENEW_SECONDS``, so a held lease always has at least 570 s left after a rerun.
+What the queue derives from the votes is computed once per change of the votes.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from atdkit.store.dataset import DatasetRoot
 from atdkit.store.labels import LabelsCache
 
 LEASE_SECONDS = 600.0
+LEASE_RENEW_SECONDS = 30.0  # a held lease is rewritten at most this often (so it lasts ≥ 570 s after a rerun)
 
 
 class NotYours(BadInput):
@@ -193,11 +197,11 @@ class Queue:
             leases = self._leases()
             if not self._is_theirs(annotator, tid, leases):
                 return False
-            # renewed only once half of it has run out (page reruns come every few seconds;
-            # no file write for each); the lease read above is still this one we wrote
+            # rewritten at most every LEASE_RENEW_SECONDS (page reruns come every few seconds):
+            # skipped while the lease read above is the one this queue wrote that recently
             written = self._written.get(annotator)
             if not (leases.get(annotator) == tid and written and written[0] == tid
-                    and written[1] - self.clock() > self.lease_seconds / 2):
+                    and written[1] - self.clock() > self.lease_seconds - LEASE_RENEW_SECONDS):
                 self._write_lease(annotator, tid)
             return True
 

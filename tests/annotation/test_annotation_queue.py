@@ -140,3 +140,28 @@ def test_lease_of_a_voter_does_not_block_others(root):
     _vote(root, x, "A", True)                         # written outside submit: A's lease stays
     assert q.lease_of("A") == x
     assert q.next_for("B") == x and q.hold("B", x)
+
+
+def test_a_held_lease_is_rewritten_at_most_every_renew_interval(root):
+    import json
+
+    from atdkit.labels.queue import LEASE_RENEW_SECONDS, LEASE_SECONDS
+
+    clock = Clock()
+    q = Queue(root, list(root.triplets()["triplet_id"]), clock=clock)
+    x = q.next_for("A")
+    lease = q.lease_dir / "A.json"
+
+    def expires():
+        return json.loads(lease.read_text())["expires"]
+
+    start = clock.t
+    assert expires() == start + LEASE_SECONDS
+    clock.t += LEASE_RENEW_SECONDS / 2
+    assert q.hold("A", x) and expires() == start + LEASE_SECONDS          # a rerun soon after: no write
+    clock.t = start + LEASE_RENEW_SECONDS + 1
+    assert q.hold("A", x) and expires() == clock.t + LEASE_SECONDS        # later: renewed
+    lease.unlink()                                                        # gone (e.g. released elsewhere)
+    assert q.hold("A", x) and expires() == clock.t + LEASE_SECONDS        # written again at once
+    clock.t += LEASE_SECONDS - LEASE_RENEW_SECONDS / 2                    # held, no rerun for 9+ minutes
+    assert q.lease_of("A") == x

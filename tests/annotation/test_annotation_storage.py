@@ -129,3 +129,49 @@ def test_parts_are_one_file_per_submission(root):
     judgements.write(root, Judgement("x", "a", True, roi=Box(0, 0, 1, 1), labels={"difficulty": "easy",
                                      "motion_type": "rotation", "behavior": "others"}))
     assert len(root.votes.parts()) == 1 and len(root.annotations.parts()) == 1
+
+
+def test_incremental_union_equals_a_full_read_whatever_the_part_names(root):
+    """New parts are usually named after the others (only their rows are converted); one named
+    before them, or parts gone, make the reader build the union again: always what a full read gives."""
+    reader = IncrementalParts(root.votes)
+
+    def same():
+        full = root.votes.read_table().to_pandas()
+        got = reader.read()
+        assert list(zip(got["triplet_id"], got["annotator"], got["accept"])) == \
+            list(zip(full["triplet_id"], full["annotator"], full["accept"]))
+
+    same()
+    for i in range(3):
+        add_votes(root, [{"triplet_id": f"t{i}", "annotator": "a", "accept": True}])
+        same()
+    import pandas as pd
+
+    from atdkit.store.labels import now_utc
+
+    root.votes.append(pd.DataFrame([{"triplet_id": "early", "annotator": "b", "accept": True, "created_at": now_utc()}]),
+                      name="00000000000000000000-early")          # sorts before every other part
+    same()
+    assert reader.read()["triplet_id"].iloc[0] == "early"
+    add_votes(root, [{"triplet_id": "t9", "annotator": "a", "accept": False, "reason": "scene cut"}])
+    same()
+    root.votes.compact()
+    same()
+
+
+def test_latest_per_key_breaks_ties_by_part_order_and_keeps_missing_times_first(root):
+    import pandas as pd
+
+    from atdkit.store.labels import _latest_by
+
+    t = pd.Timestamp("2026-01-01", tz="UTC")
+    df = pd.DataFrame({"triplet_id": ["x", "x", "y", "x", "y", "z"], "annotator": ["a", "a", "a", "b", "a", "a"],
+                       "v": [1, 2, 3, 4, 5, 6],
+                       "created_at": [t, t, t + pd.Timedelta(1, "s"), t, t, pd.NaT]})
+    out = _latest_by(df, ["triplet_id", "annotator"])
+    # x/a: equal times, the later row wins; y/a: the later time wins over the later row; z: NaT row kept
+    assert list(zip(out["triplet_id"], out["annotator"], out["v"])) == [("x", "a", 2), ("x", "b", 4),
+                                                                      ("y", "a", 3), ("z", "a", 6)]
+    by_triplet = _latest_by(df, ["triplet_id"])
+    assert list(zip(by_triplet["triplet_id"], by_triplet["v"])) == [("x", 4), ("y", 3), ("z", 6)]
