@@ -23,7 +23,7 @@ Methods are given as ``NAME[:key=value,…]`` (options checked against the class
 declared ``options``); ``weights`` maps weights names to files that replace the
 resolved ones. A results row is a record of what was scored: the method's
 configuration (``method`` is its label, ``options`` the JSON of the options),
-the sha256 of every weights file it declares, its ``provenance()``, the RoI box
+the sha256 of every weights file it declares, its ``provenance()`` (read after each interpolation), the RoI box
 used (pixels of the evaluated frame), and the category labels the triplet had
 with the hash of the labels table they came from (``labels_snapshot``); the
 report groups by these, never by the labels as they are at report time.
@@ -196,7 +196,8 @@ def run_shard(shard: Shard) -> tuple[str, int, int]:
             rows += [{**base_row, "profile": p, "error": f"{tid}: method {shard.method_name} raised "
                       f"{_error_text(exc)}"} for p in shard.profiles]
             continue
-        timing = {"seconds": seconds, "peak_mem_mb": mem.peak_mb}
+        timing = {"seconds": seconds, "peak_mem_mb": mem.peak_mb,
+                  "provenance": json.dumps(method.provenance(), sort_keys=True)}  # what this row's input was
         if shard.save_predictions and pred.shape == f2.shape:
             write_png(prediction_path(shard.run, shard.method_name, tid),
                       np.round(np.clip(pred, 0, 1) * 255).astype(np.uint8) if pred.dtype != np.uint8 else pred)

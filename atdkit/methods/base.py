@@ -108,7 +108,9 @@ class Interpolator(abc.ABC):
 
     def provenance(self) -> dict[str, str]:
         """What made this method's outputs beyond its options and weights (e.g. the settings
-        of a cached intermediate); recorded with every results row. Default: nothing."""
+        of a cached intermediate); recorded with every results row, read again after each
+        interpolation so that a method whose input differs per triplet (QVI's outer frames) says
+        what that row had. Default: nothing."""
         return {}
 
     @classmethod

@@ -1,6 +1,12 @@
-"""All-pairs correlation pyramid and windowed lookup (RAFT, Teed & Deng 2020).
+"""Correlation of feature maps: the local cost volume of FlowNet/PWC-Net and RAFT's
+all-pairs correlation pyramid with windowed lookup (Teed & Deng 2020).
 
-Conventions (those RAFT's released weights, and AnimeInterp's RFR, depend on):
+:func:`local_correlation` (PWC-Net, Sun et al. 2018, as in the CuPy kernel of the PyTorch
+port the released PWC-Net weights run with): channel ``(dy + d)·(2d + 1) + (dx + d)`` at
+pixel (y, x) is the mean over feature channels of ``first[y, x] · second[y + dy, x + dx]``,
+for |dx|, |dy| ≤ d, with zeros outside ``second``.
+
+RAFT conventions (those RAFT's released weights, and AnimeInterp's RFR, depend on):
 
 * the volume is the dot product of every pair of feature vectors divided by
   sqrt(feature channels);
@@ -28,6 +34,19 @@ def all_pairs_correlation(fmap1: torch.Tensor, fmap2: torch.Tensor) -> torch.Ten
     b, d, h, w = fmap1.shape
     corr = torch.matmul(fmap1.reshape(b, d, h * w).transpose(1, 2), fmap2.reshape(b, d, h * w))
     return corr.div_(math.sqrt(d)).reshape(b * h * w, 1, h, w)  # in place: the volume is the big tensor
+
+
+def local_correlation(first: torch.Tensor, second: torch.Tensor, max_displacement: int = 4) -> torch.Tensor:
+    """(B,C,H,W) × (B,C,H,W) → (B, (2d+1)², H, W) cost volume (module docstring), one fused
+    multiply-and-mean over all pixels and channels per displacement."""
+    d = max_displacement
+    b, c, h, w = first.shape
+    padded = F.pad(second, (d, d, d, d))
+    out = first.new_empty((b, (2 * d + 1) ** 2, h, w))
+    for k in range((2 * d + 1) ** 2):
+        dy, dx = divmod(k, 2 * d + 1)
+        out[:, k] = (first * padded[:, :, dy:dy + h, dx:dx + w]).mean(1)
+    return out
 
 
 def window_offsets(radius: int, device=None, dtype=torch.float32) -> torch.Tensor:

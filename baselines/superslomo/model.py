@@ -77,6 +77,10 @@ class UNet(nn.Module):
         self.conv3 = nn.Conv2d(32, cout, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_features(x)[0]
+
+    def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(output, the last decoder block's 32 features), the pair QVI's flow-filtering U-Net returns."""
         s1 = _act(self.conv2(_act(self.conv1(x))))
         s2 = self.down1(s1)
         s3 = self.down2(s2)
@@ -85,7 +89,7 @@ class UNet(nn.Module):
         x = self.down5(s5)
         for up, skip in ((self.up1, s5), (self.up2, s4), (self.up3, s3), (self.up4, s2), (self.up5, s1)):
             x = up(x, skip)
-        return _act(self.conv3(x))
+        return _act(self.conv3(x)), x
 
 
 def intermediate_flows(f01: torch.Tensor, f10: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:

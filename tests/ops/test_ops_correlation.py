@@ -69,3 +69,23 @@ def test_backward_warp_samples_at_displaced_pixels_for_both_alignments():
                     inside = 0 <= x + u <= 6 and 0 <= y + v <= 4
                     if inside:  # the two alignments differ only in border padding
                         assert abs(out[0, c, y, x] - want) < 1e-5
+
+
+def test_local_correlation_matches_an_explicit_loop():
+    """PWC-Net's cost volume: channel (dy+d)(2d+1)+(dx+d) = mean over channels of first(y,x)·second(y+dy,x+dx)."""
+    from atdkit.ops.correlation import local_correlation
+
+    g = torch.Generator().manual_seed(3)
+    c, h, w, d = 5, 7, 9, 2
+    a, b = torch.randn(1, c, h, w, generator=g), torch.randn(1, c, h, w, generator=g)
+    out = local_correlation(a, b, d).numpy()
+    an, bn = a.numpy()[0], b.numpy()[0]
+    assert out.shape == (1, (2 * d + 1) ** 2, h, w)
+    for dy in range(-d, d + 1):
+        for dx in range(-d, d + 1):
+            k = (dy + d) * (2 * d + 1) + (dx + d)
+            for y in range(h):
+                for x in range(w):
+                    inside = 0 <= y + dy < h and 0 <= x + dx < w
+                    want = float((an[:, y, x] * bn[:, y + dy, x + dx]).mean()) if inside else 0.0
+                    assert abs(out[0, k, y, x] - want) < 1e-5, (dy, dx, y, x)
