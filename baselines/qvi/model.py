@@ -3,7 +3,7 @@
 For frames I0, I1, I2, I3 at times −1, 0, 1, 2 (B, 3, H, W, minus :data:`TRAINING_MEAN`, H and W
 multiples of :data:`SIZE_MULTIPLE`) and t in (0, 1), the frame between I1 and I2:
 
-1. PWC-Net flows F12, F21 and, with the outer frames, F10, F23 (:class:`~atdkit.nn.pwcnet.PWCNet`).
+1. PWC-Net flows F12, F21 and, with the outer frames, F10, F23 (:class:`~atdkit.baselines.pwcnet.PWCNet`).
 2. Flows from I1 and I2 to time t: quadratic (paper eq. 3, :func:`quadratic_flows`) with four
    frames, ``t·F12`` and ``(1−t)·F21`` (linear motion) without them.
 3. Flow reversal (:func:`reverse_flow`): each flow is splatted onto the pixels around where it
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from atdkit.nn.pwcnet import PWCNet
+from atdkit.baselines.pwcnet import PWCNet
 from atdkit.ops.warp import backward_warp
 from atdkit.baselines.superslomo.model import UNet
 
