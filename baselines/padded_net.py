@@ -52,11 +52,21 @@ def time_plane(t: float, like: torch.Tensor) -> torch.Tensor:
     return like.new_full((like.shape[0], 1, *like.shape[2:]), float(t))
 
 
+def resize_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Resize (B, C, H, W) bilinearly (align_corners=False) up to the next multiples of ``multiple``."""
+    h, w = x.shape[-2:]
+    size = (-(-h // multiple) * multiple, -(-w // multiple) * multiple)
+    return x if size == (h, w) else F.interpolate(x, size, mode="bilinear", align_corners=False)
+
+
 class PaddedNetInterpolator(Interpolator):
     """An interpolator around a network that takes (1, 3, H, W) frames in [0, 1], padded to
-    ``self.pad_multiple``, and a time plane; subclasses implement :meth:`run_net`."""
+    ``self.pad_multiple``, and a time plane; subclasses implement :meth:`run_net`.
+    With ``resize_to_fit`` the frames are resized to those multiples instead (and the output
+    resized back), as some released wrappers do."""
 
     pad_multiple: int
+    resize_to_fit: bool = False
 
     @abc.abstractmethod
     def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
@@ -67,6 +77,10 @@ class PaddedNetInterpolator(Interpolator):
                     context: TripletContext | None = None) -> np.ndarray:
         check_pair(frame1, frame3, t)
         h, w = frame1.shape[:2]
-        img0 = pad_to_multiple(to_tensor(frame1, self.device), self.pad_multiple)
-        img1 = pad_to_multiple(to_tensor(frame3, self.device), self.pad_multiple)
-        return to_frame(self.run_net(img0, img1, time_plane(t, img0)), h, w)
+        fit = resize_to_multiple if self.resize_to_fit else pad_to_multiple
+        img0 = fit(to_tensor(frame1, self.device), self.pad_multiple)
+        img1 = fit(to_tensor(frame3, self.device), self.pad_multiple)
+        out = self.run_net(img0, img1, time_plane(t, img0))
+        if self.resize_to_fit and out.shape[-2:] != (h, w):
+            out = F.interpolate(out, (h, w), mode="bilinear", align_corners=False)
+        return to_frame(out, h, w)

