@@ -78,12 +78,22 @@ def _popcount(x: np.ndarray) -> np.ndarray:
 THUMB = 64   # px: the side of each frame's gray thumbnail in a sample signature
 
 
+def thumbnail(frame: np.ndarray) -> np.ndarray:
+    """An H×W×3 uint8 RGB frame → its 64×64 uint8 gray thumbnail, area-scaled in two steps: first by the
+    largest whole factor that divides both sides (OpenCV's fast path: 4 ms instead of 24 for 1080p),
+    then to 64×64. The frame's aspect is not kept (a copy at another size gives about the same)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    h, w = gray.shape
+    k = max(d for d in range(1, max(1, min(w, h) // THUMB) + 1) if w % d == 0 and h % d == 0)
+    if k > 1:
+        gray = cv2.resize(gray, (w // k, h // k), interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+
+
 def sample_signature(frames: Sequence[np.ndarray]) -> np.ndarray:
-    """A triplet's three H×W×3 uint8 RGB frames → 3×64×64 uint8 gray thumbnails (area-scaled): what
-    :func:`shared_frames` compares. The frames' aspect is not kept (a copy at another size gives the same
-    thumbnails)."""
-    return np.stack([cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (THUMB, THUMB), interpolation=cv2.INTER_AREA)
-                     for f in frames])
+    """A triplet's three H×W×3 uint8 RGB frames → their 3×64×64 uint8 :func:`thumbnail` s: what
+    :func:`shared_frames` compares."""
+    return np.stack([thumbnail(f) for f in frames])
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:

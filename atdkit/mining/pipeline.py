@@ -239,6 +239,7 @@ def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int, max_rati
     if max_distance < 0:
         return None
     hashes: dict[int, str] = {}  # frame2's pHash by frame index (kept triplets' frames leave the ring)
+    thumbnails: dict[int, np.ndarray] = {}  # by frame index, while candidates can still use the frame
     signatures: dict[tuple[int, int], np.ndarray] = {}  # the shot's kept triplets' samples, by (f1, stride)
     why = dedup.duplicate_detail(max_distance, max_ratio)
 
@@ -251,7 +252,12 @@ def _shot_duplicates(film_id: str, ring: _FrameRing, max_distance: int, max_rati
         h = frame_hash(cand.f2)
         if not kept:
             signatures.clear()  # a new shot: the earlier shots' samples are never compared again
-        sample = dedup.sample_signature([ring.frames[i] for i in (cand.f1, cand.f2, cand.f3)])
+        for i in [i for i in thumbnails if i < cand.f1]:
+            del thumbnails[i]
+        for i in (cand.f1, cand.f2, cand.f3):
+            if i not in thumbnails:
+                thumbnails[i] = dedup.thumbnail(ring.frames[i])
+        sample = np.stack([thumbnails[i] for i in (cand.f1, cand.f2, cand.f3)])
         for k in sorted(kept, key=lambda k: dedup.hamming(h, frame_hash(k.f2))):
             if dedup.hamming(h, frame_hash(k.f2)) > max_distance:
                 break
