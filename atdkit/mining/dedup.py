@@ -123,12 +123,14 @@ SignatureFn = Callable[[str], "np.ndarray | None"]   # triplet id → sample sig
 
 
 def find_duplicates(triplets: pd.DataFrame, max_distance: int, signature: SignatureFn, max_ratio: float,
-                    kept: frozenset[str] = frozenset()) -> dict[str, str]:
+                    kept: frozenset[str] = frozenset(), shots_judged: bool = False) -> dict[str, str]:
     """{dropped triplet id: id of the kept triplet it repeats}. The triplets whose ids are in ``kept``
     are never dropped and come first; the others are visited in (film_id, f1, stride) order. A triplet
     repeats a kept one when frame 2's pHashes are within ``max_distance`` bits and the samples share two
     pictures (:func:`repeats` with ``max_ratio``; kept triplets within the distance are tried nearest
-    first). ``signature`` is asked only for triplets the pHash pairs, once each."""
+    first). ``signature`` is asked only for triplets the pHash pairs, once each. ``shots_judged``: two
+    triplets of one shot of one film are not compared (the sampler judged them with this rule and these
+    limits while mining: the check after ``mine``, not ``atdkit dedup``)."""
     if max_distance < 0 or not len(triplets):
         return {}
     df = triplets.dropna(subset=["phash"])
@@ -136,6 +138,7 @@ def find_duplicates(triplets: pd.DataFrame, max_distance: int, signature: Signat
         ["_new", "film_id", "f1", "stride", "triplet_id"])
     hashes = np.array([int(h, 16) for h in df["phash"]], dtype=np.uint64)
     ids, new = df["triplet_id"].tolist(), df["_new"].tolist()
+    shots = list(zip(df["film_id"], df["shot"])) if shots_judged else [None] * len(ids)
     signatures: dict[str, np.ndarray | None] = {}
 
     def sig(tid: str) -> np.ndarray | None:
@@ -151,6 +154,8 @@ def find_duplicates(triplets: pd.DataFrame, max_distance: int, signature: Signat
             dist = _popcount(np.bitwise_xor(kept_hashes, h))
             near = np.flatnonzero(dist <= max_distance)
             for j in near[np.argsort(dist[near], kind="stable")]:
+                if shots[i] is not None and shots[kept_idx[j]] == shots[i]:
+                    continue
                 other = ids[kept_idx[j]]
                 mine, theirs = sig(ids[i]), sig(other)
                 if mine is not None and theirs is not None and repeats(theirs, mine, max_ratio):
@@ -186,7 +191,8 @@ def published_ids(root: DatasetRoot) -> frozenset[str]:
 def drop_duplicates(root: DatasetRoot, max_distance: int, max_ratio: float) -> int:
     """Move near-duplicate newcomers to candidates (see module doc); returns how many were dropped."""
     triplets = root.triplet_parts.read()
-    dropped = find_duplicates(triplets, max_distance, stored_signature(root), max_ratio, published_ids(root))
+    dropped = find_duplicates(triplets, max_distance, stored_signature(root), max_ratio, published_ids(root),
+                              shots_judged=True)
     move_to_candidates(root, triplets, dropped, duplicate_detail(max_distance, max_ratio))
     return len(dropped)
 

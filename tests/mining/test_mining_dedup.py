@@ -67,6 +67,9 @@ def test_find_duplicates_keeps_the_first_in_film_order_and_judges_the_whole_samp
     assert "b-1" not in asked and len(asked) == len(set(asked))   # only what the pHash pairs, once each
     assert find_duplicates(df, -1, signature, 0.75) == {}
     assert find_duplicates(df, 4, signature, 0.75, kept=frozenset({"a-4"})) == {"a-1": "a-4", "a-2": "a-4"}
+    # after mining, two triplets of one shot were judged by the sampler already: only other shots are compared
+    in_shots = df.assign(shot=[0, 0, 0, 0, 1, 0])
+    assert find_duplicates(in_shots, 4, signature, 0.75, shots_judged=True) == {"a-4": "a-1"}
 
 
 def test_reencoded_copy_is_dropped_as_near_duplicate(tmp_path, small_film):
