@@ -23,7 +23,8 @@ push-in every frame 2 of a shot looks alike, yet each triplet is another moment.
 (triplets in the parts that ``triplets.parquet`` does not hold yet: the films
 this run mined, or a run killed before publishing) are checked, in
 (film_id, f1, stride) order, against every published triplet and then against
-the newcomers kept before them; a newcomer that repeats one is
+the newcomers kept before them (except those of its own shot: the sampler
+judged them by the same rule); a newcomer that repeats one is
 dropped on its own side: its row moves from its film's triplet part to its
 candidate part (reason ``near-duplicate``, detail naming the kept triplet), its
 frames are deleted. So adding films, in any order or batch split, never removes
