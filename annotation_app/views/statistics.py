@@ -9,7 +9,7 @@ from atdkit.annotation_app.views.common import current_consensus
 from atdkit.annotation_app.workspace import Workspace
 from atdkit.labels.agreement import MIN_SHARED_ITEMS, agreement_pairs, agreement_table
 from atdkit.labels.annotators import Annotator
-from atdkit.store.schema import MACHINE_ANNOTATORS
+from atdkit.store.schema import is_machine_annotator
 
 
 def per_annotator(latest: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame:
@@ -20,7 +20,7 @@ def per_annotator(latest: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFra
     g = latest.groupby("annotator")
     table = pd.DataFrame({"judged": g.size(), "accepted": g["accept"].sum().astype(int)})
     table["rejected"] = table["judged"] - table["accepted"]
-    subs = submissions[~submissions["annotator"].isin(MACHINE_ANNOTATORS)].groupby("annotator")
+    subs = submissions[~submissions["annotator"].map(is_machine_annotator).astype(bool)].groupby("annotator")
     table["submissions"] = subs.size()
     table["last"] = subs["created_at"].max()
     return table.reset_index()
@@ -28,7 +28,7 @@ def per_annotator(latest: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFra
 
 def throughput(submissions: pd.DataFrame, freq: str = "h") -> pd.Series:
     """Human submissions per time bin (``freq``, pandas offset alias)."""
-    humans = submissions[~submissions["annotator"].isin(MACHINE_ANNOTATORS)]
+    humans = submissions[~submissions["annotator"].map(is_machine_annotator).astype(bool)]
     if not len(humans):
         return pd.Series(dtype="int64")
     return humans.set_index("created_at").resample(freq).size()

@@ -16,11 +16,13 @@ def import_atd(
     root: Path = new_root_argument(),
     src: Path = typer.Argument(..., help="ATD-12K folder (with test_2k_540p/, train_10k/, test_2k_annotations/ …)",
                                exists=True, file_okay=False),
+    annotator: str = typer.Option(None, help="whom the folder's labels are credited to, stored as "
+                                  "imported:NAME (machine-made, never a human vote; default: the folder's name)"),
 ) -> None:
-    """Import ATD-12K triplets, labels (machine annotator atd12k-official) and SGM flows into ROOT."""
+    """Import ATD-12K triplets, labels (credited to imported:NAME) and SGM flows into ROOT."""
     from atdkit.interchange.atd12k import import_atd as run_import
 
-    summary = run_import(src, root)
+    summary = run_import(src, root, annotator=annotator)
     typer.echo(f"imported {summary.n_triplets} triplets ({summary.n_labelled} labelled, "
                f"{summary.n_flows} with SGM flows) into {root}")
     for err in summary.errors:

@@ -11,7 +11,8 @@ Annotation JSON: ``level`` 0/1/2 (easy/medium/hard), ``motion_RoI`` {x, y,
 width, height} in pixels of the *original* frame, ``image_size`` [W, H] of that
 original frame, ``general_motion_type``, ``behavior``. Imported labels are
 stored as annotations (and accepting votes) of the machine annotator
-``atd12k-official``, with ``roi_image_w/h`` = ``image_size``, so the official
+``imported:<name>`` (the name the user gives, by default the folder's; roots imported
+before this rule hold ``atd12k-official``), with ``roi_image_w/h`` = ``image_size``, so the official
 RoI rescale can be applied at any evaluation size.
 
 Imported triplets get ids ``atd12k-<split>-<folder name>``; ``name`` keeps the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,15 +39,24 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from atdkit.errors import BadInput
+from atdkit.errors import BadArgument, BadInput
 from atdkit.hashing import sha256_file
+from atdkit.labels.annotators import NAME_PATTERN
 from atdkit.labels.categories import category_labels
 from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import read_rgb, write_png
 from atdkit.store.label_fields import LABEL_FIELDS, LabelField
+from atdkit.store.schema import IMPORTED_PREFIX
 
-ANNOTATOR = "atd12k-official"
+
+def credited_annotator(src: Path, annotator: str | None) -> str:
+    """``imported:<name>``: the annotator the user names, by default the imported folder's name."""
+    name = annotator if annotator is not None else re.sub(r"[^A-Za-z0-9_.-]+", "-", src.resolve().name).strip("-._")
+    if not NAME_PATTERN.match(name or ""):
+        raise BadArgument(f"annotator {name!r} for {src}'s labels: use 1-64 letters, digits, '_', '.', '-'")
+    return IMPORTED_PREFIX + name
+
 SPLITS = (("test_2k_540p", "test", ".png"), ("train_10k", "train", ".jpg"))
 ANNOTATIONS_DIR = "test_2k_annotations"
 FLOWS_DIR = "test_2k_pre_calc_sgm_flows"
@@ -127,11 +138,14 @@ def _import_frames(src: Path, ext: str, root: DatasetRoot, tid: str) -> tuple[in
     return w, h
 
 
-def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = True) -> ImportSummary:
-    """Read the ATD-12K layout under ``src`` into the dataset root ``out`` (created when absent)."""
+def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = True,
+               annotator: str | None = None) -> ImportSummary:
+    """Read the ATD-12K layout under ``src`` into the dataset root ``out`` (created when absent); its labels
+    are credited to :func:`credited_annotator` (machine-made labels, never human votes)."""
     src = Path(src)
     if not src.is_dir():
         raise BadInput(f"{src}: not a folder")
+    credit = credited_annotator(src, annotator)
     present = [(d, split, ext) for d, split, ext in SPLITS if (src / d).is_dir()]
     if not present:
         raise BadInput(f"{src}: no ATD-12K folders ({' or '.join(d for d, _, _ in SPLITS)}) found")
@@ -154,7 +168,7 @@ def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = 
             if split == "test":
                 try:
                     labels = parse_annotation(src / ANNOTATIONS_DIR / name / f"{name}.json")
-                    annotations.append({"triplet_id": tid, "annotator": ANNOTATOR, "created_at": now, **labels})
+                    annotations.append({"triplet_id": tid, "annotator": credit, "created_at": now, **labels})
                 except BadInput as exc:
                     summary.errors.append(f"unlabelled {name}: {exc}")
             flows = [src / FLOWS_DIR / name / f for f in FLOW_FILES]
@@ -170,7 +184,7 @@ def import_atd(src: str | os.PathLike, out: str | os.PathLike, progress: bool = 
         root.triplet_parts.append(pd.DataFrame(triplets))
         if annotations:
             root.annotations.append(pd.DataFrame(annotations))
-            votes = [{"triplet_id": a["triplet_id"], "annotator": ANNOTATOR, "accept": True, "created_at": now}
+            votes = [{"triplet_id": a["triplet_id"], "annotator": credit, "accept": True, "created_at": now}
                      for a in annotations]
             root.votes.append(pd.DataFrame(votes))
         summary.n_triplets += len(triplets)

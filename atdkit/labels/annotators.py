@@ -26,7 +26,7 @@ from atdkit.store import atomic
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.labels import now_utc
 from atdkit.store.parts import to_table
-from atdkit.store.schema import ANNOTATORS, MACHINE_ANNOTATORS
+from atdkit.store.schema import ANNOTATORS, is_machine_annotator
 
 ROLES = ("annotator", "admin")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -82,7 +82,7 @@ def _write(root: DatasetRoot, df: pd.DataFrame) -> None:
 def validate_name(name: str) -> str:
     if not NAME_PATTERN.match(name or ""):
         raise BadInput(f"invalid annotator name {name!r}: use 1-64 letters, digits, '_', '.', '-'")
-    if name in MACHINE_ANNOTATORS:
+    if is_machine_annotator(name):
         raise BadInput(f"annotator name {name!r} is reserved for machine-made labels")
     return name
 

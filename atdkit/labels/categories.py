@@ -4,8 +4,8 @@ Per triplet, the first source that has any label wins:
 1. human consensus from ``consensus.parquet`` (accepted or needing adjudication;
    its ``source`` column says ``human`` or the machine annotator it came from);
 2. machine labels: the latest annotation of an annotator in
-   ``schema.MACHINE_ANNOTATORS`` (``synthetic-truth`` from the demo films,
-   ``atd12k-official`` from ``import-atd``);
+   ``schema.is_machine_annotator`` (``synthetic-truth`` from the demo films,
+   ``imported:<name>`` from ``import-atd``, ``atd12k-official`` in older roots);
 3. otherwise the triplet is ``unlabelled`` (all label fields null).
 
 ``status`` is the triplet's decision: the consensus status when consensus.parquet decided
@@ -23,7 +23,7 @@ from atdkit.store import quarantine
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.label_fields import LABEL_NAMES
 from atdkit.store.labels import latest_annotations, latest_votes
-from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
+from atdkit.store.schema import CONSENSUS, is_machine_annotator
 
 LABEL_FIELDS = LABEL_NAMES
 ROI_FIELDS = ("roi_x", "roi_y", "roi_w", "roi_h", "roi_image_w", "roi_image_h")
@@ -50,7 +50,7 @@ def _machine_labels(root: DatasetRoot) -> dict[str, dict]:
     ann = latest_annotations(root, on_error="skip")
     if not len(ann):
         return {}
-    ann = ann[ann["annotator"].isin(MACHINE_ANNOTATORS)].sort_values("created_at", kind="stable")
+    ann = ann[ann["annotator"].map(is_machine_annotator).astype(bool)].sort_values("created_at", kind="stable")
     return {r["triplet_id"]: r for r in ann.to_dict("records")}  # latest per triplet wins
 
 
@@ -58,7 +58,7 @@ def _machine_decisions(root: DatasetRoot) -> dict[str, str]:
     votes = latest_votes(root, on_error="skip")
     if not len(votes):
         return {}
-    votes = votes[votes["annotator"].isin(MACHINE_ANNOTATORS)].sort_values("created_at", kind="stable")
+    votes = votes[votes["annotator"].map(is_machine_annotator).astype(bool)].sort_values("created_at", kind="stable")
     return {t: ("accepted" if a else "rejected") for t, a in zip(votes["triplet_id"], votes["accept"])}
 
 

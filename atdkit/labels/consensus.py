@@ -1,7 +1,7 @@
 """Votes and annotations → ``consensus.parquet`` (schema ``CONSENSUS``).
 
 Rules, per triplet, over the latest human vote of each annotator (machine
-annotators in ``MACHINE_ANNOTATORS`` never count as humans):
+machine annotators (``schema.is_machine_annotator``) never count as humans):
 
 - **status**: ``accepted`` when at least two annotators accepted and accepts
   outnumber rejects; ``rejected`` when at least two rejected and rejects outnumber
@@ -42,7 +42,7 @@ from atdkit.store.dataset import DatasetRoot
 from atdkit.store.label_fields import LABEL_NAMES
 from atdkit.store.labels import latest_adjudications, latest_annotations, latest_votes
 from atdkit.store.parts import to_table
-from atdkit.store.schema import CONSENSUS, MACHINE_ANNOTATORS
+from atdkit.store.schema import CONSENSUS, is_machine_annotator
 
 FIELDS = LABEL_NAMES  # every label field takes the majority
 ROI = ("roi_x", "roi_y", "roi_w", "roi_h")
@@ -141,13 +141,13 @@ def build_consensus(triplet_ids: Sequence[str], votes: pd.DataFrame, annotations
     rows = []
     for tid in triplet_ids:
         v = by_tid_votes.get(tid, votes.iloc[0:0] if len(votes) else pd.DataFrame(columns=["annotator", "accept"]))
-        human = v[~v["annotator"].isin(MACHINE_ANNOTATORS)]
+        human = v[~v["annotator"].map(is_machine_annotator).astype(bool)]
         n_accept = int(human["accept"].astype(bool).sum())
         row = {"triplet_id": tid, "n_votes": len(human), "n_accept": n_accept, "source": "human",
                "status": _decide(n_accept, len(human) - n_accept)}
         deciders = human
         if row["status"] == "pending" and not len(human):
-            machine = v[v["annotator"].isin(MACHINE_ANNOTATORS)]
+            machine = v[v["annotator"].map(is_machine_annotator).astype(bool)]
             if len(machine):
                 m = machine.sort_values("created_at").iloc[-1]
                 row["status"], row["source"] = ("accepted" if m["accept"] else "rejected"), m["annotator"]

@@ -14,7 +14,7 @@ import pyarrow as pa
 from atdkit.store import quarantine
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.parts import PartTable, to_table
-from atdkit.store.schema import MACHINE_ANNOTATORS
+from atdkit.store.schema import is_machine_annotator
 
 
 def now_utc() -> datetime:
@@ -60,7 +60,7 @@ def _latest(df: pd.DataFrame) -> pd.DataFrame:
 
 def _humans(df: pd.DataFrame, humans_only: bool) -> pd.DataFrame:
     if humans_only and len(df):
-        df = df[~df["annotator"].isin(MACHINE_ANNOTATORS)].reset_index(drop=True)
+        df = df[~df["annotator"].map(is_machine_annotator).astype(bool)].reset_index(drop=True)
     return df
 
 

@@ -28,6 +28,14 @@ MINING_REJECT_REASONS = ("spans cut", "held drawing", "unbalanced timing", "shot
 
 # Annotator names reserved for machine-made labels: never counted as human votes.
 MACHINE_ANNOTATORS = ("synthetic-truth", "atd12k-official")
+# Labels imported from another dataset's files are credited to their source as "imported:<name>" (a
+# name no person can have: annotator names have no ':'); they are machine-made labels too.
+IMPORTED_PREFIX = "imported:"
+
+
+def is_machine_annotator(name: str) -> bool:
+    """Whether labels by ``name`` are machine-made (never a human vote)."""
+    return name in MACHINE_ANNOTATORS or str(name).startswith(IMPORTED_PREFIX)
 
 
 def _schema(*fields: pa.Field) -> pa.Schema:
@@ -163,7 +171,7 @@ CONSENSUS = _schema(
     f("roi_flag", pa.bool_()),             # IoU below 0.5
     *_label_columns(),
     f("conflicts", pa.string()),           # comma-separated fields without a majority
-    f("source", pa.string()),              # human | synthetic-truth | atd12k-official
+    f("source", pa.string()),              # human | synthetic-truth | imported:<name> | atd12k-official (older imports)
     f("adjudicated", pa.bool_()),          # an admin's ruling decided this row (labels/adjudications)
 )
 

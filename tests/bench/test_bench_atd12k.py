@@ -40,7 +40,7 @@ def test_round_trip_keeps_frames_labels_and_flows(tmp_path):
     labels = category_labels(root).set_index("triplet_id")
     row = labels.loc["atd12k-test-Disney_v1_0001_s1"]
     assert (row["difficulty"], row["motion_type"], row["behavior"]) == ("medium", "translation", "walking")
-    assert (row["roi_image_w"], row["roi_image_h"], row["source"]) == (1920, 1080, "atd12k-official")
+    assert (row["roi_image_w"], row["roi_image_h"], row["source"]) == (1920, 1080, "imported:atd")  # the folder's name
     export_atd(root, tmp_path / "back", progress=False)
     for p in src.rglob("*"):
         if p.is_file():
@@ -154,3 +154,18 @@ def test_cli_import_bench_report_export(tmp_path):
     assert "left out 1 not accepted" in exp.stdout
     exp = cli("export-atd", tmp_path / "root", "--out", tmp_path / "all", "--include-unaccepted")
     assert exp.returncode == 0 and "exported 2 triplets, 1 annotation files, 2 flow pairs" in exp.stdout
+
+
+def test_imported_labels_are_credited_to_the_named_annotator_and_never_count_as_human_votes(tmp_path):
+    from atdkit.errors import BadArgument
+    from atdkit.labels.consensus import compute
+
+    src = _atd_folder(tmp_path / "atd")
+    import_atd(src, tmp_path / "root", progress=False, annotator="lab-2021")
+    root = DatasetRoot.open(tmp_path / "root")
+    labels = category_labels(root)
+    assert set(labels["source"].dropna()) == {"imported:lab-2021"}
+    consensus = compute(root)
+    assert (consensus["n_votes"] == 0).all()  # machine-made: no human vote among them
+    with pytest.raises(BadArgument, match="annotator 'two words'"):
+        import_atd(src, tmp_path / "other", progress=False, annotator="two words")
