@@ -189,3 +189,28 @@ def test_readable_files_names_the_unreadable_file(tmp_path):
     problem = readable_files(tmp_path / "a", tmp_path / "b", why=": shared")()
     assert problem.startswith(f"cannot read {tmp_path / 'b'} (No such file or directory, working directory ")
     assert problem.endswith(": shared")
+
+
+def test_sgm_on_the_cluster_writes_the_local_flows(dask_cluster, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from atdkit.methods.animeinterp.flows import flow_paths, read_flow
+
+    cluster = dask_cluster()
+    cluster.add_worker("elsewhere", cwd=tmp_path / "worker-cwd")
+    root = build_root(tmp_path / "local", n=2)
+    shutil.copytree(root.path, tmp_path / "dask")
+    cluster.wait_for(1)
+    options = ["--vgg", "none", "--line-style", "japanese", "--size", "native"]
+    for folder, extra in (("local", []), ("dask", ["--scheduler", cluster.address])):
+        done = subprocess.run([sys.executable, "-m", "atdkit", "sgm", folder, *options, *extra], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "2 computed, 0 already cached, 0 failed" in done.stdout
+    for tid in ("t000", "t001"):
+        for a, b in zip(flow_paths(root, tid), flow_paths(DatasetRoot.open(tmp_path / "dask"), tid)):
+            assert np.array_equal(read_flow(a), read_flow(b))
