@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -206,7 +207,7 @@ def _prepare_workers(client, scheduler: str, checks: list[WorkerCheck]) -> None:
 def _run_dask(fn, items, scheduler, bar, tick, checks):
     from distributed import wait
 
-    with _connect(scheduler) as client:
+    with _quiet_client(), _connect(scheduler) as client:  # quiet while the client closes too
         _prepare_workers(client, scheduler, checks)
         futures = client.map(fn, items, pure=False)
         index = {f.key: item for f, item in zip(futures, items)}
@@ -232,6 +233,22 @@ def _run_dask(fn, items, scheduler, bar, tick, checks):
                     outcome = exc
                 bar.update(1)
                 yield index[fut.key], outcome
+
+
+@contextlib.contextmanager
+def _quiet_client() -> Iterator[None]:
+    """Keep the Dask client's own log records (tracebacks of its reconnection attempts when the
+    scheduler goes away) off the terminal: what went wrong is reported in one line instead."""
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    loggers = [logging.getLogger(n) for n in names]  # Dask's config gives some their own level
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _check_scheduler(client, scheduler: str, exc: BaseException | None = None) -> None:

@@ -9,9 +9,11 @@ reference), on the 1-worker cluster and on the 2-worker cluster; then the same f
 ``--method`` on the first root mined (fresh run folder each time). It prints the medians and:
 
 - speed-up = median(1 worker) / median(2 workers) (target ≥ 1.6 for both on 2 cores);
-- cluster overhead per work unit = (median(1 worker) − median(in-process)) / units: what sending
-  a unit through the scheduler to a worker process and back costs beyond doing it here
-  (segments for mine, shards for bench).
+- cluster overhead per work unit, two ways: (median(1 worker) − median(in-process)) / units
+  (segments for mine, shards for bench; this process's thread settings differ from a capped
+  worker's, so this can come out negative on a busy machine), and directly: the wall time per unit
+  of ``--noop-units`` units that do nothing, sent through ``run_all`` to the 1-worker cluster
+  (submission, scheduling, the result's way back).
 
 The films are synthesized once into ``--films-dir``. The machine may be shared: run-to-run spread
 is printed beside each median.
@@ -75,6 +77,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--method", default="dis-flow")
     ap.add_argument("--shard-size", type=int, default=4)
+    ap.add_argument("--noop-units", type=int, default=200)
     ap.add_argument("--films-dir", type=Path, default=Path(tempfile.gettempdir()) / "atdkit-scale-films")
     ap.add_argument("--quick", action="store_true", help="smoke run: short films, one repeat")
     args = ap.parse_args()
@@ -82,7 +85,7 @@ def main() -> None:
         args.seconds, args.repeats = 4.0, 1
 
     from atdkit.bench.runner import run_benchmark
-    from atdkit.distributed import slots
+    from atdkit.distributed import run_all, slots
     from atdkit.mining.pipeline import mine
     from atdkit.store.dataset import DatasetRoot
     from atdkit.synth import synthesize
@@ -125,6 +128,11 @@ def main() -> None:
         for scheduler in (one, two):  # warm-up: imports and compiled kernels on the workers
             mine_on(scheduler)
             bench_on(scheduler, reference)
+        noop_times = []
+        for _ in range(args.repeats):
+            began = time.perf_counter()
+            assert all(r is None for _, r in run_all(_noop, range(args.noop_units), scheduler=one, progress=False))
+            noop_times.append((time.perf_counter() - began) / args.noop_units)
         mine_times: dict[str, list[float]] = {k: [] for k in where}
         bench_times: dict[str, list[float]] = {k: [] for k in where}
         bench_units: dict[str, int] = {}
@@ -149,9 +157,15 @@ def main() -> None:
             print(f"  speed-up 2 workers vs 1: {med['1 worker'] / med['2 workers']:.2f}×  (target ≥ 1.6)")
             print(f"  cluster overhead per unit (1 worker − in-process) / {units[label]} units: "
                   f"{(med['1 worker'] - med['in-process']) / units[label] * 1000:.0f} ms")
+        print(f"\ncluster overhead per unit, measured directly: {statistics.median(noop_times) * 1000:.1f} ms "
+              f"(median of {args.repeats} runs of {args.noop_units} no-op units on the 1-worker cluster)")
     finally:
         stop(procs)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _noop(_):
+    return None
 
 
 def _segments(films, n_slots: int) -> int:

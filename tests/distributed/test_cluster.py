@@ -214,3 +214,35 @@ def test_sgm_on_the_cluster_writes_the_local_flows(dask_cluster, tmp_path):
     for tid in ("t000", "t001"):
         for a, b in zip(flow_paths(root, tid), flow_paths(DatasetRoot.open(tmp_path / "dask"), tid)):
             assert np.array_equal(read_flow(a), read_flow(b))
+
+
+def test_mine_cli_losing_the_scheduler_prints_one_line_and_a_rerun_completes(dask_cluster, tmp_path):
+    import subprocess
+    import sys
+
+    film = synthesize(tmp_path / "f.mp4", seed=4, style="cel", length_s=8, fps=24, width=320, height=180)
+    cluster = dask_cluster()
+    cluster.add_worker("w")
+    cluster.wait_for(1)
+    ds = tmp_path / "ds"
+    proc = subprocess.Popen([sys.executable, "-m", "atdkit", "mine", str(ds), str(film), "--scheduler", cluster.address],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
+    try:
+        deadline = time.monotonic() + 240
+        while not ((ds / "frames").is_dir() and any((ds / "frames").iterdir())):  # the unit is under way
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "slow"
+            time.sleep(0.05)
+        cluster.kill(cluster.procs[0])
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [line for line in err.splitlines() if line.strip() and "mining segments" not in line]
+    assert proc.returncode == 1
+    assert lines == [f"error: lost the Dask scheduler at {cluster.address} (1 Future cancelled); finished units are "
+                     "kept: run the same command again to resume"]
+    again = subprocess.run([sys.executable, "-m", "atdkit", "mine", str(ds), str(film)], capture_output=True,
+                           text=True, timeout=300, env=cluster.env)
+    assert again.returncode == 0, again.stderr
+    triplets = DatasetRoot.open(ds).triplets()
+    assert len(triplets) > 0 and triplets["triplet_id"].is_unique
