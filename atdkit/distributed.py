@@ -119,7 +119,7 @@ def cap_threads(threads: int) -> int:
     return threads
 
 
-def _cap_dask_worker(threads_on_host: int, dask_worker=None) -> int:
+def _cap_dask_worker(threads_on_host: int) -> int:
     """On a Dask worker: its share of its machine's cores (cores // threads of all the workers on
     that machine, at least 1) for every task thread's library pools."""
     return cap_threads(max(1, (os.cpu_count() or 1) // max(threads_on_host, 1)))
