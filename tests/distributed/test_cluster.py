@@ -85,7 +85,7 @@ def test_a_worker_that_cannot_see_the_root_is_refused_by_name(dask_cluster, film
     assert f"{weights}: weights file for 'rife-v4.6' not found" in message
 
 
-def test_worker_threads_are_capped_and_bench_shards_fill_the_cluster(dask_cluster, tmp_path):
+def test_worker_threads_are_capped_and_bench_shards_fill_the_cluster_with_local_scores(dask_cluster, tmp_path):
     cluster = dask_cluster()
     for name in ("a", "b"):
         cluster.add_worker(name)
@@ -100,6 +100,13 @@ def test_worker_threads_are_capped_and_bench_shards_fill_the_cluster(dask_cluste
                             scheduler=cluster.address, progress=False)
     # 4 triplets, 2 worker threads: two shards of 2, not one of 8
     assert summary.shards_done == 2 and summary.rows_written == 4
+    run_benchmark(root, tmp_path / "local", ["blend"], size=None, shard_size=8, chamfer=False, progress=False)
+    local, dask = read_results(tmp_path / "local"), read_results(tmp_path / "run")
+    from atdkit.bench.scoring import METRICS
+
+    scores = [m.name for m in METRICS if m.name in local.columns and local[m.name].notna().any()]
+    assert len(scores) >= 2  # the metric values, not the timings
+    pd.testing.assert_frame_equal(local[["triplet_id", *scores]], dask[["triplet_id", *scores]])
     from distributed import Client
 
     with Client(cluster.address) as client:
