@@ -34,7 +34,7 @@ weights: setup
 test: setup browser weights
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-BENCHMARKS = mining mining_kernels decoding metrics runner sgm animeinterp methods annotate recipes
+BENCHMARKS = mining mining_kernels decoding metrics runner sgm animeinterp methods annotate recipes train
 bench: setup browser weights
 	for b in $(BENCHMARKS); do $(BIN)/python benchmarks/$$b.py || exit 1; done
 

@@ -1,5 +1,6 @@
-"""A run's history as pictures and a table: ``curves.png`` (training L1 loss and validation PSNR
-against the step) and ``history.csv``, rewritten with every checkpoint."""
+"""A run's history as pictures and tables, rewritten with every checkpoint: ``curves.png`` (training
+L1 loss and validation PSNR against the step), ``history.csv`` and ``report.md`` (the recipe, where the
+run stands, the curves)."""
 
 from __future__ import annotations
 
@@ -36,4 +37,25 @@ def write(run_dir: Path, history: list[dict]) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
+    return path
+
+
+def write_report(run_dir: Path, history: list[dict], recipe: dict, step: int, total: int) -> Path:
+    """``report.md``: the recipe, the step reached, the latest loss and the best validation PSNR,
+    and the curves (call after :func:`write`)."""
+    losses = [h for h in history if "loss" in h]
+    validations = [h for h in history if "val_psnr" in h]
+    lines = ["# AnimeInterp training run", "",
+             f"Step {step} of {total} ({'complete' if step == total else 'in progress or stopped'}).", ""]
+    if losses:
+        lines.append(f"Latest training L1 loss: {losses[-1]['loss']:.4f} (step {losses[-1]['step']}, "
+                     f"{losses[-1]['triplets_per_s']:.2f} triplets/s).")
+    if validations:
+        best = max(validations, key=lambda h: h["val_psnr"])
+        lines.append(f"Validation PSNR: latest {validations[-1]['val_psnr']:.2f} dB, best {best['val_psnr']:.2f} dB "
+                     f"(step {best['step']}).")
+    lines += ["", "![loss and validation PSNR](curves.png)", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in recipe.items()]
+    path = run_dir / "report.md"
+    write_text(path, "\n".join(lines) + "\n")
     return path

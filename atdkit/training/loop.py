@@ -153,6 +153,7 @@ def train(root_path: str | Path, run_dir: str | Path, config: TrainConfig, *, de
         if step % schedule.checkpoint_every == 0 or step == end:
             state.save(run_dir, net, optimizer, config, state.RunState(step, history))
             curves.write(run_dir, history)
+            curves.write_report(run_dir, history, config.as_dict(), step, total)
         bar.update()
     bar.close()
     if step == total:

@@ -95,6 +95,8 @@ def test_a_few_dozen_steps_reduce_the_training_l1_loss(tmp_path):
     assert losses[-1] < losses[0]
     assert any("val_psnr" in h for h in result.history)  # validated after each epoch on the 'test' split
     assert (tmp_path / "run" / "curves.png").stat().st_size > 1000
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "Step 24 of 24 (complete)" in report and "Validation PSNR" in report and "| lr | 0.0002 |" in report
 
 
 def _cli(*args, **kw):
