@@ -4,10 +4,12 @@ when the test ends, pass or fail."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,6 +63,8 @@ class Cluster:
                 "--no-dashboard", "--host", "127.0.0.1", "--local-directory", str(self.base / f"w-{name}")]
         wrapper = None
         if hide is not None:
+            if not private_mounts():
+                pytest.skip("this machine cannot make a private mount (unshare -rm): no worker without the storage")
             wrapper = ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs none "{hide}" && exec "$0" "$@"']
         proc = self._start(argv, cwd, wrapper)
         self.workers[name] = proc
@@ -84,6 +88,18 @@ class Cluster:
     def close(self) -> None:
         for proc in reversed(self.procs):
             self.kill(proc)
+
+
+@functools.lru_cache(maxsize=1)
+def private_mounts() -> bool:
+    """Whether an unprivileged process may mount over a folder in its own namespace (``unshare -rm``)."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            done = subprocess.run(["unshare", "-rm", "sh", "-c", f'mount -t tmpfs none "{folder}"'],
+                                  capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
 
 
 @pytest.fixture
