@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -73,3 +74,18 @@ def log_in(page, url: str, token: str) -> None:
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Accept & submit (A)").first.wait_for(timeout=30000)
     wait_idle(page)
+
+
+@contextmanager
+def logged_in_page(url: str, token: str, width: int = 1400, height: int = 1100):
+    """A chromium page of its own browser, logged in with ``token``; the browser closes afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+            log_in(page, url, token)
+            yield page
+        finally:
+            browser.close()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from annotation_browser_harness import REPO, StreamlitServer, launch_chromium, log_in, wait_idle
+from annotation_browser_harness import REPO, StreamlitServer, launch_chromium, log_in, logged_in_page, wait_idle
 from annotation_fixtures import build_root
 from atdkit.labels import annotators
 from atdkit.store.labels import latest_annotations, latest_votes
@@ -160,68 +160,52 @@ def test_keyboard_only_accept_and_reject(server):
 
 
 def test_session_survives_reload_and_restart_and_ends_at_logout(server):
-    from playwright.sync_api import sync_playwright
-
     root, tokens, srv = server
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
+    with logged_in_page(srv.url, tokens["ann1"]) as page:
+        cookie = next(c for c in page.context.cookies() if c["name"] == "atdkit_session")
+        assert tokens["ann1"] not in cookie["value"] and cookie["sameSite"] == "Strict"
+        page.reload()
+        page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
+        srv.stop()
+        again = StreamlitServer(root.path)                        # a restart (another port, same host)
         try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-            log_in(page, srv.url, tokens["ann1"])
-            cookie = next(c for c in page.context.cookies() if c["name"] == "atdkit_session")
-            assert tokens["ann1"] not in cookie["value"] and cookie["sameSite"] == "Strict"
-            page.reload()
+            page.goto(again.url)
             page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
-            srv.stop()
-            again = StreamlitServer(root.path)                        # a restart (another port, same host)
-            try:
-                page.goto(again.url)
-                page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
-                assert page.get_by_text("Logged in as").count() == 1
-                page.get_by_role("button", name="Log out").click()
-                page.get_by_label("Access token").wait_for(timeout=30000)
-                wait_idle(page)
-                page.reload()
-                page.get_by_label("Access token").wait_for(timeout=30000)   # the cookie is gone
-            finally:
-                again.stop()
+            assert page.get_by_text("Logged in as").count() == 1
+            page.get_by_role("button", name="Log out").click()
+            page.get_by_label("Access token").wait_for(timeout=30000)
+            wait_idle(page)
+            page.reload()
+            page.get_by_label("Access token").wait_for(timeout=30000)   # the cookie is gone
         finally:
-            browser.close()
+            again.stop()
 
 
 def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
-    from playwright.sync_api import sync_playwright
-
     root, tokens, srv = server
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-            log_in(page, srv.url, tokens["ann1"])
-            which = page.locator(".atdkit-which")
-            page.keyboard.press("k")                                       # pause
-            page.keyboard.press("j")                                       # one back
-            shown = which.inner_text()
-            page.keyboard.press("l")
-            page.keyboard.press("l")                                       # two forward
-            ahead = which.inner_text()
-            order = ["frame 1", "frame 2", "frame 3"]
-            i = order.index(shown.split(" ·")[0])
-            assert ahead.startswith(order[(i + 2) % 3]) and "paused" in ahead
-            frames = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stImage"]')]
-                .map(b => [b.innerText.trim(), b.querySelector('img').src]))""")
-            stage = page.locator(".atdkit-stage-img")
-            assert stage.get_attribute("src") == frames[ahead.split(" ·")[0].replace(" ", "")]
-            page.locator(".atdkit-zoom").select_option("1")                # 100 %: full resolution
-            size = stage.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
-            assert size[0] == 960 and abs(size[1] - 960) < 1
-            page.locator(".atdkit-speed").fill("100")
-            assert page.locator(".atdkit-speed-text").inner_text() == "100 ms"
-            page.keyboard.press("k")                                       # play again: frames change
-            seen = set()
-            for _ in range(20):
-                seen.add(which.inner_text().split(" ·")[0])
-                time.sleep(0.05)
-            assert len(seen) == 3
-        finally:
-            browser.close()
+    with logged_in_page(srv.url, tokens["ann1"]) as page:
+        which = page.locator(".atdkit-which")
+        page.keyboard.press("k")                                       # pause
+        page.keyboard.press("j")                                       # one back
+        shown = which.inner_text()
+        page.keyboard.press("l")
+        page.keyboard.press("l")                                       # two forward
+        ahead = which.inner_text()
+        order = ["frame 1", "frame 2", "frame 3"]
+        i = order.index(shown.split(" ·")[0])
+        assert ahead.startswith(order[(i + 2) % 3]) and "paused" in ahead
+        frames = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stImage"]')]
+            .map(b => [b.innerText.trim(), b.querySelector('img').src]))""")
+        stage = page.locator(".atdkit-stage-img")
+        assert stage.get_attribute("src") == frames[ahead.split(" ·")[0].replace(" ", "")]
+        page.locator(".atdkit-zoom").select_option("1")                # 100 %: full resolution
+        size = stage.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+        assert size[0] == 960 and abs(size[1] - 960) < 1
+        page.locator(".atdkit-speed").fill("100")
+        assert page.locator(".atdkit-speed-text").inner_text() == "100 ms"
+        page.keyboard.press("k")                                       # play again: frames change
+        seen = set()
+        for _ in range(20):
+            seen.add(which.inner_text().split(" ·")[0])
+            time.sleep(0.05)
+        assert len(seen) == 3
