@@ -10,8 +10,9 @@ import sys
 
 import pytest
 import typer
+from cli_runner import run_cli
 
-from atdkit.cli import _register_commands, main
+from atdkit.cli import _register_commands
 from atdkit.cli.app import PANELS, app
 from atdkit.store.dataset import DatasetRoot
 
@@ -30,19 +31,12 @@ def _commands() -> dict[str, object]:
     return out
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
-
-
 def test_help_lists_every_command_in_workflow_order(capsys):
     _register_commands()
     group = typer.main.get_command(app)
     for name, cmd in group.commands.items():
         assert getattr(cmd, "rich_help_panel", None) in PANELS, f"{name}: give it rich_help_panel= one of {PANELS}"
-    code, out, _ = _run(["--help"], capsys)
+    code, out, _ = run_cli(["--help"], capsys)
     assert code == 0
     positions = [out.index(panel) for panel in PANELS]
     assert positions == sorted(positions), out
@@ -81,7 +75,7 @@ def test_closed_vocabularies_are_choices(tmp_path, capsys, argv, word):
     DatasetRoot.create(tmp_path / "ROOT")
     argv = [str(tmp_path / a) if a in ("ROOT", "x.mp4", "film.mp4", "run") else a for a in argv]
     (tmp_path / "film.mp4").write_bytes(b"")
-    code, out, err = _run(argv, capsys)
+    code, out, err = run_cli(argv, capsys)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and word in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "run").exists()
@@ -99,14 +93,14 @@ def test_usage_errors_exit_2_runtime_errors_exit_1(tmp_path, capsys):
         ["weights", "fetch"],
     ]
     for argv in usage:
-        code, _, err = _run(argv, capsys)
+        code, _, err = run_cli(argv, capsys)
         assert code == 2, (argv, err)
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, (argv, err)
     # well-formed command lines whose work fails
-    code, _, err = _run(["annotate", str(root.path)], capsys)                      # no triplets to annotate
+    code, _, err = run_cli(["annotate", str(root.path)], capsys)                      # no triplets to annotate
     assert code == 1 and err.strip() == f"error: {root.path}: no triplets to annotate (triplets.parquet missing)"
     (tmp_path / "notes.mp4").write_text("not a video")
-    code, _, err = _run(["mine", str(root.path), str(tmp_path / "notes.mp4")], capsys)
+    code, _, err = run_cli(["mine", str(root.path), str(tmp_path / "notes.mp4")], capsys)
     assert code == 1 and f"error: {tmp_path / 'notes.mp4'}: not a readable video" in err
 
 

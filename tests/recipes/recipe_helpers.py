@@ -7,9 +7,7 @@ from pathlib import Path
 
 import av
 import pandas as pd
-import pytest
 
-from atdkit.cli import main
 from atdkit.store.dataset import DatasetRoot
 from atdkit.video import open_video
 from atdkit.video.writer import write_h264
@@ -50,13 +48,6 @@ def remux(src: Path, dst: Path) -> Path:
             packet.stream = stream_out
             out.mux(packet)
     return dst
-
-
-def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 def error_lines(err: str) -> list[str]:

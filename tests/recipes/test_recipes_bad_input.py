@@ -8,7 +8,8 @@ import shutil
 
 import pandas as pd
 import pyarrow.parquet as pq
-from recipe_helpers import error_lines, run_cli
+from cli_runner import run_cli
+from recipe_helpers import error_lines
 
 from atdkit.recipes.recipe import read_recipe
 

@@ -7,7 +7,8 @@ import json
 import re
 
 import pandas as pd
-from recipe_helpers import error_lines, reencode, run_cli
+from cli_runner import run_cli
+from recipe_helpers import error_lines, reencode
 
 from atdkit.recipes.recipe import read_recipe
 from atdkit.recipes.verify import verify_root

@@ -7,7 +7,8 @@ import shutil
 
 import pandas as pd
 import pytest
-from recipe_helpers import remux, run_cli, snapshot
+from cli_runner import run_cli
+from recipe_helpers import remux, snapshot
 
 from atdkit.recipes.build import build_from_recipe
 from atdkit.recipes.recipe import read_recipe
