@@ -31,6 +31,11 @@ def cache_path(cache_dir: Path, triplet_id: str) -> Path:
     return cache_dir / f"{triplet_id}.npz"
 
 
+def _holds_flows(path: Path) -> bool:
+    with np.load(path) as cached:
+        return "flows" in cached.files
+
+
 def prepare_cache(root: DatasetRoot, triplet_ids: Sequence[str], cache_dir: Path, size: tuple[int, int],
                   with_flows: bool, sgm=None, tick: Callable[[], None] | None = None) -> None:
     """Decode and resize every triplet's frames (and, ``with_flows``, its SGM flows: from the root's
@@ -38,7 +43,7 @@ def prepare_cache(root: DatasetRoot, triplet_ids: Sequence[str], cache_dir: Path
     cache_dir.mkdir(parents=True, exist_ok=True)
     for tid in triplet_ids:
         path = cache_path(cache_dir, tid)
-        if not path.is_file() or (with_flows and "flows" not in np.load(path).files):
+        if not path.is_file() or (with_flows and not _holds_flows(path)):
             frames = np.stack([resize_lanczos(f, size) for f in root.read_frames(tid)])
             arrays = {"frames": frames}
             if with_flows:
