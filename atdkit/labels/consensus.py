@@ -22,6 +22,9 @@ machine annotators (``schema.is_machine_annotator``) never count as humans):
   overrides: its status, box and non-null fields replace the computed ones and
   remove those fields from ``conflicts``; a ruled triplet without remaining
   conflicts is ``accepted`` or ``rejected`` as ruled, and ``adjudicated`` is true.
+- **carried labels**: a triplet nobody has voted on or ruled keeps the consensus row it was
+  built with (``DatasetRoot.carried_labels``: a recipe's labels, whose votes stayed behind), so
+  recomputing never erases them; the first vote or ruling on it starts its consensus afresh.
 - **roi_image_w/h**: the frame size a box refers to; for human boxes and rulings the
   stored frame2 size (``frame_sizes``, from ``triplets.parquet``), for a machine label its own.
 """
@@ -125,13 +128,17 @@ def _present(value) -> bool:
 
 def build_consensus(triplet_ids: Sequence[str], votes: pd.DataFrame, annotations: pd.DataFrame,
                     adjudications: pd.DataFrame | None = None,
-                    frame_sizes: Mapping[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+                    frame_sizes: Mapping[str, tuple[int, int]] | None = None,
+                    carried: pd.DataFrame | None = None) -> pd.DataFrame:
     """The consensus table (``CONSENSUS`` columns), one row per id in ``triplet_ids``.
 
     ``votes`` / ``annotations``: latest per (triplet, annotator), machine annotators
     included (they are separated here); ``adjudications``: latest per triplet;
-    ``frame_sizes``: triplet id → stored frame2 (width, height), for ``roi_image_w/h``."""
+    ``frame_sizes``: triplet id → stored frame2 (width, height), for ``roi_image_w/h``;
+    ``carried``: consensus rows that stand for triplets without any vote or ruling."""
     frame_sizes = frame_sizes or {}
+    carried_rows = {} if carried is None or not len(carried) else \
+        {r["triplet_id"]: r for r in carried.to_dict("records")}
     known = set(triplet_ids)
     votes = votes[votes["triplet_id"].isin(known)] if len(votes) else votes
     by_tid_votes = dict(tuple(votes.groupby("triplet_id"))) if len(votes) else {}
@@ -140,6 +147,9 @@ def build_consensus(triplet_ids: Sequence[str], votes: pd.DataFrame, annotations
         {r["triplet_id"]: r for r in adjudications.to_dict("records")}
     rows = []
     for tid in triplet_ids:
+        if tid in carried_rows and tid not in by_tid_votes and tid not in rulings:
+            rows.append(carried_rows[tid])
+            continue
         v = by_tid_votes.get(tid, votes.iloc[0:0] if len(votes) else pd.DataFrame(columns=["annotator", "accept"]))
         human = v[~v["annotator"].map(is_machine_annotator).astype(bool)]
         n_accept = int(human["accept"].astype(bool).sum())
@@ -192,7 +202,8 @@ def compute(root: DatasetRoot, on_error: str = "raise") -> pd.DataFrame:
     triplets = root.triplets()
     return build_consensus(list(triplets["triplet_id"]), latest_votes(root, on_error=on_error),
                            latest_annotations(root, on_error=on_error),
-                           latest_adjudications(root, on_error=on_error), frame_sizes(triplets))
+                           latest_adjudications(root, on_error=on_error), frame_sizes(triplets),
+                           root.carried_labels())
 
 
 def write_consensus(root: DatasetRoot, table: pd.DataFrame | None = None) -> Path:

@@ -12,8 +12,10 @@ the same pixels give the same bytes), then ``parts/triplets/<film_id>``, ``parts
 ``parts/recipe_build/<film_id>`` (what became of each listed triplet) and last ``parts/films/<film_id>``,
 which marks the film done. A unit killed at any point is redone by the next run after its partial parts
 are removed, so nothing is duplicated. After the units: ``recipe_build.parquet`` (every listed triplet:
-built, near, mismatch or missing, and why), the tables materialised from the parts, and
-``consensus.parquet`` holding the recipe's labels of the triplets built.
+built, near, mismatch or missing, and why), the tables materialised from the parts,
+``labels/carried.parquet`` with the recipe's labels of the triplets built (the votes behind them stay
+with the recipe's author; ``atdkit consensus`` keeps these rows until someone votes on a triplet) and
+``consensus.parquet`` computed from them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pandas as pd
 
 from atdkit.distributed import SHARED_ROOT, readable_files, run_all
 from atdkit.errors import AtdkitError, BadInput
+from atdkit.labels.consensus import write_consensus
 from atdkit.recipes.fingerprint import frame_hash, frame_phash, hamming
 from atdkit.recipes.locate import Located, locate_films
 from atdkit.recipes.recipe import Recipe, read_recipe
@@ -271,7 +274,8 @@ def build_from_recipe(recipe_path: str | os.PathLike, root_path: str | os.PathLi
     root.materialize()
     built = set(root.triplets()["triplet_id"])
     labels = recipe.labels[recipe.labels["triplet_id"].isin(built)]
-    atomic.write_table(root.path / "consensus.parquet", to_table(labels, CONSENSUS))
+    atomic.write_table(root.carried_labels_path, to_table(labels, CONSENSUS))
+    write_consensus(root)
     return BuildReport(root.path, [summaries[f["film_id"]] for f in films], record, errors)
 
 

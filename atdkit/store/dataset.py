@@ -13,6 +13,7 @@
   labels/votes/*.parquet         append-only, one part per submission
   labels/annotations/*.parquet   append-only, one part per submission
   labels/adjudications/*.parquet admin rulings, one part per ruling
+  labels/carried.parquet         consensus rows a recipe build brought along (the votes stayed behind)
   annotators.parquet             who may annotate (hashed tokens)
   consensus.parquet              derived from labels (rebuildable at any time)
   quarantine/<relative path>     corrupt files moved aside, each with <name>.reason.txt (store/quarantine.py)
@@ -98,6 +99,19 @@ class DatasetRoot:
     def adjudications(self) -> PartTable:
         """Admin rulings on triplets whose labels had no majority, one part per ruling."""
         return PartTable(self.path / "labels" / "adjudications", schema.ADJUDICATIONS)
+
+    @property
+    def carried_labels_path(self) -> Path:
+        """Consensus rows (schema ``CONSENSUS``) that came with the triplets from elsewhere (a recipe)
+        without the votes that made them; :mod:`atdkit.labels.consensus` keeps them while nobody votes."""
+        return self.path / "labels" / "carried.parquet"
+
+    def carried_labels(self) -> pd.DataFrame:
+        """The carried consensus rows (none when the root has no carried labels)."""
+        path = self.carried_labels_path
+        table = quarantine.read_parquet(path, schema.CONSENSUS) if path.is_file() else \
+            schema.CONSENSUS.empty_table()
+        return table.to_pandas()
 
     def materialize(self) -> None:
         """Rewrite films/triplets/candidates.parquet from their parts (atomically).
