@@ -297,10 +297,25 @@ class GMFlow(nn.Module):
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         """Flow from ``img0`` to ``img1`` (B, 3, H, W in [0, 1]) → (B, 2, H, W) pixels."""
-        mean = img0.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = img0.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        return self._flow(*self._backbone(torch.cat([img0, img1])))
+
+    def bidirectional(self, img0: torch.Tensor, img1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(flow 0→1, flow 1→0), equal to ``forward(cat[img0, img1], cat[img1, img0]).chunk(2)`` with the
+        backbone run once per image instead of twice (it is per-image: swapping the halves of its
+        output is its output for the swapped input)."""
         b = img0.shape[0]
-        fine, coarse = self.backbone((torch.cat([img0, img1]) - mean) / std)
+        fine, coarse = self._backbone(torch.cat([img0, img1]))
+        fine, coarse = (torch.cat([f, f[b:], f[:b]]) for f in (fine, coarse))
+        return self._flow(fine, coarse).chunk(2)
+
+    def _backbone(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = images.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = images.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        return self.backbone((images - mean) / std)
+
+    def _flow(self, fine: torch.Tensor, coarse: torch.Tensor) -> torch.Tensor:
+        """Flows of the first half of the backbone features' batch to the second half."""
+        b = fine.shape[0] // 2
         flow = None
         for level, feats in enumerate((coarse, fine)):
             feat0, feat1 = feats[:b], feats[b:]

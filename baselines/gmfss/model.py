@@ -114,7 +114,7 @@ def bidirectional_flow(flownet: GMFlow, img0: torch.Tensor, img1: torch.Tensor,
                        scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """GMFlow's F01 and F10 (one batch) at ``scale`` of the frames' size, returned at their size."""
     src0, src1 = (img0, img1) if scale == 1.0 else (_resize(img0, scale), _resize(img1, scale))
-    flow01, flow10 = flownet(torch.cat([src0, src1]), torch.cat([src1, src0])).chunk(2)
+    flow01, flow10 = flownet.bidirectional(src0, src1)
     if scale != 1.0:
         flow01, flow10 = _resize(flow01, 1 / scale) / scale, _resize(flow10, 1 / scale) / scale
     return flow01, flow10

@@ -38,3 +38,21 @@ def test_shifted_product_local_matching_equals_the_window_gather():
     assert (inner - torch.tensor([-3.0, 2.0]).view(1, 2, 1, 1)).abs().mean() < 0.05
     flat = torch.randn(1, 8, 6, 7, generator=g)  # near-uniform softmax: the border mask matters
     torch.testing.assert_close(local_matching(flat, flat * 0.1, 2), plain_local_matching(flat, flat * 0.1, 2), atol=2e-6, rtol=0)
+
+
+def test_bidirectional_flow_runs_the_backbone_once_per_image_and_equals_the_swapped_batch():
+    from atdkit.baselines.gmfss.gmflow import GMFlow
+
+    torch.manual_seed(0)
+    net = GMFlow().eval()
+    g = torch.Generator().manual_seed(1)
+    img0 = torch.rand(1, 3, 64, 96, generator=g)
+    img1 = torch.roll(img0, (3, -5), (2, 3)) * 0.9 + 0.05
+    calls = []
+    net.backbone.register_forward_hook(lambda m, inp, out: calls.append(inp[0].shape[0]))
+    with torch.no_grad():
+        f01, f10 = net.bidirectional(img0, img1)
+        want01, want10 = net(torch.cat([img0, img1]), torch.cat([img1, img0])).chunk(2)
+    assert calls == [2, 4]  # two images through the backbone, against four for the swapped batch
+    torch.testing.assert_close(f01, want01, atol=1e-5, rtol=0)
+    torch.testing.assert_close(f10, want10, atol=1e-5, rtol=0)
