@@ -15,7 +15,7 @@ are removed, so nothing is duplicated. After the units: ``recipe_build.parquet``
 built, near, mismatch or missing, and why), the tables materialised from the parts,
 ``labels/carried.parquet`` with the recipe's labels of the triplets built (the votes behind them stay
 with the recipe's author; ``atdkit consensus`` keeps these rows until someone votes on a triplet) and
-``consensus.parquet`` computed from them.
+``consensus.parquet`` computed from them, and the recipe's timings of the triplets built (``labels/timing``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from atdkit.store.dataset import FRAME_NAMES, DatasetRoot
 from atdkit.store.frames import encode_png
 from atdkit.store.parts import PartTable
 from atdkit.store.schema import CONSENSUS, FILMS, RECIPE_BUILD, TRIPLETS, to_table
+from atdkit.store.timing import timing_truth
 
 BUILT = ("built", "near")
 
@@ -276,6 +277,10 @@ def build_from_recipe(recipe_path: str | os.PathLike, root_path: str | os.PathLi
     labels = recipe.labels[recipe.labels["triplet_id"].isin(built)]
     atomic.write_table(root.carried_labels_path, to_table(labels, CONSENSUS))
     write_consensus(root)
+    if len(recipe.timing):
+        timing = timing_truth(root)
+        (timing.directory / "recipe.parquet").unlink(missing_ok=True)  # this build's triplets, not an earlier one's
+        timing.append(recipe.timing[recipe.timing["triplet_id"].isin(built)], name="recipe")
     return BuildReport(root.path, [summaries[f["film_id"]] for f in films], record, errors)
 
 

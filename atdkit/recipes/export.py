@@ -19,6 +19,7 @@ from atdkit.labels.consensus import compute as compute_consensus
 from atdkit.recipes.fingerprint import frame_hash, frame_phash, stream_sha256
 from atdkit.recipes.recipe import write_recipe
 from atdkit.store.dataset import DatasetRoot
+from atdkit.store.timing import timing_truth
 
 
 def _film_rows(films: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
@@ -67,4 +68,7 @@ def export_recipe(root_path: str | os.PathLike, out_dir: str | os.PathLike,
     if with_candidates:
         candidates = root.candidates()
         tables["candidates"] = candidates[candidates["film_id"].isin(films["film_id"])]
+    timing = timing_truth(root).read()
+    if len(timing):
+        tables["timing"] = timing[timing["triplet_id"].isin(triplets["triplet_id"])]
     return write_recipe(out_dir, root.meta(), tables)

@@ -10,6 +10,8 @@
                      why, the miner's record (about 20 rows per kept triplet: it would make a
                      recipe several times larger)
   labels.parquet     CONSENSUS: the consensus labels (RoI, difficulty, motion type, behaviour, votes)
+  timing.parquet     TIMING_TRUTH, optional (written when the root has it, e.g. synthetic films): the
+                     measured distance of each middle frame from the linear midpoint
 ```
 
 Versioning: ``schema_version`` grows when a table or the header changes incompatibly; a reader refuses
@@ -35,15 +37,16 @@ from atdkit.errors import BadInput
 from atdkit.hashing import sha256_file
 from atdkit.store import atomic
 from atdkit.store.schema import CANDIDATES, CONSENSUS, RECIPE_FILMS, RECIPE_TRIPLETS, to_table
+from atdkit.store.timing import TIMING_TRUTH
 
 FORMAT = "atdkit-recipe"
 SCHEMA_VERSION = 1
 HEADER = "recipe.json"
 TABLES: dict[str, pa.Schema] = {"films": RECIPE_FILMS, "triplets": RECIPE_TRIPLETS,
-                                "candidates": CANDIDATES, "labels": CONSENSUS}
-OPTIONAL = ("candidates",)
+                                "candidates": CANDIDATES, "labels": CONSENSUS, "timing": TIMING_TRUTH}
+OPTIONAL = ("candidates", "timing")
 SORT_KEYS = {"films": ["film_id"], "triplets": ["triplet_id"], "candidates": ["film_id", "f1", "stride", "f3"],
-             "labels": ["triplet_id"]}
+             "labels": ["triplet_id"], "timing": ["triplet_id"]}
 HASH_KINDS = {
     "frame_hash": "blake2b-128 of the decoded frame as HxWx3 uint8 RGB, row-major, after the text 'HxWx3'",
     "frame_phash": "64-bit DCT pHash of the full-size frame (atdkit.mining.dedup.phash)",
@@ -60,6 +63,7 @@ class Recipe:
     triplets: pd.DataFrame
     candidates: pd.DataFrame
     labels: pd.DataFrame
+    timing: pd.DataFrame
 
     @property
     def has_candidates(self) -> bool:
@@ -136,7 +140,7 @@ def read_recipe(path: str | os.PathLike) -> Recipe:
             frames[name] = to_table(pq.read_table(table_path), schema).to_pandas()
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise BadInput(f"{table_path}: not a {name} table of schema version {version} ({exc})") from exc
-    return Recipe(folder, header, frames["films"], frames["triplets"], frames["candidates"], frames["labels"])
+    return Recipe(folder, header, **{name: frames[name] for name in TABLES})
 
 
 def recipe_size(path: str | os.PathLike) -> int:

@@ -21,6 +21,7 @@ from atdkit.store import quarantine
 from atdkit.store.dataset import FRAME_NAMES, DatasetRoot
 from atdkit.store.frames import read_rgb
 from atdkit.store.schema import CONSENSUS
+from atdkit.store.timing import timing_truth
 
 SHOWN = 5  # ids named per difference
 
@@ -134,5 +135,7 @@ def verify_root(root_path: str | os.PathLike, recipe_path: str | os.PathLike) ->
     # is compared by its computed consensus (a rebuilt root has the consensus and no votes)
     labels = quarantine.read_parquet(path, CONSENSUS).to_pandas() if path.is_file() else compute_consensus(root)
     result.differences += compare_tables("labels", labels, recipe.labels, ["triplet_id"])
+    if len(recipe.timing):
+        result.differences += compare_tables("timing", timing_truth(root).read(), recipe.timing, ["triplet_id"])
     result.counts = {"films": len(films), "triplets": len(triplets), "frames": checked, "labels": len(labels)}
     return result

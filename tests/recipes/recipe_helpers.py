@@ -9,13 +9,14 @@ import av
 import pandas as pd
 
 from atdkit.store.dataset import DatasetRoot
+from atdkit.store.timing import timing_truth
 from atdkit.video import open_video
 from atdkit.video.writer import write_h264
 
 
 def snapshot(root_path: Path) -> dict[str, object]:
     """Everything a rebuild must reproduce: dataset.json, the tables (films without their paths),
-    the consensus and the bytes of every frame file."""
+    the consensus, the timings and the bytes of every frame file."""
     root = DatasetRoot.open(root_path)
 
     def ordered(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -27,6 +28,7 @@ def snapshot(root_path: Path) -> dict[str, object]:
             "triplets": ordered(root.triplets(), ["triplet_id"]),
             "candidates": ordered(root.candidates(), ["film_id", "f1", "stride", "f3", "reason"]),
             "consensus": ordered(pd.read_parquet(root.path / "consensus.parquet"), ["triplet_id"]),
+            "timing": ordered(timing_truth(root).read(), ["triplet_id"]),
             "frames": frames}
 
 

@@ -17,7 +17,7 @@ from atdkit.recipes.verify import verify_root
 
 def _assert_same(a: dict, b: dict) -> None:
     assert a["meta"] == b["meta"]
-    for name in ("films", "triplets", "candidates", "consensus"):
+    for name in ("films", "triplets", "candidates", "consensus", "timing"):
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)
     assert a["frames"].keys() == b["frames"].keys()
     assert all(a["frames"][k] == b["frames"][k] for k in a["frames"])
@@ -32,6 +32,7 @@ def test_round_trip_mine_label_export_delete_build_gives_identical_root(source, 
     assert len(before["triplets"]) >= 4 and len(before["frames"]) == 3 * len(before["triplets"])
     assert before["consensus"]["status"].eq("accepted").any()  # labels travel: synthetic-truth decisions
     assert len(before["candidates"]) > len(before["triplets"])
+    assert len(before["timing"]) == len(before["triplets"])  # the synthetic films' measured timings travel too
     shutil.rmtree(root)
 
     code, out, err = run_cli(["recipe", "build", str(root), str(tmp_path / "recipe"), "--films",
