@@ -13,22 +13,30 @@
 
 :meth:`PWCNet.forward` resizes both frames (bilinear) to multiples of 64, estimates the level-2
 flow, multiplies it by 20, resizes it back to the input size and rescales its components by
-the resize factors. The backward warp forms its grid as ``linspace(-1, 1)`` plus the flow over
-(size − 1)/2 and zeroes samples whose coverage (a warped plane of ones) is below 0.999;
-``align_corners`` is that warp's grid sampling (QVI's code ran on PyTorch 1.5.1, where it is
-False; the port was written for PyTorch < 1.3, where it behaved as True).
+the resize factors. ``align_corners`` is the feature warp's grid sampling (QVI's code ran on
+PyTorch 1.5.1, where it is False; the port was written for PyTorch < 1.3, where it behaved as True).
+
+The same network, trained separately, is NVlabs' ``PWCDCNet`` (the layout DAIN's ``best.pth``
+uses, ``conv1a`` … ``dc_conv7``): :func:`rename_nvlabs_keys` maps its parameter names onto these.
+The two codes differ only in the feature warp, which :class:`WarpVariant` names:
+
+* :data:`SNIKLAUS` (pytorch-pwc): grid ``linspace(-1, 1)`` plus the flow over (size − 1)/2;
+  samples kept where the coverage (a warped plane of ones) is above 0.999;
+* :data:`NVLABS` (PWCDCNet): grid 2·(x + u)/(W − 1) − 1; coverage at least 0.9999.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from atdkit.ops.correlation import local_correlation
-from atdkit.ops.warp import rife_grid
+from atdkit.errors import WeightsMismatch
+from atdkit.ops.warp import backward_warp, rife_grid
 
 SLOPE = 0.1  # leaky ReLU negative slope
 WIDTHS = (16, 32, 64, 96, 128, 196)  # extractor channels, levels 1 … 6
@@ -37,6 +45,8 @@ DENSE_WIDTHS = (128, 128, 96, 64, 32)  # the decoders' densely connected convolu
 WARP_SCALES = {5: 0.625, 4: 1.25, 3: 2.5, 2: 5.0}  # flow (in units of 20 px at level 2) → level pixels
 FLOW_SCALE = 20.0
 SIZE_MULTIPLE = 64
+EXTRACTOR_NAMES = ("moduleOne", "moduleTwo", "moduleThr", "moduleFou", "moduleFiv", "moduleSix")
+DECODER_NAMES = {2: "moduleTwo", 3: "moduleThr", 4: "moduleFou", 5: "moduleFiv", 6: "moduleSix"}
 
 
 def _leaky() -> nn.LeakyReLU:
@@ -52,10 +62,9 @@ def _stage(cin: int, cout: int) -> nn.Sequential:
 class Extractor(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        names = ("moduleOne", "moduleTwo", "moduleThr", "moduleFou", "moduleFiv", "moduleSix")
-        for name, cin, cout in zip(names, (3,) + WIDTHS[:-1], WIDTHS):
+        for name, cin, cout in zip(EXTRACTOR_NAMES, (3,) + WIDTHS[:-1], WIDTHS):
             setattr(self, name, _stage(cin, cout))
-        self.names = names
+        self.names = EXTRACTOR_NAMES
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         levels = []
@@ -71,13 +80,32 @@ def decoder_input_channels(level: int) -> int:
     return CORRELATION_CHANNELS if level == 6 else CORRELATION_CHANNELS + WIDTHS[level - 1] + 2 + 2
 
 
-def warp_features(features: torch.Tensor, flow: torch.Tensor, align_corners: bool) -> torch.Tensor:
+@dataclass(frozen=True)
+class WarpVariant:
+    """How a PWC-Net code backward-warps the second features (module docstring)."""
+
+    grid: str  # "rife" (linspace + scaled flow) or "pixel" (absolute coordinates), as in atdkit.ops.warp
+    coverage_min: float  # samples whose coverage is below this (or equal, unless inclusive) are zeroed
+    coverage_inclusive: bool
+
+
+SNIKLAUS = WarpVariant("rife", 0.999, False)
+NVLABS = WarpVariant("pixel", 0.9999, True)
+
+
+def warp_features(features: torch.Tensor, flow: torch.Tensor, align_corners: bool,
+                  variant: WarpVariant = SNIKLAUS) -> torch.Tensor:
     """Backward-warp ``features`` by ``flow`` (pixels), zeroing partly-outside samples (module docstring)."""
     ones = features.new_ones((features.shape[0], 1, *features.shape[2:]))
-    out = F.grid_sample(torch.cat([features, ones], 1), rife_grid(flow).to(features.dtype), mode="bilinear",
-                        padding_mode="zeros", align_corners=align_corners)
-    mask = (out[:, -1:] > 0.999).to(out.dtype)
-    return out[:, :-1] * mask
+    planes = torch.cat([features, ones], 1)
+    if variant.grid == "rife":  # with either align_corners, as the QVI release runs it
+        out = F.grid_sample(planes, rife_grid(flow).to(features.dtype), mode="bilinear", padding_mode="zeros",
+                            align_corners=align_corners)
+    else:
+        out = backward_warp(planes, flow.to(features.dtype), align_corners=align_corners, convention=variant.grid)
+    coverage = out[:, -1:]
+    kept = coverage >= variant.coverage_min if variant.coverage_inclusive else coverage > variant.coverage_min
+    return out[:, :-1] * kept.to(out.dtype)
 
 
 class Decoder(nn.Module):
@@ -96,14 +124,14 @@ class Decoder(nn.Module):
         self.moduleSix = nn.Sequential(nn.Conv2d(cin + sum(DENSE_WIDTHS), 2, 3, padding=1))
 
     def forward(self, first: torch.Tensor, second: torch.Tensor, previous: tuple[torch.Tensor, torch.Tensor] | None,
-                align_corners: bool) -> tuple[torch.Tensor, torch.Tensor]:
+                align_corners: bool, variant: WarpVariant) -> tuple[torch.Tensor, torch.Tensor]:
         """(flow, features) of this level from the first/second features and the coarser level's."""
         if previous is None:
             feat = F.leaky_relu(local_correlation(first, second), SLOPE)
         else:
             flow = self.moduleUpflow(previous[0])
             up = self.moduleUpfeat(previous[1])
-            warped = warp_features(second, flow * WARP_SCALES[self.level], align_corners)
+            warped = warp_features(second, flow * WARP_SCALES[self.level], align_corners, variant)
             feat = torch.cat([F.leaky_relu(local_correlation(first, warped), SLOPE), first, flow, up], 1)
         for name in self.dense:
             feat = torch.cat([getattr(self, name)(feat), feat], 1)
@@ -127,22 +155,24 @@ class Refiner(nn.Module):
 
 
 class PWCNet(nn.Module):
-    """Optical flow from ``first`` to ``second`` (B, 3, H, W, as the caller normalises them) in pixels."""
+    """Optical flow from ``first`` to ``second`` (B, 3, H, W, as the caller normalises them) in pixels;
+    ``variant``: the feature warp of the code whose weights it runs (module docstring)."""
 
-    def __init__(self, align_corners: bool = False) -> None:
+    def __init__(self, align_corners: bool = False, variant: WarpVariant = SNIKLAUS) -> None:
         super().__init__()
         self.moduleExtractor = Extractor()
         self.moduleTwo, self.moduleThr, self.moduleFou = Decoder(2), Decoder(3), Decoder(4)
         self.moduleFiv, self.moduleSix = Decoder(5), Decoder(6)
         self.moduleRefiner = Refiner()
         self.align_corners = align_corners
+        self.variant = variant
 
     def level2_flow(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         """The network's raw output (level 2, units of 20 px) for inputs whose sides are multiples of 64."""
         f1, f2 = self.moduleExtractor(first), self.moduleExtractor(second)
         estimate = None
         for i, decoder in enumerate((self.moduleSix, self.moduleFiv, self.moduleFou, self.moduleThr, self.moduleTwo)):
-            estimate = decoder(f1[-1 - i], f2[-1 - i], estimate, self.align_corners)
+            estimate = decoder(f1[-1 - i], f2[-1 - i], estimate, self.align_corners, self.variant)
         return estimate[0] + self.moduleRefiner(estimate[1])
 
     def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
@@ -153,3 +183,49 @@ class PWCNet(nn.Module):
         flow = FLOW_SCALE * F.interpolate(self.level2_flow(first, second), size=(h, w), mode="bilinear",
                                           align_corners=False)
         return torch.cat([flow[:, :1] * (w / pw), flow[:, 1:] * (h / ph)], 1)
+
+
+NVLABS_UNUSED = {"deconv2.weight": (2, 2, 4, 4), "deconv2.bias": (2,)}  # defined in PWCDCNet, never called
+
+
+def _nvlabs_module_names() -> dict[str, str]:
+    """NVlabs PWCDCNet module name → this layout's (the parameter leaf, weight or bias, is the same)."""
+    names = {}
+    for level in range(1, 7):
+        order = ("aa", "a", "b") if level == 6 else ("a", "aa", "b")  # the order PWCDCNet.forward applies them
+        for index, suffix in zip((0, 2, 4), order):
+            names[f"conv{level}{suffix}.0"] = f"moduleExtractor.{EXTRACTOR_NAMES[level - 1]}.{index}"
+    for level, decoder in DECODER_NAMES.items():
+        for k, dense in enumerate(("moduleOne", "moduleTwo", "moduleThr", "moduleFou", "moduleFiv")):
+            names[f"conv{level}_{k}.0"] = f"{decoder}.{dense}.0"
+        names[f"predict_flow{level}"] = f"{decoder}.moduleSix.0"
+        if level > 2:  # level L's upsampling layers feed the decoder of level L − 1
+            names[f"deconv{level}"] = f"{DECODER_NAMES[level - 1]}.moduleUpflow"
+            names[f"upfeat{level}"] = f"{DECODER_NAMES[level - 1]}.moduleUpfeat"
+    for k in range(1, 7):
+        names[f"dc_conv{k}.0"] = f"moduleRefiner.moduleMain.{2 * (k - 1)}"
+    names["dc_conv7"] = "moduleRefiner.moduleMain.12"
+    return names
+
+
+def rename_nvlabs_keys(state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
+    """A PWCDCNet state dict (NVlabs names, no prefix) under :class:`PWCNet`'s names.
+
+    The unused ``deconv2`` must be there with its shape and is dropped; any other name outside the
+    NVlabs layout is an error (one line naming ``source``). The caller's loader checks that every
+    parameter is there with its shape."""
+    for key, shape in NVLABS_UNUSED.items():
+        if key not in state:
+            raise WeightsMismatch(f"{source}: not a PWCDCNet state dict: {key} missing")
+        if tuple(state[key].shape) != shape:
+            raise WeightsMismatch(f"{source}: {key} has shape {tuple(state[key].shape)}, expected {shape}")
+    names = _nvlabs_module_names()
+    renamed = {}
+    for key, value in state.items():
+        module, _, leaf = key.rpartition(".")
+        if key in NVLABS_UNUSED:
+            continue
+        if module not in names:
+            raise WeightsMismatch(f"{source}: {key!r} is not a PWCDCNet parameter")
+        renamed[f"{names[module]}.{leaf}"] = value
+    return renamed
