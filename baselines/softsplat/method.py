@@ -1,0 +1,69 @@
+"""``softsplat``: SoftSplat at any t, loading sniklaus/softmax-splatting's released ``lf`` model.
+
+The file (``network-lf.pytorch``, what the official ``run.py --model lf`` downloads) is a flat
+state dict of the flow estimator and the synthesis network whose names read ``moduleFlow.…`` /
+``moduleSynthesis.…`` (the official loader replaces ``module`` with ``net``); it is read with
+``weights_only=True``, renamed (:func:`~atdkit.baselines.softsplat.model.model_key`) and checked
+name for name and shape for shape.
+
+Frames go in as BGR in [0, 1] (as the official script feeds them), replicate-padded on the right
+and bottom to even sizes (as the official ``estimate`` does), and the prediction is cropped back.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.nn.functional as F
+
+from atdkit import weights as weights_registry
+from atdkit.baselines.padded_net import PaddedNetInterpolator
+from atdkit.baselines.softsplat.model import SoftSplatNet, model_key
+from atdkit.weights import WeightsSpec
+from atdkit.weights.checkpoint import check_state_dict, read_state_dict
+
+SIZE_MULTIPLE = 2  # the official script pads to even sizes
+SOFTSPLAT_WEIGHTS = WeightsSpec(
+    name="softsplat",
+    filename="network-lf.pytorch",
+    description="SoftSplat 'lf' model: flow estimator and synthesis network (sniklaus/softmax-splatting run.py "
+                "--model lf, which caches it as 'softsplat-lf'); sha256 not known here (the file could not be "
+                "downloaded when this was written)",
+    license="academic use only; commercial use by arrangement with the authors (sniklaus/softmax-splatting README)",
+    url="http://content.sniklaus.com/softsplat/network-lf.pytorch",
+    format="torch state dict, names moduleFlow.* and moduleSynthesis.* (module → net gives the official names)",
+)
+
+
+def load_softsplat(path: str | os.PathLike, device: torch.device | str = "cpu") -> SoftSplatNet:
+    """An eval-mode :class:`SoftSplatNet` with ``path`` loaded key-for-key."""
+    net = SoftSplatNet()
+    state = {model_key(k): v for k, v in read_state_dict(path).items()}
+    check_state_dict(net, state, path)
+    net.load_state_dict(state, strict=True)
+    return net.eval().to(device)
+
+
+class SoftSplat(PaddedNetInterpolator):
+    name = "softsplat"
+    license = "academic use only"
+    description = "SoftSplat (Niklaus & Liu 2020), sniklaus/softmax-splatting's 'lf' model; any t"
+    weights = (SOFTSPLAT_WEIGHTS,)
+    pad_multiple = 1  # run_net pads (replicate, to even sizes) as the official script does
+
+    def __init__(self, device: str = "cpu", weights: str | os.PathLike | None = None,
+                 net: SoftSplatNet | None = None) -> None:
+        """``weights``: explicit file (else the registry's resolution); ``net``: an already built
+        network (e.g. random weights)."""
+        super().__init__(device=device)
+        if net is None:
+            net = load_softsplat(weights_registry.resolve(self.weights[0], override=weights), device)
+        self.net = net.eval().to(device)
+
+    def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
+        h, w = img0.shape[-2:]
+        pad = (0, -w % SIZE_MULTIPLE, 0, -h % SIZE_MULTIPLE)
+        one, two = (F.pad(x.flip(1), pad, mode="replicate") for x in (img0, img1))  # RGB → BGR
+        out = self.net(one, two, float(timestep.flatten()[0]))
+        return out[:, :, :h, :w].flip(1)
