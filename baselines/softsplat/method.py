@@ -7,7 +7,10 @@ state dict of the flow estimator and the synthesis network whose names read ``mo
 name for name and shape for shape.
 
 Frames go in as BGR in [0, 1] (as the official script feeds them), replicate-padded on the right
-and bottom to even sizes (as the official ``estimate`` does), and the prediction is cropped back.
+and bottom to even sizes (as the official ``estimate`` does) and, for frames smaller than
+:data:`MIN_SIZE` pixels either way, up to that size (the flow estimator's second-coarsest level
+must be at least 2 pixels wide and high: its backward warp divides by size − 1, and the official
+code returns NaN below it), and the prediction is cropped back.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from atdkit.weights import WeightsSpec
 from atdkit.weights.checkpoint import check_state_dict, read_state_dict
 
 SIZE_MULTIPLE = 2  # the official script pads to even sizes
+MIN_SIZE = 34  # smallest even size whose 1/32 level (ceil) has 2 pixels
 SOFTSPLAT_WEIGHTS = WeightsSpec(
     name="softsplat",
     filename="network-lf.pytorch",
@@ -45,6 +49,11 @@ def load_softsplat(path: str | os.PathLike, device: torch.device | str = "cpu") 
     return net.eval().to(device)
 
 
+def _padded(size: int) -> int:
+    """The size the network gets: even, and at least :data:`MIN_SIZE`."""
+    return max(size + (-size % SIZE_MULTIPLE), MIN_SIZE)
+
+
 class SoftSplat(PaddedNetInterpolator):
     name = "softsplat"
     license = "academic use only"
@@ -63,7 +72,7 @@ class SoftSplat(PaddedNetInterpolator):
 
     def run_net(self, img0: torch.Tensor, img1: torch.Tensor, timestep: torch.Tensor) -> torch.Tensor:
         h, w = img0.shape[-2:]
-        pad = (0, -w % SIZE_MULTIPLE, 0, -h % SIZE_MULTIPLE)
+        pad = (0, _padded(w) - w, 0, _padded(h) - h)
         one, two = (F.pad(x.flip(1), pad, mode="replicate") for x in (img0, img1))  # RGB → BGR
         out = self.net(one, two, float(timestep.flatten()[0]))
         return out[:, :, :h, :w].flip(1)
