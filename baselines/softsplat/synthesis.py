@@ -165,12 +165,12 @@ class Warp(nn.Module):
                 metric_one = F.interpolate(metric_one, size=size, mode="bilinear", align_corners=False)
                 metric_two = F.interpolate(metric_two, size=size, mode="bilinear", align_corners=False)
                 flow_one, flow_two = resize_flow(flow_one, size), resize_flow(flow_two, size)
-            out.append(fuse(torch.cat([_splat(pyramid_one[level], metric_one, flow_one),
-                                       _splat(pyramid_two[level], metric_two, flow_two)], 1)))
+            out.append(fuse(torch.cat([splat_with_metric(pyramid_one[level], metric_one, flow_one),
+                                       splat_with_metric(pyramid_two[level], metric_two, flow_two)], 1)))
         return out
 
 
-def _splat(features: torch.Tensor, metric: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+def splat_with_metric(features: torch.Tensor, metric: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Features with their metric appended, softmax-splatted with importance −metric (clipped)."""
     importance = (-metric).clamp(-METRIC_CLIP, METRIC_CLIP)
     return splat_softmax(torch.cat([features, metric], 1), flow, importance)

@@ -28,7 +28,7 @@ from atdkit.synth import synthesize
 from atdkit.baselines.softsplat.flow import LEVEL_NAMES
 from atdkit.baselines.softsplat.method import SoftSplat, load_softsplat
 from atdkit.baselines.softsplat.model import SoftSplatNet, released_key
-from atdkit.baselines.softsplat.synthesis import _splat
+from atdkit.baselines.softsplat.synthesis import splat_with_metric
 
 
 def _conv(shapes, name, cout, cin, k=3, bias=True):
@@ -171,7 +171,7 @@ def test_softmax_splat_of_a_level_matches_an_explicit_loop():
                     num[:, cy, cx] += src[0, :, y, x].double() * z * w
                     den[cy, cx] += z * w
     expected = (num / (den + 1e-7)).float()[None]
-    got = _splat(feats, metric, flow)
+    got = splat_with_metric(feats, metric, flow)
     assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert (den == 0).any() and (got[0][:, den == 0] == 0).all()  # holes stay zero
 
