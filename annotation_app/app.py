@@ -19,7 +19,7 @@ if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source 
 
 import json  # noqa: E402
 
-from atdkit.annotation_app import root_argument  # noqa: E402
+from atdkit.annotation_app import root_argument, timings  # noqa: E402
 from atdkit.annotation_app.text import md_escape  # noqa: E402
 from atdkit.annotation_app.workspace import Workspace  # noqa: E402
 from atdkit.errors import AtdkitError  # noqa: E402
@@ -124,4 +124,5 @@ def serve(ws: Workspace) -> None:
             notices.warning(f"Skipped {md_escape(msg.replace(str(ws.root.path) + '/', ''))}")
 
 
-main()
+with timings.timed("page"):
+    main()

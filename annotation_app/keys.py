@@ -69,13 +69,14 @@ _SCRIPT = """
     if (!what) return;
     ev.preventDefault(); ev.stopPropagation();
     if (el && el !== document.body && el.blur) el.blur();
-    // during a rerun every element is a leftover: wait for the new ones (up to 5 s), never drop a key
+    // during a rerun every element is a leftover: wait for the new ones (up to 60 s: a loaded
+    // server takes seconds), never drop a key
     const press = tries => {
       const target = what.button ? button(what.button) : option(what.radio, what.value);
       if (target) target.click();
       else if (tries > 0) setTimeout(() => press(tries - 1), 100);
     };
-    press(50);
+    press(600);
   }, true);
 })();
 """

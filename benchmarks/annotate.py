@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -46,39 +47,55 @@ from atdkit.labels import annotators  # noqa: E402
 from footage import BUNNY  # noqa: E402  (benchmarks/footage.py)
 from atdkit.store.dataset import DatasetRoot  # noqa: E402
 from atdkit.store.frames import write_png  # noqa: E402
+from atdkit.store.labels import latest_votes  # noqa: E402
 
 CLIP = BUNNY
 SIZE = (960, 540)
+TIMEOUT_S = 30  # a submission not shown after this long is reported with its cause
 THINK_S = 0.5  # pause before each submission (a person looks for seconds; prefetching happens meanwhile)
 
 # Clicks the submit button and times, inside the page (performance.now, one sample per
-# animation frame), until another triplet is fully shown; resolves to [ms until its id
-# appears, ms until fully shown].
-SUBMIT_AND_TIME_JS = """([button, current]) => new Promise((resolve, reject) => {
+# animation frame), until another triplet is fully shown; resolves to {first: ms until its id
+# appears, full: ms until fully shown, done: nothing left} or, after TIMEOUT_MS, to
+# {timeout: what was still missing} (what the page showed, so that the cause is reported).
+SUBMIT_AND_TIME_JS = """([button, current, timeoutMs]) => new Promise(resolve => {
   const t0 = performance.now();
-  [...document.querySelectorAll('button')].find(b => b.textContent.startsWith(button)).click();
+  const target = [...document.querySelectorAll('button')].find(b => b.textContent.startsWith(button));
+  if (!target) { resolve({timeout: 'no button ' + button + ' on the page'}); return; }
+  const buttonWasStale = !!target.closest('[data-stale="true"]');
+  target.click();
   const other = () => [...document.querySelectorAll('strong')]
       .some(e => e.textContent.startsWith('bbb-') && e.textContent !== current);
   const done = () => [...document.querySelectorAll('[data-testid="stAlert"]')]
       .some(e => e.textContent.includes('Nothing left'));
-  function shown() {
-    if (done()) return true;
-    if (!other() || document.querySelector('[data-testid="stStatusWidget"]') ||
-        document.querySelector('[data-stale="true"]')) return false;
-    const imgs = [...document.querySelectorAll('[data-testid="stImage"] img, .atdkit-stage-img')];
-    // the canvas component renders in a shadow root
-    const canvases = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+  const images = () => [...document.querySelectorAll('[data-testid="stImage"] img, .atdkit-stage-img')];
+  // the canvas component renders in a shadow root
+  const canvases = () => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
       .flatMap(e => e.shadowRoot ? [...e.shadowRoot.querySelectorAll('canvas')] : []);
-    return imgs.length >= 4 && imgs.every(i => i.complete && i.naturalWidth > 0) &&
-           canvases.some(c => c.width > 0);
+  function missing() {
+    if (done()) return [];
+    const out = [];
+    if (!other()) out.push('no other triplet id on the page');
+    if (document.querySelector('[data-testid="stStatusWidget"]')) out.push('rerun still running');
+    if (document.querySelector('[data-stale="true"]')) out.push('stale elements left');
+    const imgs = images();
+    if (imgs.length < 4) out.push(imgs.length + ' of 4 images');
+    imgs.filter(i => !(i.complete && i.naturalWidth > 0))
+        .forEach(i => out.push('image not decoded: ' + (i.src || '(no src)').slice(-60)));
+    if (!canvases().some(c => c.width > 0)) out.push('no RoI canvas');
+    return out;
   }
   let first = null;  // another triplet's id on the page (the rerun's first output arrived)
   (function tick() {
     const ms = performance.now() - t0;
     if (first === null && other()) first = ms;
-    if (shown()) resolve([first === null ? ms : first, ms, done()]);
-    else if (ms > 60000) reject(new Error('no next triplet 60 s after submitting ' + current));
-    else requestAnimationFrame(tick);
+    const left = missing();
+    if (!left.length) resolve({first: first === null ? ms : first, full: ms, done: done()});
+    else if (ms > timeoutMs) {
+      const alerts = [...document.querySelectorAll('[data-testid="stAlert"]')].map(e => e.innerText.trim());
+      resolve({timeout: left.join('; ') + (buttonWasStale ? '; the button clicked was stale' : '') +
+               (alerts.length ? '; page says ' + JSON.stringify(alerts) : '; no message on the page')});
+    } else requestAnimationFrame(tick);
   })();
 })"""
 
@@ -90,16 +107,20 @@ def build_root(path: Path, n_triplets: int) -> list[str]:
         frames = [cv2.resize(f.to_ndarray(format="rgb24"), SIZE, interpolation=cv2.INTER_AREA)
                   for f in c.decode(video=0)]
     starts = len(frames) - 2
-    if n_triplets > 4 * starts:
-        raise SystemExit(f"error: {CLIP} has {len(frames)} frames: at most {4 * starts} distinct triplets")
+    # the 1-second clip has 22 triplets; flips and a colour-channel swap make 8 variants with
+    # distinct bytes (no browser cache hits)
+    variants = [(flip, swap) for swap in (False, True) for flip in (None, 1, 0, -1)]
+    if n_triplets > len(variants) * starts:
+        raise SystemExit(f"error: {CLIP} has {len(frames)} frames: at most {len(variants) * starts} "
+                         "distinct triplets")
     rows = []
     for i in range(n_triplets):
         tid = f"bbb-{i:04d}"
-        # the 1-second clip has 22 triplets; flips make 4 variants with distinct bytes (no browser cache hits)
-        flip = (None, 1, 0, -1)[i // starts]
+        flip, swap = variants[i // starts]
         for k in range(3):
             img = frames[i % starts + k]
-            write_png(root.frames_dir(tid) / f"frame{k + 1}.png", img if flip is None else cv2.flip(img, flip))
+            img = img if flip is None else cv2.flip(img, flip)
+            write_png(root.frames_dir(tid) / f"frame{k + 1}.png", img[..., ::-1] if swap else img)
         rows.append({"triplet_id": tid, "film_id": "bbb", "f1": i, "f2": i + 1, "f3": i + 2, "stride": 1,
                      "width": SIZE[0], "height": SIZE[1], "auto_difficulty": "medium", "source": "mined"})
     root.triplet_parts.append(pd.DataFrame(rows), name="bbb")
@@ -107,19 +128,87 @@ def build_root(path: Path, n_triplets: int) -> list[str]:
     return [r["triplet_id"] for r in rows]
 
 
+# ---- CPU time per process group (Linux /proc), to say where the time goes ------------------------
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid → (parent pid, command name, CPU seconds so far) of every process."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[int(d)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / _TICK)
+    return out
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy (all cores) since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / _TICK  # minus idle and iowait
+
+
+def cpu_by_group(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (``atdkit annotate`` and its Streamlit child), the
+    browsers (chromium processes started by this benchmark), Playwright's driver, this Python
+    process, and the whole machine."""
+    procs = _processes()
+
+    def tree(pid: int) -> set[int]:
+        found, todo = set(), [pid]
+        while todo:
+            p = todo.pop()
+            found.add(p)
+            todo += [c for c, (pp, _, _) in procs.items() if pp == p and c not in found]
+        return found
+
+    server = tree(server_pid)
+    ours = tree(os.getpid()) - server - {os.getpid()}
+    browser = {p for p in ours if "chrom" in procs[p][1].lower()}
+    return {"server": sum(procs[p][2] for p in server if p in procs),
+            "browsers": sum(procs[p][2] for p in browser),
+            "driver": sum(procs[p][2] for p in ours - browser),
+            "benchmark": procs[os.getpid()][2] if os.getpid() in procs else 0.0,
+            "machine": _machine_busy_s()}
+
+
+class Run:
+    """One configuration's results: (id shown, fully shown) seconds per timed submission, the
+    submissions that never completed (with their cause), CPU seconds per process group while the
+    annotators worked, wall time, load averages before and after, and the server's own per-rerun
+    script timings (when the app supports ``ATDKIT_APP_TIMINGS``)."""
+
+    def __init__(self):
+        self.times: list[tuple[float, float]] = []
+        self.failures: list[str] = []  # "triplet: cause; stored or not"
+        self.submissions = 0  # warm-up ones included (the CPU times cover them)
+        self.cpu: dict[str, float] = {}
+        self.wall = 0.0
+        self.load = (os.getloadavg()[0], 0.0)
+        self.reruns: list[dict] = []
+
+
 async def _idle(page, settle: float = 0.15) -> None:
     await asyncio.sleep(settle)
     await page.wait_for_function(IDLE_JS, timeout=60000)
 
 
-async def _annotate(browser, url: str, token: str, n: int, times: list, failures: list) -> None:
-    """One annotator: log in, then ``n + 2`` submissions (the first two are warm-up)."""
+async def _annotate(browser, url: str, token: str, n: int, run: Run, ready: asyncio.Event, logged_in: list) -> None:
+    """One annotator: log in, wait for the others, then ``n + 2`` submissions (the first two are warm-up)."""
     page = await (await browser.new_context(viewport={"width": 1500, "height": 1300})).new_page()
     await page.goto(url)
     await page.get_by_label("Access token").fill(token)
     await page.keyboard.press("Enter")
-    await page.get_by_role("button", name="Skip (S)").wait_for(timeout=60000)
+    await page.get_by_role("button", name="Skip (S)").wait_for(timeout=120000)
     await _idle(page)
+    logged_in.append(token)
+    await ready.wait()
     for i in range(n + 2):
         if await page.get_by_text("Nothing left for you").count():  # the others took the rest
             break
@@ -129,44 +218,58 @@ async def _annotate(browser, url: str, token: str, n: int, times: list, failures
             await page.keyboard.press(key)
             await _idle(page)
         await asyncio.sleep(THINK_S)
-        try:
-            first, full, finished = await page.evaluate(
-                SUBMIT_AND_TIME_JS, ["Accept & submit" if accept else "Reject & submit", current])
-        except Exception as exc:  # noted and printed; this annotator stops
-            alerts = await page.locator('[data-testid="stAlert"]').all_inner_texts()
-            failures.append(f"{current}: {str(exc).splitlines()[0]}; page says {alerts}")
+        r = await page.evaluate(SUBMIT_AND_TIME_JS, ["Accept & submit" if accept else "Reject & submit",
+                                                     current, TIMEOUT_S * 1000])
+        run.submissions += 1
+        if "timeout" in r:  # noted with what was missing (and whether it was stored); this annotator stops
+            run.failures.append((current, token, f"nothing shown {TIMEOUT_S} s after submitting: {r['timeout']}"))
             return
         if i >= 2:
-            times.append((first / 1000, full / 1000))
-        if finished:
+            run.times.append((r["first"] / 1000, r["full"] / 1000))
+        if r["done"]:
             break
         await _idle(page)
 
 
-async def _measure(root_path: Path, n: int, n_annotators: int) -> list[tuple[float, float]]:
+async def _measure(root_path: Path, n: int, n_annotators: int, checkout: Path | None) -> Run:
     from playwright.async_api import async_playwright
 
     root = DatasetRoot.open(root_path)
     tokens = [annotators.add(root, f"bench{k}") for k in range(n_annotators)]
-    server = StreamlitServer(root_path)
-    times: list[tuple[float, float]] = []
-    failures: list[str] = []
+    timings = root_path.parent / "reruns.jsonl"
+    server = StreamlitServer(root_path, checkout=checkout, env={"ATDKIT_APP_TIMINGS": str(timings)})
+    run = Run()
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             try:
-                await asyncio.gather(*(_annotate(browser, server.url, t, n, times, failures) for t in tokens))
+                ready, logged_in = asyncio.Event(), []
+                tasks = [asyncio.create_task(_annotate(browser, server.url, t, n, run, ready, logged_in)) for t in tokens]
+                while len(logged_in) < len(tokens) and not any(t.done() for t in tasks):
+                    await asyncio.sleep(0.2)
+                start, t0 = cpu_by_group(server.proc.pid), time.perf_counter()
+                timings.unlink(missing_ok=True)  # logins are not timed
+                ready.set()
+                await asyncio.gather(*tasks)
+                end, run.wall = cpu_by_group(server.proc.pid), time.perf_counter() - t0
+                run.cpu = {k: end[k] - start[k] for k in end}
             finally:
                 await browser.close()
     finally:
         server.stop()
-    for f in failures:
-        print(f"{n_annotators} annotators: submission not completed: {f}", file=sys.stderr)
-    return times
+    run.load = (run.load[0], os.getloadavg()[0])
+    names = {t: f"bench{k}" for k, t in enumerate(tokens)}
+    votes = latest_votes(root)
+    stored = set(zip(votes["triplet_id"], votes["annotator"])) if len(votes) else set()
+    run.failures = [f"{tid}: {cause}; the judgement was {'stored' if (tid, names[t]) in stored else 'NOT stored'}"
+                    for tid, t, cause in run.failures]
+    if timings.is_file():
+        run.reruns = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
+    return run
 
 
-def measure(root_path: Path, n: int, n_annotators: int) -> list[tuple[float, float]]:
-    return asyncio.run(_measure(root_path, n, n_annotators))
+def measure(root_path: Path, n: int, n_annotators: int, checkout: Path | None = None) -> Run:
+    return asyncio.run(_measure(root_path, n, n_annotators, checkout))
 
 
 def data_work(n_reruns: int = 40) -> list[float]:
@@ -208,10 +311,37 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
 
+def _report(label: str, k: int, run: Run) -> None:
+    full = [b for _, b in run.times]
+    first = [a for a, _ in run.times]
+    cells = (f"{pct(first, 50):8.0f} {pct(full, 50):9.0f} {pct(full, 95):9.0f}" if full else f"{'-':>8} {'-':>9} {'-':>9}")
+    subs = max(run.submissions, 1)
+    c = run.cpu
+    others = c["machine"] - c["server"] - c["browsers"] - c["driver"] - c["benchmark"]
+    print(f"{label:>7} {k:>10} {len(full):>5} {len(run.failures):>6} {cells}   "
+          f"{1000 * c['server'] / subs:7.0f} {1000 * c['browsers'] / subs:8.0f} {1000 * c['driver'] / subs:7.0f} "
+          f"{1000 * others / subs:7.0f}   {run.load[0]:5.1f}→{run.load[1]:<5.1f}")
+
+
+def _report_reruns(label: str, k: int, run: Run) -> None:
+    """The server's script runs (whole page or a fragment) per submission, from ATDKIT_APP_TIMINGS."""
+    if not run.reruns:
+        return
+    subs = max(run.submissions, 1)
+    for kind in sorted({r["kind"] for r in run.reruns}):
+        rs = [r for r in run.reruns if r["kind"] == kind]
+        wall = [r["wall_ms"] / 1000 for r in rs]
+        print(f"  {label} {k} annotators, server script runs of kind {kind!r}: {len(rs) / subs:.1f} per submission, "
+              f"wall p50 {pct(wall, 50):.0f} ms p95 {pct(wall, 95):.0f} ms, "
+              f"CPU {sum(r['cpu_ms'] for r in rs) / subs:.0f} ms per submission")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20, help="timed submissions per annotator")
+    parser.add_argument("--n", type=int, default=12, help="timed submissions per annotator")
     parser.add_argument("--annotators", type=int, nargs="+", default=[1, 8], help="annotators at once, per config")
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                        help="also measure the app of another source checkout ('before'), alternating with this one")
     parser.add_argument("--data-work", action="store_true", help="time the label/queue work of one rerun only")
     args = parser.parse_args()
     if args.data_work:
@@ -223,28 +353,40 @@ def main() -> None:
         return
     if shutil.which("chromium") is None:
         sys.exit("error: chromium is not on PATH (make browser)")
-    results = {}
+    codes = [("before", args.compare.resolve()), ("after", None)] if args.compare else [("this", None)]
+    results = []
     for k in args.annotators:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp) / "root"
-            # two judgements settle a triplet; nobody judges one twice
-            build_root(root, max(args.n + 2, k * (args.n + 2) // 2) + 4)
-            results[k] = measure(root, args.n, k)
-    load = os.getloadavg()
+        for label, checkout in codes:
+            with tempfile.TemporaryDirectory() as tmp:
+                root = Path(tmp) / "root"
+                # two judgements settle a triplet; nobody judges one twice
+                build_root(root, max(args.n + 2, k * (args.n + 2) // 2) + 4)
+                results.append((label, k, measure(root, args.n, k, checkout)))
     print(f"submit → next triplet fully shown, real browser (chromium), {SIZE[0]}×{SIZE[1]} frames, "
-          f"{args.n} timed submissions per annotator; {os.cpu_count()} CPUs, load average "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
-    print(f"{'annotators':>10} {'n':>5} {'id p50':>8} {'full p50':>9} {'full p95':>9}   (ms)")
-    full = {}
-    for k, t in results.items():
-        first, full[k] = [a for a, _ in t], [b for _, b in t]
-        print(f"{k:>10} {len(t):>5} {pct(first, 50):8.0f} {pct(full[k], 50):9.0f} {pct(full[k], 95):9.0f}")
-    if 1 in full and 8 in full:
-        print(f"ratio 8 / 1 annotators (fully shown): p50 {pct(full[8], 50) / pct(full[1], 50):.2f}×, "
-              f"p95 {pct(full[8], 95) / pct(full[1], 95):.2f}×")
+          f"{args.n} timed submissions per annotator; {os.cpu_count()} CPUs" +
+          (f"; before = {args.compare}, after = {REPO}" if args.compare else ""))
+    print("times in ms; CPU ms per submission (label keys and warm-up included) of the server, the browsers, "
+          "Playwright's driver and everything else on the machine; load average (1 min) before→after")
+    print(f"{'code':>7} {'annotators':>10} {'n':>5} {'failed':>6} {'id p50':>8} {'full p50':>9} {'full p95':>9}   "
+          f"{'server':>7} {'browsers':>8} {'driver':>7} {'others':>7}   load")
+    for label, k, run in results:
+        _report(label, k, run)
+    for label, k, run in results:
+        _report_reruns(label, k, run)
+        for f in run.failures:
+            print(f"  {label} {k} annotators: submission not completed: {f}")
+    full = {(label, k): [b for _, b in run.times] for label, k, run in results}
+    if args.compare:
+        for k in args.annotators:
+            b, a = full.get(("before", k)), full.get(("after", k))
+            if b and a:
+                print(f"after / before, {k} annotator(s), fully shown: p50 {pct(a, 50) / pct(b, 50):.2f}×, "
+                      f"p95 {pct(a, 95) / pct(b, 95):.2f}×")
+    mine = "after" if args.compare else "this"
     for k, target in ((1, 300), (8, 1000)):
-        if k in full:
-            print(f"target p95 ≤ {target} ms with {k}: {'met' if pct(full[k], 95) <= target else 'NOT met'}")
+        if full.get((mine, k)):
+            p95 = pct(full[(mine, k)], 95)
+            print(f"target p95 ≤ {target} ms with {k}: {'met' if p95 <= target else 'NOT met'} ({p95:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ The triplet on screen is pinned in the session (``current``): only a submission,
 "edit my last" or ``?t=`` changes it, never a rerun (a label click, another annotator's
 submission). Buttons carry the id of the triplet they were drawn for, and the queue takes
 the judgement only if that triplet is still the annotator's (``Queue.submit``).
+
+What a submission costs: the RoI canvas and the decision panel (labels, reason, submit
+buttons, the error) are fragments (``st.fragment``), so drawing a box, the canvas's own
+mount message and a label click rerun only that part of the page; only a submission, a
+skip or "edit my last" reruns (and re-sends) the whole page, once.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from dataclasses import astuple
 import pandas as pd
 import streamlit as st
 
-from atdkit.annotation_app import keys, player
+from atdkit.annotation_app import keys, player, timings
 from atdkit.annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
 from atdkit.annotation_app.text import md_escape
 from atdkit.annotation_app.views.common import frame_row
 from atdkit.annotation_app.workspace import TripletView, Workspace
+from streamlit.errors import StreamlitAPIException
+
 from atdkit.errors import BadInput
 from atdkit.labels import judgements
 from atdkit.labels.annotators import Annotator
@@ -111,6 +118,7 @@ def _submit(ws: Workspace, user: Annotator, tid: str, accept: bool) -> None:
     ss["last"] = tid
     _done_with(tid)
     _flash("success", "Saved " + ("accept" if accept else "reject") + f" for {md_escape(tid)}.")
+    st.rerun()  # the whole page (the next triplet), not just the decision panel the button is in
 
 
 def _skip(tid: str) -> None:
@@ -145,16 +153,20 @@ def _current(ws: Workspace, user: Annotator) -> str | None:
             ss["explicit"] = requested
     explicit = ss.get("explicit")
     if explicit and ws.triplet(explicit) is not None:
-        ws.queue.hold(user.name, explicit)
-        return explicit
+        return explicit                 # (its lease is renewed by the decision panel, _decision)
     pinned = ss.get("current")
     if pinned and ws.triplet(pinned) is not None:
-        if not ws.queue.hold(user.name, pinned):  # still shown; a submission will be refused
-            st.warning(f"Triplet {md_escape(pinned)} is no longer yours to judge (your lease ran out and "
-                       "others judged it). Press S for the next one.")
         return pinned
     ss["current"] = ws.queue.next_for(user.name, ss.get("skipped", set()))
     return ss["current"]
+
+
+def _rerun_fragment() -> None:
+    """Rerun just the fragment this is called from (the whole page when it runs as part of one)."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # a fragment-scoped rerun is refused during a full-page run
+        st.rerun()
 
 
 def _progress(ws: Workspace, user: Annotator) -> None:
@@ -164,9 +176,12 @@ def _progress(ws: Workspace, user: Annotator) -> None:
                      f"left for you: {p.left_for_you} · judgements still needed: {p.needed_total}")
 
 
+@st.fragment
+@timings.timed("canvas fragment")
 def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
-    """frame2 with the RoI box. ``box-<tid>`` in the session holds the box in canvas pixels;
-    a newly drawn box replaces the old one (the canvas is remounted with just the new box)."""
+    """frame2 with the RoI box, and "Box = proposal" (a fragment: drawing reruns only this).
+    ``box-<tid>`` in the session holds the box in canvas pixels; a newly drawn box replaces
+    the old one (the canvas is remounted with just the new box)."""
     from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
 
     ss = st.session_state
@@ -189,10 +204,43 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
         ss[f"box-{tid}"] = astuple(newest)  # (a click without a drag leaves the box as it was)
     if len(boxes) > 1:  # redrawn or clicked: remount the canvas with just the kept box
         ss[f"nonce-{tid}"] = nonce + 1
-        st.rerun()
+        _rerun_fragment()
     full = Box(*ss[f"box-{tid}"]).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
     st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
                f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
+    st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,))
+
+
+@st.fragment
+@timings.timed("decision fragment")
+def _decision(ws: Workspace, user: Annotator, tid: str, prev_vote: dict | None, prev_ann: dict | None) -> None:
+    """Labels, reject reason and the submit buttons, and the last submission's error (a
+    fragment: a label click reruns only this). Each run renews the annotator's lease on ``tid``."""
+    ss = st.session_state
+    if not ws.queue.hold(user.name, tid) and ss.get("explicit") != tid:  # still shown; a submission will be refused
+        st.warning(f"Triplet {md_escape(tid)} is no longer yours to judge (your lease ran out and "
+                   "others judged it). Press S for the next one.")
+    acc, rej = st.columns([3, 2])
+    with acc:
+        prev, row = prev_ann or {}, ws.triplet(tid) or {}
+        for lf in LABEL_FIELDS:  # own earlier value, else the miner's guess (prefill_from), else none
+            start = prev.get(lf.name) if isinstance(prev.get(lf.name), str) else \
+                (row.get(lf.prefill_from) if lf.prefill_from else None)
+            st.radio(keys.radio_title(lf.title, lf.keys), lf.values, horizontal=True,
+                     key=f"{lf.name}-{tid}", index=lf.values.index(start) if start in lf.values else None)
+        st.button(BUTTONS["accept"], type="primary", on_click=_submit,
+                  args=(ws, user, tid, True), key=f"accept-{tid}")
+    with rej:
+        old_reason = (prev_vote or {}).get("reason")
+        old_reason = old_reason if isinstance(old_reason, str) else ""
+        reason = "other" if old_reason.startswith("other: ") else old_reason
+        st.radio(keys.radio_title(keys.REASON_TITLE, keys.REASON_KEYS), REJECT_REASONS, key=f"reason-{tid}",
+                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
+        st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
+                      value=old_reason.removeprefix("other: ") if reason == "other" else "")
+        st.button(BUTTONS["reject"], on_click=_submit,
+                  args=(ws, user, tid, False), key=f"reject-{tid}")
+    _show_error()
 
 
 def render(ws: Workspace, user: Annotator) -> None:
@@ -223,30 +271,8 @@ def render(ws: Workspace, user: Annotator) -> None:
     with left:
         st.markdown("**RoI on frame2** (drag to redraw; the box starts at the proposed moving region)")
         _canvas(view, tid, prev_ann)
-        st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,))
     with right:  # beside the canvas: the motion stays in view while the box is drawn
         st.html(player.html(view.width, view.height), unsafe_allow_javascript=True)
-
-    acc, rej = st.columns([3, 2])
-    with acc:
-        prev, row = prev_ann or {}, ws.triplet(tid) or {}
-        for lf in LABEL_FIELDS:  # own earlier value, else the miner's guess (prefill_from), else none
-            start = prev.get(lf.name) if isinstance(prev.get(lf.name), str) else \
-                (row.get(lf.prefill_from) if lf.prefill_from else None)
-            st.radio(keys.radio_title(lf.title, lf.keys), lf.values, horizontal=True,
-                     key=f"{lf.name}-{tid}", index=lf.values.index(start) if start in lf.values else None)
-        st.button(BUTTONS["accept"], type="primary", on_click=_submit,
-                  args=(ws, user, tid, True), key=f"accept-{tid}")
-    with rej:
-        old_reason = (prev_vote or {}).get("reason")
-        old_reason = old_reason if isinstance(old_reason, str) else ""
-        reason = "other" if old_reason.startswith("other: ") else old_reason
-        st.radio(keys.radio_title(keys.REASON_TITLE, keys.REASON_KEYS), REJECT_REASONS, key=f"reason-{tid}",
-                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
-        st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
-                      value=old_reason.removeprefix("other: ") if reason == "other" else "")
-        st.button(BUTTONS["reject"], on_click=_submit,
-                  args=(ws, user, tid, False), key=f"reject-{tid}")
-    _show_error()
+    _decision(ws, user, tid, prev_vote, prev_ann)
 
     ws.prefetch(ws.queue.peek_for(user.name, ss.get("skipped", set()) | {tid}))

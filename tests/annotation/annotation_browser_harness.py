@@ -25,15 +25,19 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`atdkit annotate ROOT` as a subprocess on a free port of 127.0.0.1."""
+    """`atdkit annotate ROOT` as a subprocess on a free port of 127.0.0.1; ``checkout``: run the
+    atdkit of another source checkout (benchmarks compare two), ``env``: extra environment."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, checkout: Path | None = None, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(root.parent / "streamlit.log", "wb")
+        environ = {**os.environ, **(env or {})}
+        if checkout is not None:
+            environ["PYTHONPATH"] = str(checkout)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "atdkit", "annotate", str(root), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=checkout or REPO, env=environ, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
