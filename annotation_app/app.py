@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+from streamlit import config
 
 if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source checkout, atdkit not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,6 +21,7 @@ if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source 
 import json  # noqa: E402
 
 from atdkit.annotation_app import root_argument, timings  # noqa: E402
+from atdkit.annotation_app.session_route import session_path  # noqa: E402
 from atdkit.annotation_app.text import md_escape  # noqa: E402
 from atdkit.annotation_app.workspace import Workspace  # noqa: E402
 from atdkit.errors import AtdkitError  # noqa: E402
@@ -47,12 +49,22 @@ def login(ws: Workspace) -> None:
                 st.rerun()
 
 
-def _cookie_script(value: str, seconds: int, reload: bool = False) -> str:
-    """Sets (or, with ``seconds`` 0, clears) the session cookie in the browser; with ``reload``
-    the page then loads again, so that every request it makes carries the cookie."""
-    cookie = json.dumps(f"{sessions.COOKIE}={value}; Path=/; Max-Age={seconds}; SameSite=Strict")
-    then = " location.reload();" if reload else ""
-    return f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');{then}</script>"
+def _cookie_script(value: str, reload: bool = False) -> str:
+    """Has the server set (or, with an empty ``value``, clear) the HttpOnly session cookie
+    (``session_route``); with ``reload`` the page then loads again, so that every request it
+    makes carries the cookie. Served by a bare ``streamlit run app.py`` (development, without
+    that route) the page sets a script-readable cookie itself instead."""
+    path = json.dumps(session_path(config.get_option("server.baseUrlPath") or ""))
+    fallback = json.dumps(f"{sessions.COOKIE}={value}; Path=/; Max-Age={sessions.SESSION_SECONDS if value else 0}; "
+                          "SameSite=Strict")
+    then = "location.reload();" if reload else ""
+    return f"""<script>(() => {{
+  const secure = location.protocol === "https:";
+  fetch({path}, {{method: "POST", credentials: "same-origin", headers: {{"Content-Type": "application/json"}},
+                 body: JSON.stringify({{value: {json.dumps(value)}, secure}})}})
+    .then(r => {{ if (r.status === 404) document.cookie = {fallback} + (secure ? "; Secure" : ""); }})
+    .finally(() => {{ {then} }});
+}})();</script>"""
 
 
 def _session_from_cookie(ws: Workspace) -> str | None:
@@ -95,12 +107,11 @@ def serve(ws: Workspace) -> None:
     if "set-cookie" in ss:
         # Just logged in: the frames (Streamlit's /media/ files) are served only to requests with
         # the session cookie (media_gate), so nothing is shown before the page reloads with it.
-        cookie_slot.html(_cookie_script(ss.pop("set-cookie"), sessions.SESSION_SECONDS, reload=True),
-                         unsafe_allow_javascript=True)
+        cookie_slot.html(_cookie_script(ss.pop("set-cookie"), reload=True), unsafe_allow_javascript=True)
         st.info("Logging in… (reload the page if this stays)")
         return
     elif ss.pop("clear-cookie", False):
-        cookie_slot.html(_cookie_script("", 0), unsafe_allow_javascript=True)
+        cookie_slot.html(_cookie_script(""), unsafe_allow_javascript=True)
     if user is None:
         login(ws)
         return

@@ -196,7 +196,9 @@ class Run:
 
 async def _idle(page, settle: float = 0.15) -> None:
     await asyncio.sleep(settle)
-    await page.wait_for_function(IDLE_JS, timeout=60000)
+    # polled every 50 ms, not on every animation frame: requestAnimationFrame polling would make
+    # each of the 8 idle pages render 60 frames a second, CPU the browsers need for the timed work
+    await page.wait_for_function(IDLE_JS, polling=50, timeout=60000)
 
 
 async def _annotate(browser, url: str, token: str, n: int, run: Run, ready: asyncio.Event, logged_in: list) -> None:
