@@ -35,27 +35,31 @@ _HTML = """
 <script>
 (() => {
   const P = window.__atdkitPlayer ||
-      (window.__atdkitPlayer = {i: 1, playing: true, ms: %(default)d, zoom: 0, timer: null});
+      (window.__atdkitPlayer = {i: 1, playing: true, ms: %(default)d, zoom: 0, timer: null, frames: []});
+  // the frame row's images (frame1–3), looked up again only when the page replaced them
+  // (textContent, not innerText: reading it lays nothing out)
   const sources = () => {
-    const out = [];
+    if (P.frames.length === 3 && P.frames.every(img => img && img.isConnected)) return P.frames.map(i => i.src);
+    P.frames = [];
     document.querySelectorAll('[data-testid="stImage"]').forEach(box => {
-      const m = box.innerText.trim().match(/^frame([123])$/);
+      const m = box.textContent.trim().match(/^frame([123])$/);
       const img = box.querySelector("img");
-      if (m && img) out[+m[1] - 1] = img.src;
+      if (m && img) P.frames[+m[1] - 1] = img;
     });
-    return out;
+    return P.frames.filter(Boolean).length === 3 ? P.frames.map(i => i.src) : [];
   };
+  const set = (el, key, value) => { if (el && el[key] !== value) el[key] = value; };  // touch the DOM only on change
   const show = () => {
     const img = document.querySelector(".atdkit-stage-img"), src = sources();
-    if (!img || src.filter(Boolean).length < 3) return;
-    if (img.src !== src[P.i]) img.src = src[P.i];
-    img.style.width = P.zoom && img.naturalWidth ? (img.naturalWidth * P.zoom) + "px" : "100%%";
-    img.style.maxWidth = P.zoom ? "none" : "100%%";
-    const which = document.querySelector(".atdkit-which");
-    if (which) which.textContent = "frame " + (P.i + 1) + (P.playing ? " · playing" : " · paused");
-    const speed = document.querySelector(".atdkit-speed-text");
-    if (speed) speed.textContent = P.ms + " ms";
+    if (!img || src.length < 3) return;
+    if (img.getAttribute("src") !== src[P.i]) img.src = src[P.i];
+    set(img.style, "width", P.zoom && img.naturalWidth ? (img.naturalWidth * P.zoom) + "px" : "100%%");
+    set(img.style, "maxWidth", P.zoom ? "none" : "100%%");
+    set(document.querySelector(".atdkit-which"), "textContent",
+        "frame " + (P.i + 1) + (P.playing ? " · playing" : " · paused"));
+    set(document.querySelector(".atdkit-speed-text"), "textContent", P.ms + " ms");
   };
+  // one timer for the page's life; paused, it still follows the frame row (a new triplet)
   const tick = () => { if (P.playing) P.i = (P.i + 1) %% 3; show(); P.timer = setTimeout(tick, P.ms); };
   if (!P.timer) P.timer = setTimeout(tick, P.ms);
   document.querySelectorAll(".atdkit-player button").forEach(b => b.onclick = () => {

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -159,11 +162,30 @@ def test_keyboard_only_accept_and_reject(server):
     assert (ann["roi_w"], ann["roi_h"]) == (480, 270)                  # the centred proposal of 960×540
 
 
+def _post_session(url: str, value: str, origin: str | None = None) -> tuple[int, str]:
+    """POST a session value to the app's cookie route as the page does: (status, Set-Cookie)."""
+    request = urllib.request.Request(f"{url}/_atdkit/session", data=json.dumps({"value": value}).encode(),
+                                     headers={"Origin": origin or url, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Set-Cookie", "")
+
+
 def test_session_survives_reload_and_restart_and_ends_at_logout(server):
     root, tokens, srv = server
     with logged_in_page(srv.url, tokens["ann1"]) as page:
         cookie = next(c for c in page.context.cookies() if c["name"] == "atdkit_session")
         assert tokens["ann1"] not in cookie["value"] and cookie["sameSite"] == "Strict"
+        assert cookie["httpOnly"] and "atdkit_session" not in page.evaluate("document.cookie")  # set by the server
+        # the route that sets it: same origin only, and only for a valid session
+        assert _post_session(srv.url, cookie["value"], origin="http://evil.example")[0] == 403
+        assert _post_session(srv.url, cookie["value"][:-4] + "0000")[0] == 403            # forged
+        status, set_cookie = _post_session(srv.url, cookie["value"])
+        assert status == 200 and "httponly" in set_cookie.lower() and cookie["value"] in set_cookie
+        status, set_cookie = _post_session(srv.url, "")                                     # log out: cleared
+        assert status == 200 and "max-age=0" in set_cookie.lower()
         page.reload()
         page.get_by_role("button", name="Accept & submit (A)").wait_for(timeout=30000)
         srv.stop()
@@ -209,3 +231,63 @@ def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
             seen.add(which.inner_text().split(" ·")[0])
             time.sleep(0.05)
         assert len(seen) == 3
+
+
+def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_once(tmp_path):
+    """What the latency rests on: a label key and a drawn box rerun only their fragment (no
+    page run, no frame fetched again); a submission runs the page once (server script runs
+    counted with ATDKIT_APP_TIMINGS)."""
+    from playwright.sync_api import sync_playwright
+
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not on PATH (install it with `make browser`)")
+    root = build_root(tmp_path / "root", n=3, size=(960, 540), proposals=False)
+    token = annotators.add(root, "ann1")
+    runs = tmp_path / "runs.jsonl"
+    srv = StreamlitServer(root.path, env={"ATDKIT_APP_TIMINGS": str(runs)})
+    media: list[str] = []
+
+    def kinds_after(action) -> list[str]:
+        before = len(runs.read_text().splitlines())
+        action()
+        return [json.loads(line)["kind"] for line in runs.read_text().splitlines()[before:]]
+
+    try:
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+                page.on("request", lambda r: "/media/" in r.url and media.append(r.url))
+                log_in(page, srv.url, token)
+                wait_idle(page, settle=1.0)
+                fetched = len(media)
+
+                def key(k):
+                    page.keyboard.press(k)
+                    wait_idle(page, settle=0.5)
+
+                assert kinds_after(lambda: key("w")) == ["decision fragment"]        # rotation
+                assert page.get_by_role("radio", name="rotation").is_checked()
+
+                def drag():
+                    box = page.locator("canvas").last.bounding_box()
+                    page.mouse.move(box["x"] + 100, box["y"] + 50)
+                    page.mouse.down()
+                    for k in range(1, 11):
+                        page.mouse.move(box["x"] + 100 + 20 * k, box["y"] + 50 + 15 * k)
+                    page.mouse.up()
+                    page.get_by_text("RoI on frame2 (full-resolution px): x=150").wait_for(timeout=30000)
+                    wait_idle(page, settle=0.5)
+
+                drawn = kinds_after(drag)
+                assert drawn and set(drawn) == {"canvas fragment"}
+                assert len(media) == fetched                                         # no frame sent again
+                submitted = kinds_after(lambda: (key("7"), key("a"), wait_for_triplet(page, "film0-0001")))
+                assert submitted.count("page") == 1 and "film0-0001" == shown_triplet(page)
+            finally:
+                browser.close()
+    finally:
+        srv.stop()
+    ann = latest_annotations(root).set_index("triplet_id").loc["film0-0000"]
+    assert (ann["roi_x"], ann["roi_y"], ann["roi_w"], ann["roi_h"]) == pytest.approx((150, 75, 300, 225), abs=3)
+    assert (ann["motion_type"], ann["behavior"]) == ("rotation", "sporting")
