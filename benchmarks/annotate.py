@@ -7,10 +7,20 @@ and the player's stage image are decoded (``img.complete`` and ``naturalWidth > 
 RoI canvas exists, and Streamlit's rerun has finished (no element of the previous triplet
 is left).
 Each annotator accepts triplets with an even number and rejects the others (labels and
-reason picked by key before the clock starts), so two judgements settle every triplet. Each configuration
-gets a fresh server and root, one after the other in the same run.
+reason picked by key before the clock starts, then ``--think`` seconds of looking), so two
+judgements settle every triplet. Each configuration gets a fresh server and root, one after
+the other in the same run; the clock starts once every annotator has logged in.
 
-    .venv/bin/python benchmarks/annotate.py [--n 20] [--annotators 1 8]
+    python benchmarks/annotate.py                          # 1 and 8 annotators, this checkout
+    python benchmarks/annotate.py --compare ../other       # the same, alternating with another checkout's app
+
+Where the time goes is printed beside the latencies: CPU seconds per submission of the
+server (``atdkit annotate`` and its Streamlit child), the browsers (chromium), Playwright's
+driver and the rest of the machine (other jobs), from /proc; the load average before and
+after each configuration; and, when the app supports ``ATDKIT_APP_TIMINGS``, its script runs
+per submission by kind (whole page, canvas fragment, decision fragment) with their wall and
+CPU time. A submission whose next triplet is not fully shown within 30 s is reported with
+what was still missing on the page, what the page said, and whether its judgement was stored.
 
 Targets: p95 ≤ 300 ms with one annotator, ≤ 1 s with eight (2-core machine).
 
@@ -52,7 +62,6 @@ from atdkit.store.labels import latest_votes  # noqa: E402
 CLIP = BUNNY
 SIZE = (960, 540)
 TIMEOUT_S = 30  # a submission not shown after this long is reported with its cause
-THINK_S = 0.5  # pause before each submission (a person looks for seconds; prefetching happens meanwhile)
 
 # Clicks the submit button and times, inside the page (performance.now, one sample per
 # animation frame), until another triplet is fully shown; resolves to {first: ms until its id
@@ -201,7 +210,8 @@ async def _idle(page, settle: float = 0.15) -> None:
     await page.wait_for_function(IDLE_JS, polling=50, timeout=60000)
 
 
-async def _annotate(browser, url: str, token: str, n: int, run: Run, ready: asyncio.Event, logged_in: list) -> None:
+async def _annotate(browser, url: str, token: str, n: int, think: float, run: Run, ready: asyncio.Event,
+                    logged_in: list) -> None:
     """One annotator: log in, wait for the others, then ``n + 2`` submissions (the first two are warm-up)."""
     page = await (await browser.new_context(viewport={"width": 1500, "height": 1300})).new_page()
     await page.goto(url)
@@ -219,7 +229,7 @@ async def _annotate(browser, url: str, token: str, n: int, run: Run, ready: asyn
         for key in ("q", "4") if accept else ("z",):  # translation, speaking / scene cut
             await page.keyboard.press(key)
             await _idle(page)
-        await asyncio.sleep(THINK_S)
+        await asyncio.sleep(think)
         r = await page.evaluate(SUBMIT_AND_TIME_JS, ["Accept & submit" if accept else "Reject & submit",
                                                      current, TIMEOUT_S * 1000])
         run.submissions += 1
@@ -233,7 +243,7 @@ async def _annotate(browser, url: str, token: str, n: int, run: Run, ready: asyn
         await _idle(page)
 
 
-async def _measure(root_path: Path, n: int, n_annotators: int, checkout: Path | None) -> Run:
+async def _measure(root_path: Path, n: int, n_annotators: int, think: float, checkout: Path | None) -> Run:
     from playwright.async_api import async_playwright
 
     root = DatasetRoot.open(root_path)
@@ -246,7 +256,8 @@ async def _measure(root_path: Path, n: int, n_annotators: int, checkout: Path | 
             browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             try:
                 ready, logged_in = asyncio.Event(), []
-                tasks = [asyncio.create_task(_annotate(browser, server.url, t, n, run, ready, logged_in)) for t in tokens]
+                tasks = [asyncio.create_task(_annotate(browser, server.url, t, n, think, run, ready, logged_in))
+                         for t in tokens]
                 while len(logged_in) < len(tokens) and not any(t.done() for t in tasks):
                     await asyncio.sleep(0.2)
                 start, t0 = cpu_by_group(server.proc.pid), time.perf_counter()
@@ -270,8 +281,8 @@ async def _measure(root_path: Path, n: int, n_annotators: int, checkout: Path | 
     return run
 
 
-def measure(root_path: Path, n: int, n_annotators: int, checkout: Path | None = None) -> Run:
-    return asyncio.run(_measure(root_path, n, n_annotators, checkout))
+def measure(root_path: Path, n: int, n_annotators: int, think: float = 0.5, checkout: Path | None = None) -> Run:
+    return asyncio.run(_measure(root_path, n, n_annotators, think, checkout))
 
 
 def data_work(n_reruns: int = 40) -> list[float]:
@@ -316,7 +327,8 @@ def pct(values: list[float], q: float) -> float:
 def _report(label: str, k: int, run: Run) -> None:
     full = [b for _, b in run.times]
     first = [a for a, _ in run.times]
-    cells = (f"{pct(first, 50):8.0f} {pct(full, 50):9.0f} {pct(full, 95):9.0f}" if full else f"{'-':>8} {'-':>9} {'-':>9}")
+    cells = (f"{pct(first, 50):8.0f} {pct(full, 50):9.0f} {pct(full, 95):9.0f}" if full
+             else f"{'-':>8} {'-':>9} {'-':>9}")
     subs = max(run.submissions, 1)
     c = run.cpu
     others = c["machine"] - c["server"] - c["browsers"] - c["driver"] - c["benchmark"]
@@ -342,6 +354,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=12, help="timed submissions per annotator")
     parser.add_argument("--annotators", type=int, nargs="+", default=[1, 8], help="annotators at once, per config")
+    parser.add_argument("--think", type=float, default=0.5,
+                        help="seconds each annotator looks at a triplet after picking its labels (default 0.5)")
     parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
                         help="also measure the app of another source checkout ('before'), alternating with this one")
     parser.add_argument("--data-work", action="store_true", help="time the label/queue work of one rerun only")
@@ -363,9 +377,9 @@ def main() -> None:
                 root = Path(tmp) / "root"
                 # two judgements settle a triplet; nobody judges one twice
                 build_root(root, max(args.n + 2, k * (args.n + 2) // 2) + 4)
-                results.append((label, k, measure(root, args.n, k, checkout)))
+                results.append((label, k, measure(root, args.n, k, args.think, checkout)))
     print(f"submit → next triplet fully shown, real browser (chromium), {SIZE[0]}×{SIZE[1]} frames, "
-          f"{args.n} timed submissions per annotator; {os.cpu_count()} CPUs" +
+          f"{args.n} timed submissions per annotator, {args.think:g} s looking before each; {os.cpu_count()} CPUs" +
           (f"; before = {args.compare}, after = {REPO}" if args.compare else ""))
     print("times in ms; CPU ms per submission (label keys and warm-up included) of the server, the browsers, "
           "Playwright's driver and everything else on the machine; load average (1 min) before→after")
