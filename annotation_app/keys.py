@@ -69,15 +69,23 @@ _SCRIPT = """
     if (!what) return;
     ev.preventDefault(); ev.stopPropagation();
     if (el && el !== document.body && el.blur) el.blur();
-    // during a rerun every element is a leftover: wait for the new ones (up to 60 s: a loaded
-    // server takes seconds), never drop a key
-    const press = tries => {
-      const target = what.button ? button(what.button) : option(what.radio, what.value);
-      if (target) target.click();
-      else if (tries > 0) setTimeout(() => press(tries - 1), 100);
-    };
-    press(600);
+    pending.push({what, tries: 600});
+    if (pending.length === 1) pump();
   }, true);
+  // Keys are pressed in the order they were typed, one after the other. During a rerun every
+  // element is a leftover: the key at the head waits for the new ones (up to 60 s: a loaded
+  // server takes seconds) and the keys after it wait behind it, so a label key typed before A
+  // always reaches the server before the submission (never drop a key, never reorder two).
+  const pending = [];
+  const pump = () => {
+    while (pending.length) {
+      const head = pending[0];
+      const target = head.what.button ? button(head.what.button) : option(head.what.radio, head.what.value);
+      if (!target && head.tries-- > 0) { setTimeout(pump, 100); return; }
+      pending.shift();
+      if (target) { target.click(); if (pending.length) { setTimeout(pump, 0); return; } }
+    }
+  };
 })();
 """
 

@@ -276,6 +276,10 @@ async def _measure(root_path: Path, n: int, n_annotators: int, think: float, che
     stored = set(zip(votes["triplet_id"], votes["annotator"])) if len(votes) else set()
     run.failures = [f"{tid}: {cause}; the judgement was {'stored' if (tid, names[t]) in stored else 'NOT stored'}"
                     for tid, t, cause in run.failures]
+    log = (root_path.parent / "streamlit.log").read_text(errors="replace").splitlines()
+    errors = [line for line in log if "Traceback" in line or "Error" in line or "Exception" in line]
+    if errors:  # what the server said went wrong, whether or not a submission failed
+        run.failures.append(f"the server's log has {len(errors)} error line(s), the last: {errors[-1][:300]}")
     if timings.is_file():
         run.reruns = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
     return run

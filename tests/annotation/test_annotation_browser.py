@@ -291,3 +291,33 @@ def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_
     ann = latest_annotations(root).set_index("triplet_id").loc["film0-0000"]
     assert (ann["roi_x"], ann["roi_y"], ann["roi_w"], ann["roi_h"]) == pytest.approx((150, 75, 300, 225), abs=3)
     assert (ann["motion_type"], ann["behavior"]) == ("rotation", "sporting")
+
+
+def test_keys_typed_fast_reach_the_server_in_order(server):
+    """Label keys and A typed 90 ms apart while the page is still rerunning (right after the
+    next triplet appears, before its rerun ends): every label arrives before the submission
+    typed after it. (Keys that each waited on their own for the rerun to end went out in
+    whatever order their retries happened to fire, a submission before its label.)"""
+    root, tokens, srv = server
+    from playwright.sync_api import sync_playwright
+
+    typed = {"film0-0000": "w7", "film0-0001": "e8", "film0-0002": "r9"}
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            page.goto(srv.url)                                      # logged in, the first page still loading
+            page.get_by_label("Access token").fill(tokens["ann1"])
+            page.keyboard.press("Enter")
+            for tid, (motion, behaviour) in typed.items():
+                page.locator("strong", has_text=tid).first.wait_for(timeout=30000)   # not waiting for the rerun
+                for key in (motion, behaviour, "a"):
+                    page.keyboard.press(key)
+                    page.wait_for_timeout(90)
+            page.get_by_text("Nothing left for you").wait_for(timeout=60000)
+        finally:
+            browser.close()
+    ann = latest_annotations(root).set_index("triplet_id")
+    for tid, expected in (("film0-0000", ("rotation", "sporting")), ("film0-0001", ("scaling", "fetching")),
+                          ("film0-0002", ("deformation", "others"))):
+        assert (ann.loc[tid, "motion_type"], ann.loc[tid, "behavior"]) == expected
