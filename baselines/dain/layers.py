@@ -118,16 +118,24 @@ def filter_interpolation(img: torch.Tensor, flow: torch.Tensor, kernels: torch.T
     flat = img.reshape(b, c, h * w)
     out = torch.empty_like(img)
     for n in range(b):
+        a, bt = alpha[n], beta[n]
+        corner_weights = {(False, False): (1 - a) * (1 - bt), (False, True): a * (1 - bt),
+                          (True, False): (1 - a) * bt, (True, True): a * bt}
         for start in range(0, c, CHANNEL_CHUNK):
             part = flat[n, start:start + CHANNEL_CHUNK]
-            quadrants = {}  # (below ⌊q_y⌋, right of ⌊q_x⌋) → sum over the quadrant's taps, in the kernel's order
+            # (below ⌊q_y⌋, right of ⌊q_x⌋) → sum over the quadrant's taps, accumulated in the kernel's order
+            quadrants = {key: None for key in corner_weights}
             for j in range(size):
                 for i in range(size):
-                    tap = part.index_select(1, taps[j][i][n]).view(-1, h, w) * kernels[n, j * size + i]
+                    tap = part.index_select(1, taps[j][i][n]).view(-1, h, w)
                     key = (first + j > 0, first + i > 0)
-                    quadrants[key] = tap if key not in quadrants else quadrants[key] + tap
-            a, bt = alpha[n], beta[n]
-            blend = ((1 - a) * (1 - bt) * quadrants[False, False] + a * (1 - bt) * quadrants[False, True]
-                     + (1 - a) * bt * quadrants[True, False] + a * bt * quadrants[True, True])
-            out[n, start:start + CHANNEL_CHUNK] = torch.where(valid[n], blend, img[n, start:start + CHANNEL_CHUNK])
+                    if quadrants[key] is None:
+                        quadrants[key] = tap.mul_(kernels[n, j * size + i])
+                    else:
+                        quadrants[key].addcmul_(tap, kernels[n, j * size + i])
+            blend = out[n, start:start + CHANNEL_CHUNK]
+            torch.mul(quadrants[False, False], corner_weights[False, False], out=blend)
+            for key in ((False, True), (True, False), (True, True)):
+                blend.addcmul_(quadrants[key], corner_weights[key])
+            blend.copy_(torch.where(valid[n], blend, img[n, start:start + CHANNEL_CHUNK]))
     return out
