@@ -288,3 +288,29 @@ def test_wrong_files_fail_in_one_line(tmp_path, release):
         with pytest.raises(WeightsMismatch, match=message) as exc:
             DAIN(weights=tmp_path / name)
         assert "\n" not in str(exc.value)
+
+
+def test_pwcnet_warp_is_nvlabs_for_dain():
+    """PWCDCNet.warp: bilinear sample at (x + u, y + v), zero outside; a sample is kept only where a
+    warped plane of ones is at least 0.9999 (so any sample reaching past the border is zeroed)."""
+    from atdkit.baselines.pwcnet import NVLABS, warp_features
+
+    g = torch.Generator().manual_seed(2)
+    feat = torch.rand(1, 2, 5, 6, generator=g)
+    flow = torch.randn(1, 2, 5, 6, generator=g) * 1.5
+    got = warp_features(feat, flow, True, NVLABS)[0].numpy()
+    f, fl = feat[0].double().numpy(), flow[0].double().numpy()
+    want = np.zeros_like(f)
+    for y in range(5):
+        for x in range(6):
+            sx, sy = x + fl[0, y, x], y + fl[1, y, x]
+            x0, y0 = math.floor(sx), math.floor(sy)
+            acc, cover = np.zeros(2), 0.0
+            for ty, wy in ((y0, 1 - (sy - y0)), (y0 + 1, sy - y0)):
+                for tx, wx in ((x0, 1 - (sx - x0)), (x0 + 1, sx - x0)):
+                    if 0 <= ty < 5 and 0 <= tx < 6:
+                        acc += wx * wy * f[:, ty, tx]
+                        cover += wx * wy
+            want[:, y, x] = acc if cover >= 0.9999 else 0.0
+    assert (want == 0).any() and (want != 0).any()
+    np.testing.assert_allclose(got, want, atol=1e-5)
