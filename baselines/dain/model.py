@@ -139,15 +139,17 @@ class DAINNet(nn.Module):
         n = i0.shape[0]
         log_depth = self.depthNet(torch.cat([i0, i1], 0))
         depth0, depth1 = log_depth[:n], log_depth[n:]
-        ctx0 = torch.cat([self.ctxNet(i0), depth0], 1)
-        ctx1 = torch.cat([self.ctxNet(i1), depth1], 1)
         features = run_unet(self.initScaleNets_filter, torch.cat([i0, i1], 1))
         kernel0 = run_unet(self.initScaleNets_filter1, features)
         kernel1 = run_unet(self.initScaleNets_filter2, features)
         flow0 = depth_aware_projection(self.flow_to_time(i0, i1, t), DEPTH_EPS + 1 / torch.exp(depth0))
         flow1 = depth_aware_projection(self.flow_to_time(i1, i0, 1 - t), DEPTH_EPS + 1 / torch.exp(depth1))
         warped0, warped1 = filter_interpolation(i0, flow0, kernel0), filter_interpolation(i1, flow1, kernel1)
-        ctx0, ctx1 = filter_interpolation(ctx0, flow0, kernel0), filter_interpolation(ctx1, flow1, kernel1)
         blend = warped0 * (1.0 - t) + warped1 * t
-        rectified = self.rectifyNet(torch.cat([blend, warped0, warped1, flow0, flow1, kernel0, kernel1, ctx0, ctx1], 1))
-        return rectified + blend
+        # the contexts (196 channels each) are built and warped one at a time, and let go once concatenated
+        parts = [blend, warped0, warped1, flow0, flow1, kernel0, kernel1,
+                 filter_interpolation(torch.cat([self.ctxNet(i0), depth0], 1), flow0, kernel0),
+                 filter_interpolation(torch.cat([self.ctxNet(i1), depth1], 1), flow1, kernel1)]
+        rectify_input = torch.cat(parts, 1)
+        del parts
+        return self.rectifyNet(rectify_input) + blend
