@@ -4,12 +4,14 @@ Footage: a drawn synthetic cel pair (many flat-colour shapes with outlines, move
 frames), two frames of the 1943 cel cartoon in shared/testdata, and two frames of Big Buck
 Bunny (real but not cel animation), all resized to 960×540 as the official scripts do.
 Descriptors: the VGG-19 path with random weights (same cost as the released ImageNet
-weights, which cannot be downloaded here) as atdkit runs it (both frames in one channels-last
-forward, pooled together) and as it ran before (one frame per forward, NCHW features,
-pooled per frame: ``PerFrameVGG`` below), and the weight-free colour/shape descriptor.
-The variants run interleaved, repeat by repeat, so that they share the machine's load;
-prints medians of repeats, the VGG forward alone (the floor of the VGG path) and the
-official scripts' reference (≈ 209 s per pair).
+weights, which cannot be downloaded here) in float32 (the default: official arithmetic) and
+in bfloat16 (``SGM(vgg_precision="bfloat16")``, opt-in), side by side, and the weight-free
+colour/shape descriptor. The variants run interleaved, repeat by repeat, so that they share
+the machine's load; prints medians of repeats, the bfloat16/float32 ratios, whether the
+bfloat16 flows equal the float32 ones on each pair (segments whose flow changed, pixels, the
+largest difference), the VGG forward alone in both precisions (the floor of the VGG path; its
+kernel time is the first touch of freshly mapped memory for the activations) and the official
+scripts' reference (≈ 209 s per pair).
 
 Run: .venv/bin/python benchmarks/sgm.py [--repeats 3] [--threads 2] [--cpu-time]
 """
@@ -17,6 +19,7 @@ Run: .venv/bin/python benchmarks/sgm.py [--repeats 3] [--threads 2] [--cpu-time]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -25,14 +28,8 @@ import cv2
 import numpy as np
 import torch
 
-from atdkit.methods.animeinterp.sgm import SGM, OFFICIAL_SIZE
-from atdkit.methods.animeinterp.sgm.descriptors import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    VGG19Features,
-    VGGDescriptor,
-    segment_means,
-)
+from atdkit.methods.animeinterp.sgm import SGM, OFFICIAL_SIZE, SGMResult
+from atdkit.methods.animeinterp.sgm.descriptors import VGG19Features, VGGDescriptor
 from footage import BUNNY, PIGS  # benchmarks/footage.py
 
 STAGES = ("label_maps", "descriptors", "matching", "segment_flows")
@@ -75,50 +72,48 @@ def bunny_pair() -> tuple[np.ndarray, np.ndarray]:
     return frames[0], frames[10]
 
 
-class PerFrameVGG(VGGDescriptor):
-    """The VGG path before the batched one, for the side-by-side figure: one forward per frame on
-    the image tensor as it comes (N=1, whose strides made oneDNN pick NCHW features) and pooling
-    per frame (the same flows: tests/animeinterp/test_animeinterp_speed_equivalence.py)."""
-
-    @torch.inference_mode()
-    def __call__(self, images, labels, n_segments):
-        out = []
-        for image, level_labels, k in zip(images, labels, n_segments):
-            rgb = torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255.0
-            mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-            pooled = []
-            for level, feat in enumerate(self.model((rgb - mean) / std)):
-                level_labels = level_labels[1::2, 1::2] if level else level_labels
-                pooled.append(segment_means(feat[0], level_labels, k))
-            out.append(torch.cat(pooled, 0))
-        return out
-
-
-def run(sgms: dict[str, SGM], pair, repeats: int, cpu: bool) -> dict[str, dict[str, float]]:
-    """Each SGM on the pair, ``repeats`` times, interleaved → median seconds per stage and in total."""
+def run(sgms: dict[str, SGM], pair, repeats: int, cpu: bool) -> tuple[dict[str, dict[str, float]], dict[str, SGMResult]]:
+    """Each SGM on the pair, ``repeats`` times, interleaved → (median seconds per stage and in total, the last result)."""
     rows: dict[str, list[dict]] = {name: [] for name in sgms}
+    last: dict[str, SGMResult] = {}
     for _ in range(repeats):
         for name, sgm in sgms.items():
             start, start_cpu = time.perf_counter(), time.process_time()
-            result = sgm(*pair)
+            result = last[name] = sgm(*pair)
             row = dict(result.cpu_seconds if cpu else result.seconds)
             row["total"] = (time.process_time() - start_cpu) if cpu else (time.perf_counter() - start)
             row["segments"] = len(result.matched13)
             row["matched"] = int(result.matched13.sum() + result.matched31.sum())
             rows[name].append(row)
-    return {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in rows.items()}
+    return {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in rows.items()}, last
 
 
-def vgg_forward_seconds(model: VGG19Features, repeats: int, cpu: bool) -> float:
-    """Median seconds of the bare batched channels-last forward of two 960×540 frames (≈ 250 GMAC)."""
-    x = torch.rand(2, 3, 540, 960).contiguous(memory_format=torch.channels_last)
-    times = []
+def flow_difference(a: SGMResult, b: SGMResult) -> str:
+    """How b's flows differ from a's: 'equal', or segments given flow differently, pixels, largest difference."""
+    if all(np.array_equal(x, y) for x, y in ((a.flow13, b.flow13), (a.flow31, b.flow31),
+                                             (a.matched13, b.matched13), (a.matched31, b.matched31))):
+        return "flows equal"
+    segments = int((a.matched13 != b.matched13).sum() + (a.matched31 != b.matched31).sum())
+    pixels = int((a.flow13 != b.flow13).any(0).sum() + (a.flow31 != b.flow31).any(0).sum())
+    largest = max(float(np.abs(a.flow13 - b.flow13).max()), float(np.abs(a.flow31 - b.flow31).max()))
+    share = pixels / (2 * a.flow13.shape[1] * a.flow13.shape[2])
+    return (f"flows differ: {segments} segment(s) accepted differently, {pixels} px ({share:.2%}) changed, "
+            f"up to {largest:.1f} px")
+
+
+def vgg_forward_seconds(model: VGG19Features, dtype: torch.dtype, repeats: int, cpu: bool) -> tuple[float, float]:
+    """Median (seconds, of them kernel CPU seconds) of the bare batched channels-last forward of two
+    960×540 frames (≈ 250 GMAC) with the model and input in ``dtype``."""
+    x = torch.rand(2, 3, 540, 960).to(dtype).contiguous(memory_format=torch.channels_last)
+    times, kernel = [], []
     with torch.inference_mode():
+        model(x)
         for _ in range(repeats):
-            start, start_cpu = time.perf_counter(), time.process_time()
+            start, start_cpu, start_sys = time.perf_counter(), time.process_time(), os.times().system
             model(x)
             times.append((time.process_time() - start_cpu) if cpu else (time.perf_counter() - start))
-    return statistics.median(times)
+            kernel.append(os.times().system - start_sys)
+    return statistics.median(times), statistics.median(kernel)
 
 
 def main() -> None:
@@ -136,8 +131,8 @@ def main() -> None:
     print(f"{args.threads} thread(s), CPU only, load average at start {load}; frames resized to 960×540; {clock}")
     torch.manual_seed(0)
     model = VGG19Features().eval().requires_grad_(False)
-    descriptors = {"vgg19 per frame (before)": PerFrameVGG(model), "vgg19 batched (now)": VGGDescriptor(model),
-                   "weight-free": None}
+    before, after = "vgg19 float32 (default)", "vgg19 bfloat16 (opt-in)"
+    descriptors = {before: VGGDescriptor(model), after: VGGDescriptor(model, precision="bfloat16"), "weight-free": None}
     pairs = {"synthetic cels": synthetic_pair(), "pigs_in_a_polka (cel)": cartoon_pair(),
              "big_buck_bunny (3-D)": bunny_pair()}
     header = f"{'footage':24} {'descriptor':25} " + " ".join(f"{s:>13}" for s in STAGES) + f" {'total s':>8} {'K':>5} {'matched':>7}"
@@ -148,15 +143,18 @@ def main() -> None:
             sgms[dname] = SGM(vgg=None, size=OFFICIAL_SIZE)
             if descriptor is not None:
                 sgms[dname].descriptor = descriptor
-        medians = run(sgms, pair, args.repeats, args.cpu_time)
+        medians, last = run(sgms, pair, args.repeats, args.cpu_time)
         for dname, med in medians.items():
             print(f"{name:24} {dname:25} " + " ".join(f"{med[s]:13.2f}" for s in STAGES)
                   + f" {med['total']:8.2f} {int(med['segments']):5d} {int(med['matched']):7d}")
-        before, now = medians["vgg19 per frame (before)"], medians["vgg19 batched (now)"]
-        print(f"{'':24} VGG path now/before: descriptors {now['descriptors'] / before['descriptors']:.2f}×, "
-              f"total {now['total'] / before['total']:.2f}×")
-    print(f"VGG-19 forward to relu4_1 alone, both 960×540 frames in one batch: "
-          f"{vgg_forward_seconds(model, args.repeats, args.cpu_time):.2f} s (the floor of the VGG path's descriptors)")
+        b, a = medians[before], medians[after]
+        print(f"{'':24} bfloat16/float32: descriptors {a['descriptors'] / b['descriptors']:.2f}×, "
+              f"total {a['total'] / b['total']:.2f}×; {flow_difference(last[before], last[after])}")
+    forward = {dtype: vgg_forward_seconds(d.model, d.dtype, args.repeats, args.cpu_time)
+               for dtype, d in (("float32", descriptors[before]), ("bfloat16", descriptors[after]))}
+    print("VGG-19 forward to relu4_1 alone, both 960×540 frames in one batch (the floor of the VGG path's "
+          "descriptors): " + ", ".join(f"{k} {s:.2f} s (kernel {sys_s:.2f} s)" for k, (s, sys_s) in forward.items())
+          + f"; bfloat16/float32 {forward['bfloat16'][0] / forward['float32'][0]:.2f}×")
     print("target: < 2 s per pair;  official scripts ≈ 209 s per pair (label maps 118 s, matching 55 s, "
           "per-segment flows 23 s) on this kind of machine")
 

@@ -21,6 +21,7 @@ from atdkit.methods.animeinterp.flows import ensure_flows, resize_flow
 from atdkit.ops.resize import resize_lanczos
 from atdkit.methods.animeinterp.model import AnimeInterpNet
 from atdkit.methods.animeinterp.sgm import OFFICIAL_SIZE, SGM
+from atdkit.methods.animeinterp.sgm.descriptors import PRECISIONS
 from atdkit.methods.animeinterp.sgm.labelmap import STYLES
 from atdkit.methods.base import Interpolator, Option, TripletContext
 from atdkit.ops.optical_flow import dis_flow
@@ -52,6 +53,10 @@ def as_rgb(frame: np.ndarray, what: str = "frame") -> np.ndarray:
     raise BadInput(f"{what}: expected an H×W, H×W×3 or H×W×4 image, got shape {frame.shape}")
 
 
+SGM_PRECISION = Option("sgm_precision", str, "float32", tuple(PRECISIONS),
+                       "number type of SGM's VGG-19 forward: float32 (official) or bfloat16 (faster, flows may differ)")
+
+
 def _pair(frame1: np.ndarray, frame3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = as_rgb(frame1, "frame1"), as_rgb(frame3, "frame3")
     if a.shape != b.shape:
@@ -64,15 +69,15 @@ def _pair(frame1: np.ndarray, frame3: np.ndarray) -> tuple[np.ndarray, np.ndarra
 class _SGMFlows:
     """Shared SGM-flow access: cached in the dataset root when there is a context."""
 
-    def __init__(self, vgg, style: str, sgm_size):
-        self._settings = (vgg, style, sgm_size)
+    def __init__(self, vgg, style: str, sgm_size, sgm_precision: str = "float32"):
+        self._settings = (vgg, style, sgm_size, sgm_precision)
         self._sgm: SGM | None = None
 
     @property
     def sgm(self) -> SGM:
         if self._sgm is None:
-            vgg, style, size = self._settings
-            self._sgm = SGM(vgg=vgg, style=style, size=size)
+            vgg, style, size, precision = self._settings
+            self._sgm = SGM(vgg=vgg, style=style, size=size, vgg_precision=precision)
         return self._sgm
 
     def provenance(self) -> dict[str, str]:
@@ -101,14 +106,14 @@ class AnimeInterp(_SGMFlows, Interpolator):
     description = "AnimeInterp (Li Siyao et al., CVPR 2021): SGM-initialised RFR flow, forward splatting, GridNet"
     weights = (ANIMEINTERP_WEIGHTS,)
     options = (Option("style", str, "disney", tuple(sorted(STYLES)), "SGM line-extraction parameters"),
-               Option("use_sgm", bool, True, (), "initialise RFR with SGM flows"))
+               Option("use_sgm", bool, True, (), "initialise RFR with SGM flows"), SGM_PRECISION)
 
     def __init__(self, device: str = "cpu", weights: str | os.PathLike | None = None, vgg="auto",
                  style: str = "disney", working_size: tuple[int, int] | None = OFFICIAL_SIZE,
                  sgm_size: tuple[int, int] | None = OFFICIAL_SIZE, use_sgm: bool = True,
-                 net: AnimeInterpNet | None = None):
+                 net: AnimeInterpNet | None = None, sgm_precision: str = "float32"):
         Interpolator.__init__(self, device)
-        _SGMFlows.__init__(self, vgg, style, sgm_size)
+        _SGMFlows.__init__(self, vgg, style, sgm_size, sgm_precision)
         if net is None:
             from atdkit import weights as registry
 
@@ -156,12 +161,12 @@ class AnimeInterpSGM(_SGMFlows, Interpolator):
     name = "animeinterp-sgm"
     license = "MIT (atdkit); SGM after lisiyao21/AnimeInterp (MIT)"
     description = "SGM guidance flow refined by DIS, bidirectional forward splatting and blending (no learned weights)"
-    options = (Option("style", str, "disney", tuple(sorted(STYLES)), "SGM line-extraction parameters"),)
+    options = (Option("style", str, "disney", tuple(sorted(STYLES)), "SGM line-extraction parameters"), SGM_PRECISION)
 
     def __init__(self, device: str = "cpu", vgg="auto", style: str = "disney",
-                 sgm_size: tuple[int, int] | None = OFFICIAL_SIZE):
+                 sgm_size: tuple[int, int] | None = OFFICIAL_SIZE, sgm_precision: str = "float32"):
         Interpolator.__init__(self, device)
-        _SGMFlows.__init__(self, vgg, style, sgm_size)
+        _SGMFlows.__init__(self, vgg, style, sgm_size, sgm_precision)
 
     def interpolate(self, frame1, frame3, t: float = 0.5, *, context: TripletContext | None = None) -> np.ndarray:
         frame1, frame3 = _pair(frame1, frame3)

@@ -8,6 +8,13 @@ once, twice, three times for the coarser levels) and concatenated into a
 (``features.N.weight`` / ``.bias``), read with ``torch.load(weights_only=True)``:
 torchvision itself is not needed.
 
+Precision: float32 by default (the official arithmetic). ``precision="bfloat16"`` runs the
+forward with bfloat16 weights and activations (oneDNN's AVX-512 BF16 convolutions accumulate in
+float32; about half the CPU time on CPUs with AVX512_BF16) and pools the features in float32; the
+features then differ from float32 by ≈ 0.5 % and so, on some pairs, do the matches and flows
+(benchmarks/sgm.py counts them). It is opt-in and named in the descriptor's ``name``
+(``vgg19-bfloat16``), hence in the SGM settings, the flows cache and every results row.
+
 ``ColourShapeDescriptor``: the weight-free fallback used when no VGG file is
 available. Per segment: three 16-bin colour histograms (R, G, B; weight 3/4)
 and an 8-bin histogram of the pixels' distances from the segment centroid in
@@ -21,6 +28,7 @@ and return a (D, K) float32 tensor per frame, one column per segment id 0..K−1
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +45,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG19_TO_RELU4_1 = [(0, 3, 64), (2, 64, 64), "M", (5, 64, 128), (7, 128, 128), "M",
                     (10, 128, 256), (12, 256, 256), (14, 256, 256), (16, 256, 256), "M", (19, 256, 512)]
 TAPS = {0: "relu1_1", 5: "relu2_1", 10: "relu3_1", 19: "relu4_1"}
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}  # of the VGG forward; float32 is official
 
 
 class VGG19Features(nn.Module):
@@ -125,30 +134,44 @@ class VGGDescriptor:
     Each segment's pixels are summed in raster order as in a per-frame, per-channel scatter-mean,
     so the pooling adds nothing to the convolutions' float32 rounding (tests compare it with a plain
     NCHW, one-frame-per-call restatement on a real cartoon pair).
+
+    ``precision``: a key of :data:`PRECISIONS`, the number type of the forward (weights and
+    activations; see the module's docstring). The pooling is float32 either way.
     """
 
-    name = "vgg19"
-
-    def __init__(self, model: VGG19Features, device: str = "cpu", sha256: str | None = None):
+    def __init__(self, model: VGG19Features, device: str = "cpu", sha256: str | None = None,
+                 precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown VGG precision {precision!r}; choose from {sorted(PRECISIONS)}")
+        self.dtype = PRECISIONS[precision]
+        if self.dtype != torch.float32:  # a converted copy: the caller's float32 model stays as it is
+            model = copy.deepcopy(model).to(self.dtype)
         self.model = model.to(device)
         self.device = device
+        self.precision = precision
         self.sha256 = sha256  # of the weights file the model came from (the flows cache's key)
+
+    @property
+    def name(self) -> str:
+        """``vgg19`` (float32, the official descriptor) or ``vgg19-<precision>``: recorded with the flows."""
+        return "vgg19" if self.precision == "float32" else f"vgg19-{self.precision}"
 
     @torch.inference_mode()
     def __call__(self, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
                  n_segments: Sequence[int]) -> list[torch.Tensor]:
-        """H×W×3 uint8 RGB frames of one size, their H×W label maps and segment counts → a (960, K) tensor each."""
+        """H×W×3 uint8 RGB frames of one size, their H×W label maps and segment counts → a (960, K) float32 tensor each."""
         rgb = torch.from_numpy(np.stack(images)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         mean = torch.tensor(IMAGENET_MEAN, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
-        feats = self.model(((rgb - mean) / std).contiguous(memory_format=torch.channels_last))
+        x = ((rgb - mean) / std).to(self.dtype).contiguous(memory_format=torch.channels_last)
+        feats = self.model(x)
         offsets = np.cumsum([0, *n_segments])
         level_labels = np.stack(labels) + offsets[:-1, None, None]  # B×H×W, ids apart across frames
         pooled = []
         for level, feat in enumerate(feats):
             if level:
                 level_labels = level_labels[:, 1::2, 1::2]
-            pooled.append(segment_means(feat.cpu().transpose(0, 1), level_labels, int(offsets[-1])))
+            pooled.append(segment_means(feat.cpu().float().transpose(0, 1), level_labels, int(offsets[-1])))
         both = torch.cat(pooled, 0)
         return [both[:, a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
