@@ -9,7 +9,7 @@ from atdkit.errors import BadArgument
 from atdkit.methods.animeinterp import AnimeInterpSGM
 from atdkit.methods.animeinterp.flows import ensure_flows, provenance
 from atdkit.methods.animeinterp.sgm import SGM, label_maps
-from atdkit.methods.animeinterp.sgm.descriptors import VGG19Features, VGGDescriptor
+from atdkit.methods.animeinterp.sgm.descriptors import VGG19Features, VGGDescriptor, segment_means
 from atdkit.methods.base import parse_method
 from atdkit.store.dataset import DatasetRoot
 from atdkit.store.frames import write_png
@@ -74,3 +74,16 @@ def test_bfloat16_descriptors_are_float32_tensors_within_one_percent_of_float32_
         assert got.dtype == torch.float32 and got.shape == want.shape == (960, want.shape[1])
         rel = ((got - want).abs().max() / want.abs().max()).item()
         assert 1e-5 < rel < 1e-2  # bfloat16 rounding (8 significant bits), not float32's, and not more
+
+
+def test_bfloat16_values_pool_chunk_by_chunk_to_the_sums_of_their_float32_copy(monkeypatch):
+    from atdkit.methods.animeinterp.sgm import descriptors
+
+    g = torch.Generator().manual_seed(13)
+    values = torch.rand(2, 24, 30, 16, generator=g).to(torch.bfloat16).permute(3, 0, 1, 2)  # (C, B, H, W) channels-last
+    labels = torch.randint(0, 50, (2, 24, 30), generator=g).numpy()
+    want = segment_means(values.float(), labels, 52)
+    monkeypatch.setattr(descriptors, "POOL_ROWS", 7)  # many chunks, one not full
+    got = segment_means(values, labels, 52)
+    assert got.dtype == torch.float32 and torch.equal(got, want)
+    assert torch.all(got[:, 50:] == 0) and torch.any(got[:, :50] != 0)

@@ -103,19 +103,29 @@ def load_vgg19(path: str | os.PathLike) -> VGG19Features:
     return model.eval().requires_grad_(False)
 
 
+POOL_ROWS = 1 << 16  # pixels per chunk of segment_means: a float32 copy of a chunk stays small and is reused
+
+
 def segment_means(values: torch.Tensor, labels: np.ndarray, n_segments: int) -> torch.Tensor:
-    """(C, *S) values averaged per label of an S-shaped map → (C, K); absent labels give 0 (scatter_mean).
+    """(C, *S) values averaged per label of an S-shaped map → (C, K) float32; absent labels give 0 (scatter_mean).
 
     S is H×W for one image, or B×H×W for a batch whose label maps number their segments apart.
     Sums whole pixel rows (∏S, C) into (K, C): a view of channels-last values (what the VGG
     features are) and about 10× faster than adding per channel, with the same per-element
-    summation order (pixels in raster order), so the same numbers (tests).
+    summation order (pixels in raster order), so the same numbers (tests). Values of another
+    type (bfloat16) are summed in float32, converted chunk by chunk in that same order (the
+    same sums as converting them all first, without a full-size float32 copy).
     """
     c = values.shape[0]
     index = torch.from_numpy(np.ascontiguousarray(labels).reshape(-1)).long()
     rows = values.movedim(0, -1).reshape(-1, c)
-    sums = rows.new_zeros(n_segments, c).index_add_(0, index, rows)
-    counts = torch.bincount(index, minlength=n_segments).clamp_(min=1).to(values.dtype)
+    sums = torch.zeros(n_segments, c, device=values.device)
+    if rows.dtype == sums.dtype:
+        sums.index_add_(0, index, rows)
+    else:
+        for start in range(0, len(rows), POOL_ROWS):
+            sums.index_add_(0, index[start:start + POOL_ROWS], rows[start:start + POOL_ROWS].float())
+    counts = torch.bincount(index, minlength=n_segments).clamp_(min=1).to(sums.dtype)
     return (sums / counts[:, None]).t()
 
 
@@ -171,7 +181,7 @@ class VGGDescriptor:
         for level, feat in enumerate(feats):
             if level:
                 level_labels = level_labels[:, 1::2, 1::2]
-            pooled.append(segment_means(feat.cpu().float().transpose(0, 1), level_labels, int(offsets[-1])))
+            pooled.append(segment_means(feat.cpu().transpose(0, 1), level_labels, int(offsets[-1])))
         both = torch.cat(pooled, 0)
         return [both[:, a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
