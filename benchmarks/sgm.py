@@ -13,7 +13,10 @@ largest difference), the VGG forward alone in both precisions (the floor of the 
 kernel time is the first touch of freshly mapped memory for the activations) and the official
 scripts' reference (≈ 209 s per pair).
 
-Run: .venv/bin/python benchmarks/sgm.py [--repeats 3] [--threads 2] [--cpu-time]
+``--flow-check`` instead compares the bfloat16 flows with the float32 ones on 12 real pairs
+(six of the cartoon, six of Big Buck Bunny) with two random weight sets.
+
+Run: .venv/bin/python benchmarks/sgm.py [--repeats 3] [--threads 2] [--cpu-time] [--flow-check]
 """
 
 from __future__ import annotations
@@ -72,6 +75,58 @@ def bunny_pair() -> tuple[np.ndarray, np.ndarray]:
     return frames[0], frames[10]
 
 
+def real_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Frame pairs (i, i+2) of the real clips: six of the 1943 cartoon, two of Big Buck Bunny's one
+    second and four of its first 30 s (titles, then motion inside shots)."""
+    from PIL import Image
+
+    from atdkit.video import open_video
+
+    pairs = {}
+    with Image.open(PIGS) as im:
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(np.array(im.convert("RGB")))
+    for a in (0, 6, 10, 16, 22, 27):
+        pairs[f"pigs {a}/{a + 2}"] = frames[a], frames[a + 2]
+    for path, starts in ((BUNNY, (0, 12)), (BUNNY.with_name("big_buck_bunny_0_30.webm"), (120, 320, 450, 650))):
+        with open_video(path) as video:
+            for a in starts:
+                pairs[f"{path.stem} {a}/{a + 2}"] = video[a], video[a + 2]
+    return pairs
+
+
+def he_init(model: VGG19Features) -> VGG19Features:
+    """The model's convolutions re-drawn with He-normal weights and zero biases (activations keep their scale
+    through the layers, as trained VGG weights roughly do; PyTorch's default init shrinks them)."""
+    for layer in model.modules():
+        if isinstance(layer, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            torch.nn.init.zeros_(layer.bias)
+    return model
+
+
+def flow_check() -> None:
+    """bfloat16 against float32 on every real pair, with two random weight sets: are the flows equal?"""
+    torch.manual_seed(0)
+    default = VGG19Features().eval().requires_grad_(False)
+    torch.manual_seed(1)
+    he = he_init(VGG19Features()).eval().requires_grad_(False)
+    pairs = real_pairs()
+    changed = 0
+    for wname, model in (("default init, seed 0", default), ("He init, seed 1", he)):
+        sgms = {}
+        for precision in ("float32", "bfloat16"):
+            sgms[precision] = SGM(vgg=None, size=OFFICIAL_SIZE)
+            sgms[precision].descriptor = VGGDescriptor(model, precision=precision)
+        for name, pair in pairs.items():
+            difference = flow_difference(sgms["float32"](*pair), sgms["bfloat16"](*pair))
+            changed += difference != "flows equal"
+            print(f"{wname:22} {name:34} {difference}", flush=True)
+    print(f"bfloat16 flows differ from float32 on {changed} of {2 * len(pairs)} (pair, weights)")
+
+
 def run(sgms: dict[str, SGM], pair, repeats: int, cpu: bool) -> tuple[dict[str, dict[str, float]], dict[str, SGMResult]]:
     """Each SGM on the pair, ``repeats`` times, interleaved → (median seconds per stage and in total, the last result)."""
     rows: dict[str, list[dict]] = {name: [] for name in sgms}
@@ -123,9 +178,14 @@ def main() -> None:
     parser.add_argument("--cpu-time", action="store_true",
                         help="report process CPU seconds instead of wall-clock (on a shared, loaded machine, "
                              "CPU seconds of a 1-thread run approximate the wall time on an idle core)")
+    parser.add_argument("--flow-check", action="store_true",
+                        help="instead of timing: compare bfloat16 with float32 flows on 12 real pairs, two weight sets")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
+    if args.flow_check:
+        flow_check()
+        return
     load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
     clock = "process CPU seconds" if args.cpu_time else "wall-clock seconds"
     print(f"{args.threads} thread(s), CPU only, load average at start {load}; frames resized to 960×540; {clock}")

@@ -12,7 +12,7 @@ Precision: float32 by default (the official arithmetic). ``precision="bfloat16"`
 forward with bfloat16 weights and activations (oneDNN's AVX-512 BF16 convolutions accumulate in
 float32; about half the CPU time on CPUs with AVX512_BF16) and pools the features in float32; the
 features then differ from float32 by ≈ 0.5 % and so, on some pairs, do the matches and flows
-(benchmarks/sgm.py counts them). It is opt-in and named in the descriptor's ``name``
+(``benchmarks/sgm.py --flow-check``: equal on every cartoon pair checked, not on some 3-D ones). It is opt-in and named in the descriptor's ``name``
 (``vgg19-bfloat16``), hence in the SGM settings, the flows cache and every results row.
 
 ``ColourShapeDescriptor``: the weight-free fallback used when no VGG file is
