@@ -39,16 +39,29 @@ def test_float32_is_the_default_and_bfloat16_is_named_wherever_the_flows_are_rec
     with pytest.raises(BadArgument, match="sgm_precision"):
         parse_method("animeinterp:sgm_precision=float16")
     # the flows cache: bfloat16 flows are never served to a float32 SGM (nor the reverse)
+    ds = one_triplet_root(tmp_path, make_cel)
+    ensure_flows(ds, "film_1_2_3", fast)
+    assert provenance(ds, "film_1_2_3")["descriptor"] == "vgg19-bfloat16"
+    ensure_flows(ds, "film_1_2_3", exact)
+    assert provenance(ds, "film_1_2_3")["descriptor"] == "vgg19"
+
+
+def one_triplet_root(tmp_path, make_cel) -> DatasetRoot:
     ds = DatasetRoot.create(tmp_path / "root", "t")
     for k, path in enumerate(ds.frame_paths("film_1_2_3")):
         write_png(path, make_cel((8 * k, 2 * k)))
     ds.triplet_parts.append(pd.DataFrame([{"triplet_id": "film_1_2_3", "film_id": "film", "name": None,
                                            "width": 128, "height": 96}]))
     ds.materialize()
-    ensure_flows(ds, "film_1_2_3", fast)
+    return ds
+
+
+def test_atdkit_sgm_vgg_precision_reaches_the_flows_record(vgg_file, tmp_path, make_cel, capsys):
+    ds = one_triplet_root(tmp_path, make_cel)
+    code, out, err = run_cli(["sgm", str(ds.path), "--vgg", str(vgg_file), "--vgg-precision", "bfloat16",
+                              "--size", "native"], capsys)
+    assert code == 0, out + err
     assert provenance(ds, "film_1_2_3")["descriptor"] == "vgg19-bfloat16"
-    ensure_flows(ds, "film_1_2_3", exact)
-    assert provenance(ds, "film_1_2_3")["descriptor"] == "vgg19"
 
 
 def test_bfloat16_without_a_vgg_forward_or_of_an_unknown_name_is_refused(tmp_path, capsys):
