@@ -45,8 +45,6 @@ RANDOM_NETS = {"animeinterp": "atdkit.methods.animeinterp.model:AnimeInterpNet",
                "softsplat": "atdkit.baselines.softsplat.model:SoftSplatNet"}
 
 
-
-
 def _load(name: str):
     """The method and a note on how it was loaded (random weights for RANDOM_NETS without their file)."""
     from importlib import import_module

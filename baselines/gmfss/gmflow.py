@@ -55,11 +55,14 @@ class ResidualBlock(nn.Module):
 
 
 class SharedStrideConv(nn.Module):
-    """One 3×3 kernel (no bias) applied at stride 1 and 2: features at two scales ("trident")."""
+    """One 3×3 kernel (no bias) applied at stride 1 and 2: features at two scales ("trident").
+    Initialised as GMFlow's trident convolution is (Kaiming-uniform for ReLU), so that a network
+    built without a checkpoint holds numbers, not whatever memory ``torch.empty`` returned."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(channels, channels, 3, 3))
+        nn.init.kaiming_uniform_(self.weight, nonlinearity="relu")
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [F.conv2d(x, self.weight, None, 1, 1), F.conv2d(x, self.weight, None, 2, 1)]
