@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from atdkit import weights
-from atdkit.errors import WeightsMissing
+from atdkit.errors import WeightsMismatch, WeightsMissing
 from atdkit.methods.base import load, method_class
 from atdkit.synth.plan import make_plan
 from atdkit.synth.render import render_frame
@@ -99,3 +100,23 @@ def load_method(name: str, **options):
     for w in method_class(name).weights:
         weights_file(w)
     return load(name, **options)
+
+
+def assert_refused_in_one_line(load, cases, tmp_path: Path, start=str, suffix: str = ".pt") -> None:
+    """Each (saved object, message) of ``cases`` saved to a file: ``load(file)`` raises WeightsMismatch in
+    one line that starts with ``start(file)`` and holds the message."""
+    for i, (saved, message) in enumerate(cases):
+        path = tmp_path / f"bad{i}{suffix}"
+        torch.save(saved, path)
+        with pytest.raises(WeightsMismatch) as err:
+            load(path)
+        text = str(err.value)
+        assert "\n" not in text and text.startswith(start(path)) and message in text, text
+
+
+def assert_same_network(loaded: torch.nn.Module, net: torch.nn.Module, *inputs) -> None:
+    """``loaded`` holds exactly ``net``'s tensors and gives exactly its output for ``inputs``."""
+    for key, value in net.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    with torch.inference_mode():
+        assert torch.equal(loaded(*inputs), net(*inputs))

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from learned_fixtures import assert_refused_in_one_line, assert_same_network
 
-from atdkit.errors import BadInput, WeightsMismatch
+from atdkit.errors import BadInput
 from atdkit.baselines.adacof.method import AdaCoF, load_adacof
 from atdkit.baselines.adacof.model import AdaCoFNet
 from atdkit.baselines.adacof.sampling import adacof_sample
@@ -127,10 +128,7 @@ def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path
     """Also in PyTorch's pre-1.6 file format (the checkpoint was committed in March 2020, before 1.6)."""
     path = tmp_path / "ckpt.pth"
     torch.save({"epoch": 50, "state_dict": random_net.state_dict()}, path, _use_new_zipfile_serialization=not legacy)
-    loaded = load_adacof(path)
-    x0, x2 = torch.rand(1, 3, 40, 50), torch.rand(1, 3, 40, 50)
-    with torch.inference_mode():
-        assert torch.equal(loaded(x0, x2), random_net(x0, x2))
+    assert_same_network(load_adacof(path), random_net, torch.rand(1, 3, 40, 50), torch.rand(1, 3, 40, 50))
 
 
 def test_a_missing_or_renamed_key_or_container_is_one_line(random_net, tmp_path):
@@ -140,13 +138,7 @@ def test_a_missing_or_renamed_key_or_container_is_one_line(random_net, tmp_path)
     cases = [({"epoch": 1, "state_dict": missing}, "1 of 118 weights missing (get_kernel.moduleBeta2.7.weight)"),
              ({"epoch": 1, "state_dict": renamed}, "2 unexpected (kernel.moduleOcclusion.7.bias, kernel.moduleOcclusion.7.weight)"),
              (state, "no 'state_dict' dict (found get_kernel.moduleAlpha1.0.bias")]
-    for i, (saved, message) in enumerate(cases):
-        path = tmp_path / f"bad{i}.pth"
-        torch.save(saved, path)
-        with pytest.raises(WeightsMismatch) as err:
-            load_adacof(path)
-        text = str(err.value)
-        assert "\n" not in text and text.startswith(str(path)) and message in text
+    assert_refused_in_one_line(load_adacof, cases, tmp_path, suffix=".pth")
 
 
 def test_method_pads_by_reflection_inside_the_network_and_crops_back(random_net):

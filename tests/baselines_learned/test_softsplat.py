@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from learned_fixtures import assert_refused_in_one_line, assert_same_network
 
 from atdkit.bench.runner import read_results
 from atdkit.errors import WeightsMismatch
@@ -179,12 +180,7 @@ def test_softmax_splat_of_a_level_matches_an_explicit_loop():
 def test_round_trip_of_the_released_format_is_bit_identical(random_net, tmp_path):
     path = tmp_path / "network-lf.pytorch"
     torch.save(released_state(random_net), path)
-    loaded = load_softsplat(path)
-    for key, value in random_net.state_dict().items():
-        assert torch.equal(loaded.state_dict()[key], value), key
-    x0, x1 = torch.rand(1, 3, 48, 64), torch.rand(1, 3, 48, 64)
-    with torch.inference_mode():
-        assert torch.equal(loaded(x0, x1, 0.3), random_net(x0, x1, 0.3))
+    assert_same_network(load_softsplat(path), random_net, torch.rand(1, 3, 48, 64), torch.rand(1, 3, 48, 64), 0.3)
     # the official loader's naming (module → net) is accepted too
     torch.save({k.replace("module", "net"): v for k, v in released_state(random_net).items()}, tmp_path / "net.pt")
     assert torch.equal(load_softsplat(tmp_path / "net.pt").state_dict()["flow.first.main.10.weight"],
@@ -199,13 +195,8 @@ def test_a_missing_renamed_or_misshaped_key_or_a_bad_file_is_one_line(random_net
     cases = [(missing, "1 of 278 weights missing (synthesis.2x3 - 1x3.main.4.weight)"),
              (renamed, "weights missing (flow.sixth.main.0.bias); 1 unexpected (module.flow.sixth.main.0.bias)"),
              (shaped, "1 with wrong shapes (e.g. synthesis.output.shortcut.weight: (4, 32, 1, 1) in the file")]
-    for i, (state, message) in enumerate(cases):
-        path = tmp_path / f"bad{i}.pytorch"
-        torch.save(state, path)
-        with pytest.raises(WeightsMismatch) as err:
-            load_softsplat(path)
-        text = str(err.value)
-        assert "\n" not in text and text.startswith(f"{path}: not a SoftSplatNet checkpoint") and message in text
+    assert_refused_in_one_line(load_softsplat, cases, tmp_path, lambda path: f"{path}: not a SoftSplatNet checkpoint",
+                               suffix=".pytorch")
     garbage = tmp_path / "garbage.pytorch"
     garbage.write_bytes(b"\x00not a checkpoint")
     with pytest.raises(WeightsMismatch, match=r"garbage\.pytorch: not a readable PyTorch checkpoint"):

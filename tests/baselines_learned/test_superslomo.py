@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from learned_fixtures import assert_refused_in_one_line, assert_same_network
 
 from atdkit.errors import WeightsMismatch
 from atdkit.baselines.superslomo.method import SuperSloMo, load_superslomo
@@ -73,12 +74,7 @@ def test_names_and_shapes_are_the_official_unets():
 @pytest.mark.parametrize("legacy", [True, False])
 def test_round_trip_of_the_official_format_is_bit_identical(random_net, tmp_path, legacy):
     path = save_official(random_net, tmp_path / "SuperSloMo.ckpt", legacy)
-    loaded = load_superslomo(path)
-    for key, value in random_net.state_dict().items():
-        assert torch.equal(loaded.state_dict()[key], value), key
-    x0, x1 = torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96)
-    with torch.inference_mode():
-        assert torch.equal(loaded(x0, x1, 0.3), random_net(x0, x1, 0.3))
+    assert_same_network(load_superslomo(path), random_net, torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96), 0.3)
 
 
 @pytest.mark.parametrize("part", ["state_dictFC", "state_dictAT"])
@@ -90,13 +86,8 @@ def test_a_missing_renamed_or_misshaped_key_is_one_line(random_net, tmp_path, pa
     cases = [(missing, "weights missing (up3.conv2.bias)"),
              (renamed, "weights missing (conv1.weight); 1 unexpected (module.conv1.weight)"),
              (shaped, "1 with wrong shapes (e.g. conv3.bias: (7,) in the file")]
-    for i, (state, message) in enumerate(cases):
-        path = tmp_path / f"bad{i}.ckpt"
-        torch.save(state, path)
-        with pytest.raises(WeightsMismatch) as err:
-            load_superslomo(path)
-        text = str(err.value)
-        assert "\n" not in text and text.startswith(f"{path} [{part}]: not a UNet checkpoint") and message in text
+    assert_refused_in_one_line(load_superslomo, cases, tmp_path, lambda path: f"{path} [{part}]: not a UNet checkpoint",
+                               suffix=".ckpt")
 
 
 def test_a_file_without_one_of_the_networks_or_not_a_checkpoint_is_one_line(random_net, tmp_path):
