@@ -8,6 +8,7 @@ how to fix it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -101,10 +102,14 @@ def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: 
 
 
 def load_exact(module: nn.Module, path: str | os.PathLike, strip_prefix: str | None = None, *,
-               container_key: str | None = None, prefix_required: bool = True, hint: str = "") -> nn.Module:
-    """Load ``path`` into ``module`` after checking names and shapes match exactly; returns the module."""
+               container_key: str | None = None, prefix_required: bool = True, hint: str = "",
+               rename: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None) -> nn.Module:
+    """Load ``path`` into ``module`` after checking names and shapes match exactly; returns the module.
+    ``rename``: the file's names → the module's (a checkpoint-filter function), applied before the check."""
     state = read_state_dict(path, strip_prefix, container_key=container_key, prefix_required=prefix_required,
                             hint=hint)
+    if rename is not None:
+        state = rename(state)
     check_state_dict(module, state, path, hint)
     module.load_state_dict(state, strict=True)
     return module

@@ -27,7 +27,7 @@ from atdkit.baselines.padded_net import check_pair, to_frame, to_tensor
 from atdkit.baselines.pwcnet import rename_nvlabs_keys
 from atdkit.methods.base import Interpolator, TripletContext
 from atdkit.weights import WeightsSpec
-from atdkit.weights.checkpoint import check_state_dict, read_state_dict
+from atdkit.weights.checkpoint import load_exact
 
 DAIN_WEIGHTS = WeightsSpec(
     name="dain",
@@ -52,9 +52,8 @@ def demo_padding(size: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def read_dain_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """``best.pth``'s tensors under :class:`DAINNet`'s names (PWC-Net keys renamed)."""
-    state = read_state_dict(path, hint=HINT)
+def dain_names(state: dict[str, torch.Tensor], path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """``best.pth``'s tensors (read from ``path``) under :class:`DAINNet`'s names (PWC-Net keys renamed)."""
     flow = {k[len("flownets."):]: v for k, v in state.items() if k.startswith("flownets.")}
     renamed = {k: v for k, v in state.items() if not k.startswith("flownets.")}
     if flow:  # without any flownets key the check below names the missing PWC-Net
@@ -64,10 +63,7 @@ def read_dain_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def load_dain(path: str | os.PathLike, device: torch.device | str = "cpu") -> DAINNet:
     """An eval-mode :class:`DAINNet` with ``path`` loaded key-for-key."""
-    net = DAINNet()
-    state = read_dain_state(path)
-    check_state_dict(net, state, path, HINT)
-    net.load_state_dict(state, strict=True)
+    net = load_exact(DAINNet(), path, hint=HINT, rename=lambda state: dain_names(state, path))
     return net.eval().to(device)
 
 

@@ -24,7 +24,7 @@ from atdkit import weights as weights_registry
 from atdkit.baselines.padded_net import PaddedNetInterpolator
 from atdkit.baselines.softsplat.model import SoftSplatNet, model_key
 from atdkit.weights import WeightsSpec
-from atdkit.weights.checkpoint import check_state_dict, read_state_dict
+from atdkit.weights.checkpoint import load_exact
 
 SIZE_MULTIPLE = 2  # the official script pads to even sizes
 MIN_SIZE = 34  # smallest even size whose 1/32 level (ceil) has 2 pixels
@@ -42,10 +42,9 @@ SOFTSPLAT_WEIGHTS = WeightsSpec(
 
 def load_softsplat(path: str | os.PathLike, device: torch.device | str = "cpu") -> SoftSplatNet:
     """An eval-mode :class:`SoftSplatNet` with ``path`` loaded key-for-key."""
-    net = SoftSplatNet()
-    state = {model_key(k): v for k, v in read_state_dict(path).items()}
-    check_state_dict(net, state, path, hint="names shown as atdkit's (the file's moduleFlow.moduleFirst is flow.first)")
-    net.load_state_dict(state, strict=True)
+    net = load_exact(SoftSplatNet(), path,
+                     hint="names shown as atdkit's (the file's moduleFlow.moduleFirst is flow.first)",
+                     rename=lambda state: {model_key(k): v for k, v in state.items()})
     return net.eval().to(device)
 
 
