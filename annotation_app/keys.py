@@ -5,11 +5,15 @@ field (Escape leaves it).
 Label keys come from ``atdkit.store.label_fields.LABEL_FIELDS``; the action and reject-reason
 keys are declared here. One small script in the page maps a key to a click on the button or
 radio option it names, so a key does exactly what the click does (same rerun, same checks).
+The widgets of one triplet are named by their Streamlit key (``accept-<id>``, ``motion_type-<id>``,
+…), so a key pressed while triplet T is on screen clicks T's own widget, never the widget of a
+triplet drawn before or after it that happens to carry the same label.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from atdkit.store.label_fields import LABEL_FIELDS
 from atdkit.store.schema import REJECT_REASONS
@@ -34,15 +38,26 @@ def radio_title(title: str, keys: str) -> str:
     return f"{title} (keys {' '.join(keys.upper())})"
 
 
-def key_map(buttons: dict[str, str]) -> dict[str, dict]:
-    """key → what it clicks: ``{"button": label}`` or ``{"radio": group label, "value": option}``.
-    ``buttons``: action → the button label shown on the page."""
+def widget_class(key: str) -> str:
+    """The CSS class Streamlit gives the element of the widget with ``key`` (``st-key-…``)."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def key_map(buttons: dict[str, str], widgets: dict[str, str] | None = None, tid: str | None = None) -> dict[str, dict]:
+    """key → what it clicks: ``{"button": label}``, ``{"widget": class}`` (a button with that
+    Streamlit key) or ``{"widget": class, "value": option}`` (a radio option).
+    ``buttons``: action → the label of a button found by its text; ``widgets``: action → the
+    Streamlit key of its button; ``tid``: the triplet on screen, whose label and reason radios
+    (keys ``<field>-<tid>``, ``reason-<tid>``) get keys (none without a triplet)."""
     out: dict[str, dict] = {ACTION_KEYS[a]: {"button": text} for a, text in buttons.items()}
+    out.update({ACTION_KEYS[a]: {"widget": widget_class(k)} for a, k in (widgets or {}).items()})
+    if tid is None:
+        return out
     for lf in LABEL_FIELDS:
-        group = radio_title(lf.title, lf.keys)
-        out.update({k: {"radio": group, "value": v} for k, v in zip(lf.keys, lf.values)})
-    group = radio_title(REASON_TITLE, REASON_KEYS)
-    out.update({k: {"radio": group, "value": v} for k, v in zip(REASON_KEYS, REJECT_REASONS)})
+        group = widget_class(f"{lf.name}-{tid}")
+        out.update({k: {"widget": group, "value": v} for k, v in zip(lf.keys, lf.values)})
+    group = widget_class(f"reason-{tid}")
+    out.update({k: {"widget": group, "value": v} for k, v in zip(REASON_KEYS, REJECT_REASONS)})
     return out
 
 
@@ -54,12 +69,14 @@ _SCRIPT = """
   const typing = el => el && (el.tagName === "TEXTAREA" || el.isContentEditable ||
       (el.tagName === "INPUT" && !["radio", "checkbox", "button", "range"].includes(el.type)));
   const live = el => !el.closest('[data-stale="true"]');  // not a leftover of the previous rerun
-  const button = text => [...document.querySelectorAll("button")]
-      .find(b => b.innerText.trim() === text && !b.disabled && live(b));
-  const option = (group, value) => {
-    const g = [...document.querySelectorAll('[data-testid="stRadio"]')].filter(live).find(g =>
-        (g.querySelector('[data-testid="stWidgetLabel"]') || {innerText: ""}).innerText.trim() === group);
-    return g && [...g.querySelectorAll("label")].find(l => l.innerText.trim() === value);
+  const usable = b => b && !b.disabled && live(b);
+  const target = what => {
+    if (what.button)
+      return [...document.querySelectorAll("button")].find(b => b.innerText.trim() === what.button && usable(b));
+    const box = [...document.querySelectorAll("." + what.widget)].find(live);
+    if (!box) return null;
+    if (what.value === undefined) return [...box.querySelectorAll("button")].find(usable);
+    return [...box.querySelectorAll("label")].find(l => l.innerText.trim() === what.value);
   };
   window.addEventListener("keydown", ev => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
@@ -80,16 +97,16 @@ _SCRIPT = """
   const pump = () => {
     while (pending.length) {
       const head = pending[0];
-      const target = head.what.button ? button(head.what.button) : option(head.what.radio, head.what.value);
-      if (!target && head.tries-- > 0) { setTimeout(pump, 100); return; }
+      const el = target(head.what);
+      if (!el && head.tries-- > 0) { setTimeout(pump, 100); return; }
       pending.shift();
-      if (target) { target.click(); if (pending.length) { setTimeout(pump, 0); return; } }
+      if (el) { el.click(); if (pending.length) { setTimeout(pump, 0); return; } }
     }
   };
 })();
 """
 
 
-def script(buttons: dict[str, str]) -> str:
-    """The page script for ``buttons`` (action → label), as HTML for ``st.html``."""
-    return "<script>" + _SCRIPT % json.dumps(key_map(buttons)) + "</script>"
+def script(buttons: dict[str, str], widgets: dict[str, str] | None = None, tid: str | None = None) -> str:
+    """The page script for :func:`key_map`'s arguments, as HTML for ``st.html``."""
+    return "<script>" + _SCRIPT % json.dumps(key_map(buttons, widgets, tid)) + "</script>"

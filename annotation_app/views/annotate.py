@@ -4,7 +4,7 @@ accept/reject with labels.
 Keyboard (``atdkit.annotation_app.keys``): A accept & submit · X reject & submit · S skip · U edit my
 last · P box = proposal · a key per label value (digits and letters, shown beside each group)
 · Z C V B N reject reasons. Widget keys carry the triplet id, so each triplet starts from its
-own defaults.
+own defaults, and a key clicks the widget of the triplet on screen when it was pressed.
 
 The triplet on screen is pinned in the session (``current``): only a submission, a skip,
 "edit my last" or ``?t=`` changes it, never a rerun (a label click, another annotator's
@@ -42,6 +42,7 @@ from atdkit.store.schema import REJECT_REASONS
 BUTTONS = {"accept": keys.label("Accept & submit", "accept"), "reject": keys.label("Reject & submit", "reject"),
            "skip": keys.label("Skip", "skip"), "edit": keys.label("Edit my last", "edit"),
            "proposal": keys.label("Box = proposal", "proposal")}
+TRIPLET_BUTTONS = ("accept", "reject", "skip", "proposal")  # keyed "<action>-<triplet id>"
 
 
 def _flash(kind: str, text: str) -> None:
@@ -208,7 +209,7 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
     full = Box(*ss[f"box-{tid}"]).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
     st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
                f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
-    st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,))
+    st.button(BUTTONS["proposal"], on_click=_reset_box, args=(tid,), key=f"proposal-{tid}")
 
 
 @st.fragment
@@ -249,14 +250,15 @@ def render(ws: Workspace, user: Annotator) -> None:
     _progress(ws, user)
     tid = _current(ws, user)
     bar = st.columns([1, 1, 4])
-    st.html(keys.script({**BUTTONS, "back": player.BACK, "play": player.PLAY, "forward": player.FORWARD}),
-            unsafe_allow_javascript=True)
+    own = {a: f"{a}-{tid}" for a in TRIPLET_BUTTONS} if tid else {}  # this triplet's buttons, by key
+    st.html(keys.script({"edit": BUTTONS["edit"], "back": player.BACK, "play": player.PLAY,
+                         "forward": player.FORWARD}, own, tid), unsafe_allow_javascript=True)
     bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user),
                   disabled=_last_submitted(ws, user) is None)
     if tid is None:
         st.success("Nothing left for you to judge. Thank you!")
         return
-    bar[1].button(BUTTONS["skip"], on_click=_skip, args=(tid,))
+    bar[1].button(BUTTONS["skip"], on_click=_skip, args=(tid,), key=f"skip-{tid}")
     try:
         view = ws.view(tid)
     except BadInput as exc:

@@ -106,10 +106,15 @@ class IncrementalParts:
         self.version = 0  # bumped whenever the union changes
 
     def read(self) -> pd.DataFrame:
+        return self.snapshot()[1]
+
+    def snapshot(self) -> tuple[int, pd.DataFrame]:
+        """``(version, union)`` read together: what is derived from the union is stored under
+        that version, never under a newer one another session's read has set meanwhile."""
         with self._lock:
             names = tuple(self.parts.part_names())
             if names == self._names:
-                return self._frame
+                return self.version, self._frame
             for name in names:
                 if name in self._tables or name in self.bad:
                     continue
@@ -137,7 +142,7 @@ class IncrementalParts:
                 self._frame = table.to_pandas()
             self._names = names
             self.version += 1
-            return self._frame
+            return self.version, self._frame
 
 
 class LabelsCache:
@@ -153,12 +158,12 @@ class LabelsCache:
     def _memo(self, reader: IncrementalParts, what: tuple, derive) -> pd.DataFrame:
         """``derive(reader.read())``, recomputed only when the parts changed.
         Callers must not modify the returned frame."""
-        frame = reader.read()
+        version, frame = reader.snapshot()
         hit = self._derived.get(what)
-        if hit is not None and hit[0] == reader.version:
+        if hit is not None and hit[0] == version:
             return hit[1]
         out = derive(frame)
-        self._derived[what] = (reader.version, out)
+        self._derived[what] = (version, out)
         return out
 
     def votes(self, humans_only: bool = False) -> pd.DataFrame:

@@ -321,3 +321,40 @@ def test_keys_typed_fast_reach_the_server_in_order(server):
     for tid, expected in (("film0-0000", ("rotation", "sporting")), ("film0-0001", ("scaling", "fetching")),
                           ("film0-0002", ("deformation", "others"))):
         assert (ann.loc[tid, "motion_type"], ann.loc[tid, "behavior"]) == expected
+
+
+def test_a_key_clicks_the_widget_of_the_triplet_on_screen_not_a_lookalike(server):
+    """Keys find the widgets keyed with the triplet on screen: a leftover of an earlier render
+    with the same labels (here a copy of the panel, put first in the page) is never clicked.
+    (Keys that looked widgets up by their label text clicked the copy: the label went nowhere
+    and A was refused for a missing motion type.)"""
+    from playwright.sync_api import sync_playwright
+
+    root, tokens, srv = server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
+            log_in(page, srv.url, tokens["ann1"])
+            tid = shown_triplet(page)
+            copied = page.evaluate("""() => {
+                const radios = [...document.querySelectorAll('[data-testid="stRadio"]')].filter(r => r.innerText.includes('(keys'));
+                const accept = [...document.querySelectorAll('button')].find(b => b.innerText.includes('Accept & submit'));
+                const copy = document.createElement('div');
+                for (const el of [...radios, accept]) {
+                  const c = el.cloneNode(true);
+                  c.querySelectorAll('input').forEach(i => i.removeAttribute('id'));
+                  copy.appendChild(c);
+                }
+                document.body.prepend(copy);
+                return radios.length;
+            }""")
+            assert copied == 4                                   # difficulty, motion, behaviour, reason
+            for key in ("w", "7", "a"):                          # rotation, sporting, accept
+                page.keyboard.press(key)
+                wait_idle(page)
+            page.locator("strong", has_text="film0-0001").first.wait_for(timeout=30000)
+        finally:
+            browser.close()
+    ann = latest_annotations(root).set_index("triplet_id").loc[tid]
+    assert (ann["motion_type"], ann["behavior"]) == ("rotation", "sporting")

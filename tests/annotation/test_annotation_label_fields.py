@@ -83,3 +83,19 @@ def test_label_keys_do_not_collide_with_the_app_keys():
     label_keys = [k for f in LABEL_FIELDS for k in f.keys]
     every = label_keys + list(ACTION_KEYS.values()) + list(REASON_KEYS)
     assert len(every) == len(set(every)), every
+
+
+def test_keys_name_the_widgets_of_the_triplet_on_screen():
+    """A label or submit key clicks the widget keyed with the triplet it was pressed for (the
+    class Streamlit derives from the widget key), never one found by its label text."""
+    from atdkit.annotation_app.keys import key_map, widget_class
+    from atdkit.store.label_fields import LABEL_FIELDS
+
+    assert widget_class("motion_type-film 0.0001/x") == "st-key-motion_type-film-0-0001-x"
+    m = key_map({"edit": "Edit my last (U)"}, {"accept": "accept-f.1"}, "f.1")
+    assert m["u"] == {"button": "Edit my last (U)"}
+    assert m["a"] == {"widget": "st-key-accept-f-1"}
+    motion = next(f for f in LABEL_FIELDS if f.name == "motion_type")
+    assert m[motion.keys[1]] == {"widget": "st-key-motion_type-f-1", "value": motion.values[1]}
+    assert m["z"]["widget"] == "st-key-reason-f-1"
+    assert set(key_map({}, None, None)) == set()  # no triplet on screen: no label keys

@@ -175,3 +175,26 @@ def test_latest_per_key_breaks_ties_by_part_order_and_keeps_missing_times_first(
                                                                       ("y", "a", 3), ("z", "a", 6)]
     by_triplet = _latest_by(df, ["triplet_id"])
     assert list(zip(by_triplet["triplet_id"], by_triplet["v"])) == [("x", 4), ("y", 3), ("z", 6)]
+
+
+def test_labels_cache_never_files_an_older_union_under_a_newer_version(root, monkeypatch):
+    """Streamlit sessions share one cache: when another session reads a new part between this
+    session's read and its derivation, the older derivation must not be kept as the newer one
+    (it was: the annotator who had just voted was served the same triplet again)."""
+    cache = LabelsCache(root)
+    add_votes(root, [{"triplet_id": "t1", "annotator": "a", "accept": True}])
+    assert len(cache.votes()) == 1
+    reader = cache._votes
+    real = type(reader).snapshot
+
+    def other_session_reads_a_new_vote_meanwhile(self):
+        got = real(self)
+        monkeypatch.setattr(type(reader), "snapshot", real)  # once
+        add_votes(root, [{"triplet_id": "t2", "annotator": "b", "accept": True}])
+        real(self)  # the other session's read: the union now has t2
+        return got
+
+    monkeypatch.setattr(type(reader), "snapshot", other_session_reads_a_new_vote_meanwhile)
+    add_votes(root, [{"triplet_id": "t3", "annotator": "a", "accept": False, "reason": "scene cut"}])
+    assert sorted(cache.votes()["triplet_id"]) == ["t1", "t3"]  # this session's read, from before t2
+    assert sorted(cache.votes()["triplet_id"]) == ["t1", "t2", "t3"]  # the next read sees everything
