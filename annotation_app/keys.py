@@ -43,13 +43,15 @@ def widget_class(key: str) -> str:
     return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
 
 
-def key_map(buttons: dict[str, str], widgets: dict[str, str] | None = None, tid: str | None = None) -> dict[str, dict]:
-    """key → what it clicks: ``{"button": label}``, ``{"widget": class}`` (a button with that
-    Streamlit key) or ``{"widget": class, "value": option}`` (a radio option).
-    ``buttons``: action → the label of a button found by its text; ``widgets``: action → the
-    Streamlit key of its button; ``tid``: the triplet on screen, whose label and reason radios
-    (keys ``<field>-<tid>``, ``reason-<tid>``) get keys (none without a triplet)."""
-    out: dict[str, dict] = {ACTION_KEYS[a]: {"button": text} for a, text in buttons.items()}
+def key_map(page_buttons: dict[str, str], widgets: dict[str, str] | None = None,
+            tid: str | None = None) -> dict[str, dict]:
+    """key → what it clicks: ``{"button": label}`` (a plain page button, found by its text, that
+    reruns nothing: the player's), ``{"widget": class}`` (the Streamlit button with that key) or
+    ``{"widget": class, "value": option}`` (an option of the Streamlit radio with that key).
+    ``page_buttons``: action → label; ``widgets``: action → the Streamlit key of its button;
+    ``tid``: the triplet on screen, whose label and reason radios (keys ``<field>-<tid>``,
+    ``reason-<tid>``) get keys (none without a triplet)."""
+    out: dict[str, dict] = {ACTION_KEYS[a]: {"button": text} for a, text in page_buttons.items()}
     out.update({ACTION_KEYS[a]: {"widget": widget_class(k)} for a, k in (widgets or {}).items()})
     if tid is None:
         return out
@@ -78,35 +80,50 @@ _SCRIPT = """
     if (what.value === undefined) return [...box.querySelectorAll("button")].find(usable);
     return [...box.querySelectorAll("label")].find(l => l.innerText.trim() === what.value);
   };
+  // Streamlit's run state ("running", "rerunRequested", "notRunning"), as its own tests read it
+  const running = () => ["running", "rerunRequested"].includes(
+      (document.querySelector('[data-testid="stApp"]') || {dataset: {}}).dataset.testScriptState);
   window.addEventListener("keydown", ev => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
     const el = document.activeElement;
     if (typing(el)) { if (ev.key === "Escape") el.blur(); return; }
-    const what = window.__atdkitKeys.map[ev.key.toLowerCase()];
-    if (!what) return;
+    const key = ev.key.toLowerCase();
+    if (!window.__atdkitKeys.map[key]) return;
     ev.preventDefault(); ev.stopPropagation();
     if (el && el !== document.body && el.blur) el.blur();
-    pending.push({what, tries: 600});
+    pending.push({key, until: Date.now() + 60000});
     if (pending.length === 1) pump();
   }, true);
-  // Keys are pressed in the order they were typed, one after the other. During a rerun every
-  // element is a leftover: the key at the head waits for the new ones (up to 60 s: a loaded
-  // server takes seconds) and the keys after it wait behind it, so a label key typed before A
-  // always reaches the server before the submission (never drop a key, never reorder two).
+  // Keys are pressed in the order they were typed, one at a time, each on a page at rest: a
+  // Streamlit widget is clicked only while no script run is going on or asked for (a click on
+  // a widget of a run still being drawn can be lost) and the next key waits for the run that
+  // click causes to end, so a label key typed before A always reaches the server first (up to
+  // 60 s each: a loaded server takes seconds). Never drop a key, never reorder two. What a key
+  // clicks is looked up when its turn comes, in the map of the triplet on screen then (the
+  // page replaces the map first thing when it shows another triplet).
   const pending = [];
+  let clicked = null;  // {at, seenRunning} after a click on a Streamlit widget
   const pump = () => {
     while (pending.length) {
-      const head = pending[0];
-      const el = target(head.what);
-      if (!el && head.tries-- > 0) { setTimeout(pump, 100); return; }
+      if (clicked) {  // the run the last click caused: seen starting and ended (or none within 300 ms)
+        if (running()) clicked.seenRunning = true;
+        if (running() || (!clicked.seenRunning && Date.now() - clicked.at < 300)) { setTimeout(pump, 20); return; }
+        clicked = null;
+      }
+      const head = pending[0], what = window.__atdkitKeys.map[head.key];
+      const el = what && !(what.widget && running()) ? target(what) : null;
+      if (!el && what && Date.now() < head.until) { setTimeout(pump, 50); return; }
       pending.shift();
-      if (el) { el.click(); if (pending.length) { setTimeout(pump, 0); return; } }
+      if (el) {
+        el.click();
+        if (what.widget) clicked = {at: Date.now(), seenRunning: false};
+      }
     }
   };
 })();
 """
 
 
-def script(buttons: dict[str, str], widgets: dict[str, str] | None = None, tid: str | None = None) -> str:
+def script(page_buttons: dict[str, str], widgets: dict[str, str] | None = None, tid: str | None = None) -> str:
     """The page script for :func:`key_map`'s arguments, as HTML for ``st.html``."""
-    return "<script>" + _SCRIPT % json.dumps(key_map(buttons, widgets, tid)) + "</script>"
+    return "<script>" + _SCRIPT % json.dumps(key_map(page_buttons, widgets, tid)) + "</script>"

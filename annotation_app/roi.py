@@ -1,38 +1,105 @@
-"""RoI boxes between the drawing canvas (display pixels) and frame2 (full-resolution pixels)."""
+"""The RoI box on frame2: a small page component (frame2 and one box; drag to draw a new box)
+and the checks on what it sends back. Boxes here are in canvas (display) pixels; the task
+view scales them to frame2's full resolution.
+
+The component sends the box only when a drag ends with a box at least ``MIN_BOX_PX`` wide and
+high (a click keeps the box there was); it sends nothing when it mounts, so showing a triplet
+costs no extra rerun.
+"""
 
 from __future__ import annotations
 
+import base64
+import math
+from dataclasses import astuple
+
+import streamlit as st
+
 from atdkit.labels.judgements import Box
 
-_ORIGIN = {"left": 0.0, "top": 0.0, "center": 0.5, "right": 1.0, "bottom": 1.0}
-RECT_TYPES = ("rect", "Rect", "LabeledRect")
 MIN_BOX_PX = 4  # canvas pixels: a rectangle narrower or lower than this is a click, not a drawn box
 
+_CSS = """
+.atdkit-roi { position: relative; max-width: 100%; user-select: none; touch-action: none; cursor: crosshair; }
+.atdkit-roi img { display: block; width: 100%; height: 100%; pointer-events: none; }
+.atdkit-roi-box { position: absolute; box-sizing: border-box; border: 2px solid #ff4b00;
+                  background: rgba(255, 75, 0, 0.12); pointer-events: none; }
+"""
 
-def boxes_from_canvas(json_data: dict | None) -> list[Box]:
-    """Every rectangle on the canvas (Fabric.js JSON), oldest first, in canvas pixels.
-    Scale and origin are applied; negative sizes (a drag up or left) are normalised."""
-    objects = (json_data or {}).get("objects") or []
-    boxes = []
-    for o in objects:
-        if not isinstance(o, dict) or o.get("type") not in RECT_TYPES:
-            continue
-        w = float(o.get("width", 0)) * float(o.get("scaleX", 1))
-        h = float(o.get("height", 0)) * float(o.get("scaleY", 1))
-        x = float(o.get("left", 0)) - _ORIGIN.get(o.get("originX", "left"), 0.0) * w
-        y = float(o.get("top", 0)) - _ORIGIN.get(o.get("originY", "top"), 0.0) * h
-        if w < 0:
-            x, w = x + w, -w
-        if h < 0:
-            y, h = y + h, -h
-        boxes.append(Box(x, y, w, h))
-    return boxes
+# data: {image: data URL of frame2 at the canvas size, width, height: canvas px, box: [x, y, w, h], min: px}
+_JS = """
+export default function ({ data, setStateValue, parentElement }) {
+  let stage = parentElement.querySelector(".atdkit-roi");
+  if (!stage) {
+    stage = document.createElement("div");
+    stage.className = "atdkit-roi";
+    stage.dataset.testid = "atdkit-roi";
+    stage.innerHTML = '<img alt="frame2 for the RoI" draggable="false"><div class="atdkit-roi-box"></div>';
+    parentElement.appendChild(stage);
+  }
+  const img = stage.querySelector("img"), frame = stage.querySelector(".atdkit-roi-box");
+  if (img.getAttribute("src") !== data.image) img.src = data.image;
+  stage.style.width = data.width + "px";
+  stage.style.aspectRatio = data.width + " / " + data.height;
+  const draw = b => {
+    const [x, y, w, h] = b.map(v => 100 * v);
+    Object.assign(frame.style, {left: x / data.width + "%", top: y / data.height + "%",
+                                width: w / data.width + "%", height: h / data.height + "%"});
+  };
+  let kept = data.box;
+  draw(kept);
+  const at = ev => {  // canvas px, inside the frame
+    const r = stage.getBoundingClientRect();
+    return [Math.min(Math.max((ev.clientX - r.left) * data.width / r.width, 0), data.width),
+            Math.min(Math.max((ev.clientY - r.top) * data.height / r.height, 0), data.height)];
+  };
+  let start = null;
+  const spanned = ev => {
+    const [x, y] = at(ev);
+    return [Math.min(x, start[0]), Math.min(y, start[1]), Math.abs(x - start[0]), Math.abs(y - start[1])];
+  };
+  stage.onpointerdown = ev => { if (ev.button !== 0) return; start = at(ev); stage.setPointerCapture(ev.pointerId); };
+  stage.onpointermove = ev => { if (start) draw(spanned(ev)); };
+  stage.onpointerup = ev => {
+    if (!start) return;
+    const box = spanned(ev);
+    start = null;
+    if (box[2] >= data.min && box[3] >= data.min) { kept = box; setStateValue("box", box); }
+    draw(kept);  // a click (or a box too small) keeps the box there was
+  };
+  stage.onpointercancel = () => { start = null; draw(kept); };
+}
+"""
+
+_component = None
 
 
-def drawing_for(box: Box, stroke: str = "#ff4b00", fill: str = "rgba(255, 75, 0, 0.12)") -> dict:
-    """A canvas ``initial_drawing`` holding one rectangle (canvas pixels)."""
-    return {"objects": [{
-        "type": "Rect", "left": box.x, "top": box.y, "width": box.w, "height": box.h,
-        "originX": "left", "originY": "top", "scaleX": 1, "scaleY": 1, "angle": 0,
-        "stroke": stroke, "strokeWidth": 2, "fill": fill, "strokeUniform": True,
-    }]}
+def _roi_component():
+    global _component
+    if _component is None:  # registered once per process, on first use inside a running app
+        _component = st.components.v2.component("atdkit.roi_box", css=_CSS, js=_JS, isolate_styles=False)
+    return _component
+
+
+def box_from_component(value) -> Box | None:
+    """The box the component sent (``[x, y, w, h]``, canvas px), or None when there is none or it
+    is not a box of at least ``MIN_BOX_PX`` with finite coordinates."""
+    if not isinstance(value, (list, tuple)) or len(value) != 4:
+        return None
+    try:
+        x, y, w, h = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w < MIN_BOX_PX or h < MIN_BOX_PX:
+        return None
+    return Box(x, y, w, h)
+
+
+def draw_box(key: str, jpeg: bytes, size: tuple[int, int], box: Box) -> Box | None:
+    """Show frame2 (``jpeg``, ``size`` = (width, height) canvas px) with ``box``; the box the
+    annotator has drawn since it was mounted under ``key``, or None."""
+    result = _roi_component()(
+        key=key, data={"image": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
+                       "width": size[0], "height": size[1], "box": list(astuple(box)), "min": MIN_BOX_PX},
+        default={"box": None}, on_box_change=lambda: None, width="content")
+    return box_from_component(result.get("box") if isinstance(result, dict) else getattr(result, "box", None))

@@ -3,8 +3,8 @@
 Real browser (Debian chromium via Playwright, one context per annotator, all driven at once
 with Playwright's async API) against `atdkit annotate` on 127.0.0.1, frames 960×540 cut from
 the Big Buck Bunny test clip. "Fully shown" = another triplet's id is on the page, frame1–3
-and the player's stage image are decoded (``img.complete`` and ``naturalWidth > 0``), the
-RoI canvas exists, and Streamlit's rerun has finished (no element of the previous triplet
+the player's stage image and the RoI's frame2 are decoded (``img.complete`` and
+``naturalWidth > 0``), and Streamlit's rerun has finished (no element of the previous triplet
 is left).
 Each annotator accepts triplets with an even number and rejects the others (labels and
 reason picked by key before the clock starts, then ``--think`` seconds of looking), so two
@@ -77,10 +77,12 @@ SUBMIT_AND_TIME_JS = """([button, current, timeoutMs]) => new Promise(resolve =>
       .some(e => e.textContent.startsWith('bbb-') && e.textContent !== current);
   const done = () => [...document.querySelectorAll('[data-testid="stAlert"]')]
       .some(e => e.textContent.includes('Nothing left'));
-  const images = () => [...document.querySelectorAll('[data-testid="stImage"] img, .atdkit-stage-img')];
-  // the canvas component renders in a shadow root
-  const canvases = () => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-      .flatMap(e => e.shadowRoot ? [...e.shadowRoot.querySelectorAll('canvas')] : []);
+  const images = () => [...document.querySelectorAll(
+      '[data-testid="stImage"] img, .atdkit-stage-img, [data-testid="atdkit-roi"] img')];
+  // the RoI: frame2 in the RoI component, or (apps before it, for --compare) the drawing canvas
+  const roi = () => !!document.querySelector('[data-testid="atdkit-roi"] img') ||
+      [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+        .some(e => e.shadowRoot && [...e.shadowRoot.querySelectorAll('canvas')].some(c => c.width > 0));
   function missing() {
     if (done()) return [];
     const out = [];
@@ -91,7 +93,7 @@ SUBMIT_AND_TIME_JS = """([button, current, timeoutMs]) => new Promise(resolve =>
     if (imgs.length < 4) out.push(imgs.length + ' of 4 images');
     imgs.filter(i => !(i.complete && i.naturalWidth > 0))
         .forEach(i => out.push('image not decoded: ' + (i.src || '(no src)').slice(-60)));
-    if (!canvases().some(c => c.width > 0)) out.push('no RoI canvas');
+    if (!roi()) out.push('no RoI shown');
     return out;
   }
   let first = null;  // another triplet's id on the page (the rerun's first output arrived)

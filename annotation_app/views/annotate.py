@@ -11,10 +11,10 @@ The triplet on screen is pinned in the session (``current``): only a submission,
 submission). Buttons carry the id of the triplet they were drawn for, and the queue takes
 the judgement only if that triplet is still the annotator's (``Queue.submit``).
 
-What a submission costs: the RoI canvas and the decision panel (labels, reason, submit
-buttons, the error) are fragments (``st.fragment``), so drawing a box, the canvas's own
-mount message and a label click rerun only that part of the page; only a submission, a
-skip or "edit my last" reruns (and re-sends) the whole page, once.
+What a submission costs: the RoI box (``roi.draw_box``, which sends nothing until a box is
+drawn) and the decision panel (labels, reason, submit buttons, the error) are fragments
+(``st.fragment``), so drawing a box or a label click reruns only that part of the page; only
+a submission, a skip or "edit my last" reruns (and re-sends) the whole page, once.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import pandas as pd
 import streamlit as st
 
 from atdkit.annotation_app import keys, player, timings
-from atdkit.annotation_app.roi import MIN_BOX_PX, boxes_from_canvas, drawing_for
+from atdkit.annotation_app.roi import draw_box
 from atdkit.annotation_app.text import md_escape
 from atdkit.annotation_app.views.common import frame_row
 from atdkit.annotation_app.workspace import TripletView, Workspace
-from streamlit.errors import StreamlitAPIException
 
 from atdkit.errors import BadInput
 from atdkit.labels import judgements
@@ -162,14 +161,6 @@ def _current(ws: Workspace, user: Annotator) -> str | None:
     return ss["current"]
 
 
-def _rerun_fragment() -> None:
-    """Rerun just the fragment this is called from (the whole page when it runs as part of one)."""
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:  # a fragment-scoped rerun is refused during a full-page run
-        st.rerun()
-
-
 def _progress(ws: Workspace, user: Annotator) -> None:
     p = ws.queue.progress(user.name)
     st.progress(p.done / p.total if p.total else 1.0,
@@ -181,10 +172,7 @@ def _progress(ws: Workspace, user: Annotator) -> None:
 @timings.timed("canvas fragment")
 def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
     """frame2 with the RoI box, and "Box = proposal" (a fragment: drawing reruns only this).
-    ``box-<tid>`` in the session holds the box in canvas pixels; a newly drawn box replaces
-    the old one (the canvas is remounted with just the new box)."""
-    from streamlit_drawable_canvas import st_canvas  # only importable inside a running app
-
+    ``box-<tid>`` in the session holds the box in canvas pixels; a newly drawn box replaces it."""
     ss = st.session_state
     cw, ch = view.canvas_size
     sx, sy = cw / view.width, ch / view.height
@@ -194,18 +182,9 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
             start = Box(prev_ann["roi_x"], prev_ann["roi_y"], prev_ann["roi_w"], prev_ann["roi_h"])
         ss[f"box-{tid}"] = astuple(start.scaled(sx, sy))
     nonce = ss.get(f"nonce-{tid}", 0)
-    result = st_canvas(
-        fill_color="rgba(255, 75, 0, 0.12)", stroke_width=2, stroke_color="#ff4b00",
-        background_image=view.canvas_jpeg, width=cw, height=ch, drawing_mode="rect",
-        initial_drawing=drawing_for(Box(*ss[f"box-{tid}"])), key=f"canvas-{tid}-{nonce}",
-    )
-    boxes = boxes_from_canvas(result.json_data)
-    newest = boxes[-1] if boxes else None
-    if newest is not None and not (len(boxes) > 1 and (newest.w < MIN_BOX_PX or newest.h < MIN_BOX_PX)):
-        ss[f"box-{tid}"] = astuple(newest)  # (a click without a drag leaves the box as it was)
-    if len(boxes) > 1:  # redrawn or clicked: remount the canvas with just the kept box
-        ss[f"nonce-{tid}"] = nonce + 1
-        _rerun_fragment()
+    drawn = draw_box(f"roi-{tid}-{nonce}", view.canvas_jpeg, view.canvas_size, Box(*ss[f"box-{tid}"]))
+    if drawn is not None:
+        ss[f"box-{tid}"] = astuple(drawn)
     full = Box(*ss[f"box-{tid}"]).scaled(1 / sx, 1 / sy).clipped(view.width, view.height)
     st.caption(f"RoI on frame2 (full-resolution px): x={full.x:.0f} y={full.y:.0f} "
                f"w={full.w:.0f} h={full.h:.0f} · frame {view.width}×{view.height}")
@@ -251,9 +230,9 @@ def render(ws: Workspace, user: Annotator) -> None:
     tid = _current(ws, user)
     bar = st.columns([1, 1, 4])
     own = {a: f"{a}-{tid}" for a in TRIPLET_BUTTONS} if tid else {}  # this triplet's buttons, by key
-    st.html(keys.script({"edit": BUTTONS["edit"], "back": player.BACK, "play": player.PLAY,
-                         "forward": player.FORWARD}, own, tid), unsafe_allow_javascript=True)
-    bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user),
+    st.html(keys.script({"back": player.BACK, "play": player.PLAY, "forward": player.FORWARD},
+                        {"edit": "edit", **own}, tid), unsafe_allow_javascript=True)
+    bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user), key="edit",
                   disabled=_last_submitted(ws, user) is None)
     if tid is None:
         st.success("Nothing left for you to judge. Thank you!")

@@ -59,9 +59,14 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
 
 
-# No "running" indicator and no element left over from before the rerun (marked stale until it ends).
-IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidget"]') &&
-                   !document.querySelector('[data-stale="true"]')"""
+# No script run going on or asked for (Streamlit's run state, as its own tests read it), no
+# "running" indicator, no element left over from before the rerun (marked stale until it ends),
+# and on the task view its keyboard script installed (keys typed before that reach nothing).
+IDLE_JS = """() => !['running', 'rerunRequested'].includes(
+                       (document.querySelector('[data-testid="stApp"]') || {dataset: {}}).dataset.testScriptState) &&
+                   !document.querySelector('[data-testid="stStatusWidget"]') &&
+                   !document.querySelector('[data-stale="true"]') &&
+                   (!document.querySelector('.st-key-edit') || !!window.__atdkitKeys)"""
 
 
 def wait_idle(page, settle: float = 0.15) -> None:

@@ -92,8 +92,8 @@ def test_keys_name_the_widgets_of_the_triplet_on_screen():
     from atdkit.store.label_fields import LABEL_FIELDS
 
     assert widget_class("motion_type-film 0.0001/x") == "st-key-motion_type-film-0-0001-x"
-    m = key_map({"edit": "Edit my last (U)"}, {"accept": "accept-f.1"}, "f.1")
-    assert m["u"] == {"button": "Edit my last (U)"}
+    m = key_map({"back": "Back (J)"}, {"edit": "edit", "accept": "accept-f.1"}, "f.1")
+    assert m["j"] == {"button": "Back (J)"} and m["u"] == {"widget": "st-key-edit"}
     assert m["a"] == {"widget": "st-key-accept-f-1"}
     motion = next(f for f in LABEL_FIELDS if f.name == "motion_type")
     assert m[motion.keys[1]] == {"widget": "st-key-motion_type-f-1", "value": motion.values[1]}

@@ -1,23 +1,19 @@
-"""Canvas boxes ↔ frame2 pixels, the proposal fallback, and escaping untrusted text."""
+"""RoI boxes from the page component, the proposal fallback, and escaping untrusted text."""
 
 import pytest
 
-from atdkit.annotation_app.roi import boxes_from_canvas, drawing_for
+from atdkit.annotation_app.roi import MIN_BOX_PX, box_from_component
 from atdkit.annotation_app.text import md_escape
 from atdkit.annotation_app.workspace import proposal_box
 from atdkit.labels.judgements import Box
 
 
-def test_boxes_from_canvas_applies_scale_origin_and_sign():
-    json_data = {"objects": [
-        {"type": "path", "left": 1},
-        {"type": "rect", "left": 10, "top": 20, "width": 30, "height": 40, "scaleX": 2, "scaleY": 0.5},
-        {"type": "Rect", "left": 50, "top": 50, "width": 20, "height": 10, "originX": "center", "originY": "bottom"},
-        {"type": "LabeledRect", "left": 100, "top": 100, "width": -20, "height": -10},
-    ]}
-    assert boxes_from_canvas(json_data) == [Box(10, 20, 60, 20), Box(40, 40, 20, 10), Box(80, 90, 20, 10)]
-    assert boxes_from_canvas(None) == [] and boxes_from_canvas({"objects": []}) == []
-    assert boxes_from_canvas(drawing_for(Box(1, 2, 3, 4))) == [Box(1, 2, 3, 4)]
+def test_a_box_from_the_component_is_four_finite_numbers_at_least_min_box_px():
+    assert box_from_component([10, 20.5, 30, 40]) == Box(10, 20.5, 30, 40)
+    assert box_from_component((0, 0, MIN_BOX_PX, MIN_BOX_PX)) == Box(0, 0, MIN_BOX_PX, MIN_BOX_PX)
+    for bad in (None, [], [1, 2, 3], [1, 2, 3, 4, 5], [0, 0, MIN_BOX_PX - 1, 50], [0, 0, 50, 0.5],
+                [0, 0, float("nan"), 9], ["a", 0, 9, 9], {"x": 1}, "1,2,3,4"):
+        assert box_from_component(bad) is None, bad
 
 
 def test_proposal_box_clips_and_falls_back_to_centre():
