@@ -96,9 +96,10 @@ _SCRIPT = """
   }, true);
   // Keys are pressed in the order they were typed, one at a time, each on a page at rest: a
   // Streamlit widget is clicked only while no script run is going on or asked for (a click on
-  // a widget of a run still being drawn can be lost) and the next key waits for the run that
-  // click causes to end, so a label key typed before A always reaches the server first (up to
-  // 60 s each: a loaded server takes seconds). Never drop a key, never reorder two. What a key
+  // a widget of a run still being drawn can be lost) and the key after a button waits for the
+  // run that button causes to end (up to 60 s each: a loaded server takes seconds); label
+  // options are in the task view's form, so they rerun nothing and A sends them. Never drop a
+  // key, never reorder two. What a key
   // clicks is looked up when its turn comes, in the map of the triplet on screen then (the
   // page replaces the map first thing when it shows another triplet).
   const pending = [];
@@ -116,7 +117,7 @@ _SCRIPT = """
       pending.shift();
       if (el) {
         el.click();
-        if (what.widget) clicked = {at: Date.now(), seenRunning: false};
+        if (what.widget && what.value === undefined) clicked = {at: Date.now(), seenRunning: false};
       }
     }
   };

@@ -13,8 +13,9 @@ the judgement only if that triplet is still the annotator's (``Queue.submit``).
 
 What a submission costs: the RoI box (``roi.draw_box``, which sends nothing until a box is
 drawn) and the decision panel (labels, reason, submit buttons, the error) are fragments
-(``st.fragment``), so drawing a box or a label click reruns only that part of the page; only
-a submission, a skip or "edit my last" reruns (and re-sends) the whole page, once.
+(``st.fragment``), and the labels a form, so drawing a box reruns only the box's part of the
+page and a label click reruns nothing; a submission, a skip or "edit my last" reruns (and
+re-sends) the whole page, once.
 """
 
 from __future__ import annotations
@@ -194,32 +195,35 @@ def _canvas(view: TripletView, tid: str, prev_ann: dict | None) -> None:
 @st.fragment
 @timings.timed("decision fragment")
 def _decision(ws: Workspace, user: Annotator, tid: str, prev_vote: dict | None, prev_ann: dict | None) -> None:
-    """Labels, reject reason and the submit buttons, and the last submission's error (a
-    fragment: a label click reruns only this). Each run renews the annotator's lease on ``tid``."""
+    """Labels, reject reason and the submit buttons, and the last submission's error. The labels
+    are a form: picking one reruns nothing (the browser keeps it until a submit button sends
+    them all); a submission reruns this fragment, then the page. Each run renews the
+    annotator's lease on ``tid``."""
     ss = st.session_state
     if not ws.queue.hold(user.name, tid) and ss.get("explicit") != tid:  # still shown; a submission will be refused
         st.warning(f"Triplet {md_escape(tid)} is no longer yours to judge (your lease ran out and "
                    "others judged it). Press S for the next one.")
-    acc, rej = st.columns([3, 2])
-    with acc:
-        prev, row = prev_ann or {}, ws.triplet(tid) or {}
-        for lf in LABEL_FIELDS:  # own earlier value, else the miner's guess (prefill_from), else none
-            start = prev.get(lf.name) if isinstance(prev.get(lf.name), str) else \
-                (row.get(lf.prefill_from) if lf.prefill_from else None)
-            st.radio(keys.radio_title(lf.title, lf.keys), lf.values, horizontal=True,
-                     key=f"{lf.name}-{tid}", index=lf.values.index(start) if start in lf.values else None)
-        st.button(BUTTONS["accept"], type="primary", on_click=_submit,
-                  args=(ws, user, tid, True), key=f"accept-{tid}")
-    with rej:
-        old_reason = (prev_vote or {}).get("reason")
-        old_reason = old_reason if isinstance(old_reason, str) else ""
-        reason = "other" if old_reason.startswith("other: ") else old_reason
-        st.radio(keys.radio_title(keys.REASON_TITLE, keys.REASON_KEYS), REJECT_REASONS, key=f"reason-{tid}",
-                 index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
-        st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
-                      value=old_reason.removeprefix("other: ") if reason == "other" else "")
-        st.button(BUTTONS["reject"], on_click=_submit,
-                  args=(ws, user, tid, False), key=f"reject-{tid}")
+    with st.form(f"decision-{tid}", border=False, enter_to_submit=False):
+        acc, rej = st.columns([3, 2])
+        with acc:
+            prev, row = prev_ann or {}, ws.triplet(tid) or {}
+            for lf in LABEL_FIELDS:  # own earlier value, else the miner's guess (prefill_from), else none
+                start = prev.get(lf.name) if isinstance(prev.get(lf.name), str) else \
+                    (row.get(lf.prefill_from) if lf.prefill_from else None)
+                st.radio(keys.radio_title(lf.title, lf.keys), lf.values, horizontal=True,
+                         key=f"{lf.name}-{tid}", index=lf.values.index(start) if start in lf.values else None)
+            st.form_submit_button(BUTTONS["accept"], type="primary", on_click=_submit,
+                                  args=(ws, user, tid, True), key=f"accept-{tid}")
+        with rej:
+            old_reason = (prev_vote or {}).get("reason")
+            old_reason = old_reason if isinstance(old_reason, str) else ""
+            reason = "other" if old_reason.startswith("other: ") else old_reason
+            st.radio(keys.radio_title(keys.REASON_TITLE, keys.REASON_KEYS), REJECT_REASONS, key=f"reason-{tid}",
+                     index=REJECT_REASONS.index(reason) if reason in REJECT_REASONS else None)
+            st.text_input("Other: explain", key=f"note-{tid}", max_chars=judgements.MAX_TEXT,
+                          value=old_reason.removeprefix("other: ") if reason == "other" else "")
+            st.form_submit_button(BUTTONS["reject"], on_click=_submit,
+                                  args=(ws, user, tid, False), key=f"reject-{tid}")
     _show_error()
 
 
