@@ -49,14 +49,13 @@ def _flash(kind: str, text: str) -> None:
     st.session_state["flash"] = (kind, text)
 
 
-def _show_flash() -> None:
-    """The message of the last action: a toast for success (it survives the reruns that
-    mounting the next triplet's canvas causes), an inline box otherwise."""
+def _show_flash() -> str | None:
+    """The message of the last action: a success is returned (the page shows it beside the
+    triplet id, a line that does not move the page or animate); anything else is shown here."""
     kind, text = st.session_state.pop("flash", (None, None))
-    if kind == "success":
-        st.toast(text, icon="✅")
-    elif kind:
+    if kind and kind != "success":
         getattr(st, kind)(text)
+    return text if kind == "success" else None
 
 
 def _show_error() -> None:
@@ -229,7 +228,7 @@ def _decision(ws: Workspace, user: Annotator, tid: str, prev_vote: dict | None, 
 
 def render(ws: Workspace, user: Annotator) -> None:
     ss = st.session_state
-    _show_flash()
+    saved = _show_flash()
     _progress(ws, user)
     tid = _current(ws, user)
     bar = st.columns([1, 1, 4])
@@ -239,7 +238,7 @@ def render(ws: Workspace, user: Annotator) -> None:
     bar[0].button(BUTTONS["edit"], on_click=_edit_last, args=(ws, user), key="edit",
                   disabled=_last_submitted(ws, user) is None)
     if tid is None:
-        st.success("Nothing left for you to judge. Thank you!")
+        st.success(("✓ " + saved + " " if saved else "") + "Nothing left for you to judge. Thank you!")
         return
     bar[1].button(BUTTONS["skip"], on_click=_skip, args=(tid,), key=f"skip-{tid}")
     try:
@@ -248,7 +247,8 @@ def render(ws: Workspace, user: Annotator) -> None:
         st.error(f"Triplet {md_escape(tid)} cannot be shown: {md_escape(exc)}. Skip it; an admin has to fix the files.")
         return
     prev_vote, prev_ann = _own_previous(ws, user, tid)
-    bar[2].markdown(f"Triplet **{md_escape(tid)}**" + (" · editing your earlier judgement" if prev_vote else ""))
+    bar[2].markdown(f"Triplet **{md_escape(tid)}**" + (" · editing your earlier judgement" if prev_vote else "")
+                    + (f"  \n:green[✓ {saved}]" if saved else ""))
 
     frame_row(view)
 

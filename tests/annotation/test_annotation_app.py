@@ -58,7 +58,7 @@ def test_accept_stores_proposal_box_and_labels_then_next(root, tokens, monkeypat
     tid = _current_tid(at)
     assert at.radio(key=f"difficulty-{tid}").value == "easy"  # pre-filled from auto_difficulty
     _accept(at, tid, motion="rotation", behavior="eating")
-    assert any("Saved accept" in t.value for t in at.toast)
+    assert any("Saved accept" in m.value for m in at.markdown)
     assert _current_tid(at) == "film0-0001"
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx(PROPOSAL)
