@@ -99,9 +99,9 @@ _SCRIPT = """
   // a widget of a run still being drawn can be lost) and the key after a button waits for the
   // run that button causes to end (up to 60 s each: a loaded server takes seconds); label
   // options are in the task view's form, so they rerun nothing and A sends them. Never drop a
-  // key, never reorder two. What a key
-  // clicks is looked up when its turn comes, in the map of the triplet on screen then (the
-  // page replaces the map first thing when it shows another triplet).
+  // key, never reorder two. What a key clicks is looked up when its turn comes, in the map of
+  // the triplet on screen then (the page replaces the map first thing when it shows another
+  // triplet).
   const pending = [];
   let clicked = null;  // {at, seenRunning} after a click on a Streamlit widget
   const pump = () => {

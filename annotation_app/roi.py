@@ -10,6 +10,7 @@ costs no extra rerun.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from dataclasses import astuple
 
@@ -71,14 +72,10 @@ export default function ({ data, setStateValue, parentElement }) {
 }
 """
 
-_component = None
-
-
+@functools.cache
 def _roi_component():
-    global _component
-    if _component is None:  # registered once per process, on first use inside a running app
-        _component = st.components.v2.component("atdkit.roi_box", css=_CSS, js=_JS, isolate_styles=False)
-    return _component
+    """Registered once per process, on first use inside a running app."""
+    return st.components.v2.component("atdkit.roi_box", css=_CSS, js=_JS, isolate_styles=False)
 
 
 def box_from_component(value) -> Box | None:
@@ -102,4 +99,4 @@ def draw_box(key: str, jpeg: bytes, size: tuple[int, int], box: Box) -> Box | No
         key=key, data={"image": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
                        "width": size[0], "height": size[1], "box": list(astuple(box)), "min": MIN_BOX_PX},
         default={"box": None}, on_box_change=lambda: None, width="content")
-    return box_from_component(result.get("box") if isinstance(result, dict) else getattr(result, "box", None))
+    return box_from_component(result.get("box"))
