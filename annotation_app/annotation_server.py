@@ -1,6 +1,7 @@
 """What ``atdkit annotate`` serves: the annotation app (``app.py``) as a Streamlit ``st.App``
-whose media files (the frames) are behind the login (``media_gate.MediaGate``) and whose
-session cookie is set by the server, HttpOnly (``session_route.SessionRoute``).
+whose media files (the frames) are behind the login (``media_gate.MediaGate``), whose
+session cookie is set by the server, HttpOnly (``session_route.SessionRoute``), and whose
+frames also have cacheable URLs of their own behind the login (``frame_route.FrameRoute``).
 
 ``streamlit run annotation_app/annotation_server.py -- --root ROOT`` (Streamlit sees the
 ``st.App`` below and serves it; ``app.py`` runs for each session as usual).
@@ -21,6 +22,7 @@ if importlib.util.find_spec("atdkit") is None:  # `streamlit run` from a source 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atdkit.annotation_app import APP_SCRIPT, root_argument  # noqa: E402
+from atdkit.annotation_app.frame_route import FrameRoute, frame_route_path  # noqa: E402
 from atdkit.annotation_app.media_gate import MediaGate, media_prefix  # noqa: E402
 from atdkit.annotation_app.session_route import SessionRoute, session_path  # noqa: E402
 
@@ -31,5 +33,6 @@ if not _root:
 _root = str(Path(_root).resolve())
 _base = config.get_option("server.baseUrlPath") or ""
 app = st.App(APP_SCRIPT,
-             routes=[Route(session_path(_base), SessionRoute(_root).handle, methods=["POST"])],
+             routes=[Route(session_path(_base), SessionRoute(_root).handle, methods=["POST"]),
+                     Route(frame_route_path(_base), FrameRoute(_root).handle, methods=["GET"])],
              middleware=[Middleware(MediaGate, root=_root, prefix=media_prefix(_base))])

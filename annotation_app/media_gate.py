@@ -11,12 +11,11 @@ a page is open ends that page's access to media at once.
 
 from __future__ import annotations
 
-from starlette.requests import cookie_parser
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atdkit.errors import BadInput
-from atdkit.labels import annotators, sessions
+from atdkit.annotation_app.session_route import session_in
+from atdkit.labels import sessions
 from atdkit.store.dataset import DatasetRoot
 
 
@@ -31,24 +30,12 @@ class MediaGate:
 
     def __init__(self, app: ASGIApp, root: str, prefix: str = "/media/"):
         self.app = app
-        self.root = DatasetRoot.open(root)
         self.prefix = prefix
-        self.people = annotators.WatchedAnnotators(self.root)
-
-    def allowed(self, cookie_header: str) -> bool:
-        """True when the Cookie header holds a session of an active annotator."""
-        value = cookie_parser(cookie_header).get(sessions.COOKIE)
-        if not value:
-            return False
-        try:
-            return sessions.verify(sessions.session_key(self.root), self.people.table(), value) is not None
-        except (BadInput, OSError, ValueError):  # unreadable annotators or secret: closed, not open
-            return False
+        self.sessions = sessions.ActiveSessions(DatasetRoot.open(root))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            cookie = b"; ".join(v for k, v in scope["headers"] if k == b"cookie").decode("latin-1")
-            if not self.allowed(cookie):
+            if not self.sessions.valid(session_in(scope)):
                 refusal = PlainTextResponse("log in to see this file", status_code=403,
                                             headers={"Cache-Control": "no-store"})
                 await refusal(scope, receive, send)

@@ -6,6 +6,7 @@ Right after a login the page posts the signed session value (``atdkit.labels.ses
 annotator, with ``Set-Cookie: atdkit_session=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=…``
 (``Secure`` when the page is served over HTTPS). An empty value clears the cookie (log out, a
 revoked token). Only same-origin requests are answered (their ``Origin`` names this host).
+``session_in`` reads that cookie back out of a request, for the routes behind the login.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Scope
 
-from atdkit.errors import BadInput
-from atdkit.labels import annotators, sessions
+from atdkit.labels import sessions
 from atdkit.store.dataset import DatasetRoot
 
 MAX_BODY = 2048  # bytes: a session value is ~100
@@ -29,19 +30,18 @@ def session_path(base_url_path: str) -> str:
     return f"/{base}/_atdkit/session" if base else "/_atdkit/session"
 
 
+def session_in(scope: Scope) -> str | None:
+    """The session cookie's value in an HTTP request's Cookie header(s) (ASGI ``scope``), or None."""
+    header = b"; ".join(v for k, v in scope.get("headers", ()) if k == b"cookie").decode("latin-1")
+    return cookie_parser(header).get(sessions.COOKIE) or None
+
+
 class SessionRoute:
     """Starlette endpoint (``handle``): POST ``{"value": SESSION, "secure": bool}`` sets the cookie, an empty
     value clears it; 403 for other origins and for a value that is not a valid session."""
 
     def __init__(self, root: str):
-        self.root = DatasetRoot.open(root)
-        self.people = annotators.WatchedAnnotators(self.root)
-
-    def _valid(self, value: str) -> bool:
-        try:
-            return sessions.verify(sessions.session_key(self.root), self.people.table(), value) is not None
-        except (BadInput, OSError, ValueError):  # unreadable annotators or secret: refused
-            return False
+        self.sessions = sessions.ActiveSessions(DatasetRoot.open(root))
 
     async def handle(self, request: Request) -> Response:
         origin = request.headers.get("origin")
@@ -57,7 +57,7 @@ class SessionRoute:
         if not value:
             response.delete_cookie(sessions.COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
             return response
-        if not self._valid(value):
+        if not self.sessions.valid(value):
             return PlainTextResponse("not a valid session", status_code=403)
         response.set_cookie(sessions.COOKIE, value, max_age=sessions.SESSION_SECONDS, path="/", secure=secure,
                             httponly=True, samesite="strict")

@@ -6,7 +6,7 @@ random secret of the root (``labels/.session_key``, created once, mode 0600). No
 about sessions is stored besides that secret: the access tokens stay scrypt-hashed at rest,
 a revoked annotator's sessions end at once (only active annotators are looked up), a new
 token for the same name ends the old sessions (the token hash changes), and deleting the
-secret ends every session.
+secret ends every session. ``ActiveSessions`` is the check a server makes on every request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import time
 
 import pandas as pd
 
-from atdkit.labels.annotators import Annotator
+from atdkit.errors import BadInput
+from atdkit.labels.annotators import Annotator, WatchedAnnotators
 from atdkit.store.dataset import DatasetRoot
 
 COOKIE = "atdkit_session"
@@ -87,3 +88,22 @@ def verify(key: bytes, table: pd.DataFrame, value: str | None, now: float | None
     if found is None or not hmac.compare_digest(signature, _signature(key, name_hex, expires, found[0])):
         return None
     return Annotator(name, found[1])
+
+
+class ActiveSessions:
+    """Session values checked against a root's secret and its active annotators
+    (``annotators.parquet`` read again only when replaced): one check for every server route
+    behind the login. Closed when the table or the secret cannot be read."""
+
+    def __init__(self, root: DatasetRoot):
+        self.root = root
+        self.people = WatchedAnnotators(root)
+
+    def valid(self, value: str | None) -> bool:
+        """True when ``value`` is a session of an active annotator (signed, unexpired, same token)."""
+        if not value:
+            return False
+        try:
+            return verify(session_key(self.root), self.people.table(), value) is not None
+        except (BadInput, OSError, ValueError):  # unreadable annotators or secret: refused
+            return False
