@@ -1,6 +1,7 @@
 """atdkit annotation app (run by ``atdkit annotate ROOT``).
 
-``streamlit run annotation_app/app.py -- --root ROOT`` (or ``ATDKIT_ROOT=ROOT``).
+``streamlit run annotation_app/app.py -- --root ROOT`` (or ``ATDKIT_ROOT=ROOT``) runs it without
+the routes of ``annotation_server.py`` (no frames shown): for development only.
 Every page needs a login by token; annotators see the task view, admins also see
 review/adjudication, statistics and admin (export).
 """

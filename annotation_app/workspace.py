@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 
@@ -40,9 +39,7 @@ class TripletView:
     width: int                      # full-resolution frame2 size in pixels
     height: int
     proposal: Box                   # full-resolution frame2 pixels
-    frames_png: tuple[bytes, bytes, bytes]  # the stored PNGs, full resolution (the player zooms them)
-    canvas_jpeg: bytes              # frame2 at the canvas size (background for drawing the box)
-    canvas_size: tuple[int, int]    # (width, height) in display pixels
+    versions: tuple[int, int, int]  # st_mtime_ns of frame1–3 (their URLs change when a file is rewritten)
 
 
 class _Lru:
@@ -83,28 +80,11 @@ def proposal_box(row: dict, width: int, height: int) -> Box:
     return Box((width - w) / 2, (height - h) / 2, w, h)
 
 
-def _fit_width(frame: np.ndarray, width: int) -> np.ndarray:
-    """``frame`` scaled down (area interpolation) to at most ``width`` pixels wide."""
-    h, w = frame.shape[:2]
-    if w <= width:
-        return frame
-    return cv2.resize(frame, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
-
-
-def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
-    """H×W×3 uint8 RGB → JPEG bytes."""
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return buf.tobytes()
-
-
 class Workspace:
-    def __init__(self, root_path: str | Path, canvas_width: int = 640, prefetch: bool = True):
+    def __init__(self, root_path: str | Path, prefetch: bool = True):
         self.root = DatasetRoot.open(root_path)
         self.prefetch_enabled = prefetch
         self.labels = LabelsCache(self.root)
-        self.canvas_width = canvas_width
         self._lock = threading.Lock()
         self._triplets: tuple[int | None, pd.DataFrame, dict[str, dict]] | None = None
         self._triplets_checked = 0.0  # time.monotonic() of the last look at triplets.parquet
@@ -156,12 +136,14 @@ class Workspace:
 
     # ---- frames ---------------------------------------------------------------------
     def view(self, triplet_id: str) -> TripletView:
-        """Frames and proposal of a known triplet; BadInput for unknown ids or bad frames."""
+        """Size, proposal and frame versions of a known triplet whose three frames decode to one
+        size (checked here, once per version, so that the page never shows a broken frame);
+        BadInput for unknown ids or bad frames."""
         row = self.triplet(triplet_id)
         if row is None:
             raise BadInput(f"unknown triplet id {triplet_id!r}")
         paths = self.root.frame_paths(triplet_id)
-        key = (triplet_id, tuple(_mtime(p) for p in paths))
+        key = (triplet_id, self.frame_versions(triplet_id))
         cached = self._views.get(key)
         if cached is not None:
             return cached
@@ -169,21 +151,18 @@ class Workspace:
         if len({f.shape for f in frames}) != 1:
             raise BadInput(f"{paths[0].parent}: frames of different sizes {[f.shape for f in frames]}")
         h, w = frames[1].shape[:2]
-        canvas = _fit_width(frames[1], self.canvas_width)
-        ch, cw = canvas.shape[:2]
-        view = TripletView(
-            triplet_id=triplet_id, width=w, height=h,
-            proposal=proposal_box(row, w, h),
-            frames_png=tuple(p.read_bytes() for p in paths),
-            canvas_jpeg=encode_jpeg(canvas),
-            canvas_size=(cw, ch),
-        )
+        view = TripletView(triplet_id=triplet_id, width=w, height=h, proposal=proposal_box(row, w, h),
+                           versions=key[1])
         self._views.put(key, view)
         return view
 
+    def frame_versions(self, triplet_id: str) -> tuple[int | None, ...]:
+        """st_mtime_ns of a triplet's frame1–3 (None for a missing file), without reading them."""
+        return tuple(_mtime(p) for p in self.root.frame_paths(triplet_id))
+
     def prefetch(self, triplet_id: str | None) -> None:
-        """Load and encode a triplet's images ahead of time, on a background thread, so
-        the current rerun finishes at once (errors surface when the triplet is shown)."""
+        """Check a triplet's frames ahead of time, on a background thread, so the rerun that
+        shows it finishes at once (errors surface when the triplet is shown)."""
         if triplet_id is None or not self.prefetch_enabled:
             return
         self._prefetcher.submit(self._prefetch_now, triplet_id)

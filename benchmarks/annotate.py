@@ -18,7 +18,7 @@ Where the time goes is printed beside the latencies: CPU seconds per submission 
 server (``atdkit annotate`` and its Streamlit child), the browsers (chromium), Playwright's
 driver and the rest of the machine (other jobs), from /proc; the load average before and
 after each configuration; and, when the app supports ``ATDKIT_APP_TIMINGS``, its script runs
-per submission by kind (whole page, canvas fragment, decision fragment) with their wall and
+per submission by kind (the whole page; apps before the task panel also ran fragments) with their wall and
 CPU time. A submission whose next triplet is not fully shown within 30 s is reported with
 what was still missing on the page, what the page said, and whether its judgement was stored.
 
@@ -75,11 +75,12 @@ SUBMIT_AND_TIME_JS = """([button, current, timeoutMs]) => new Promise(resolve =>
   target.click();
   const other = () => [...document.querySelectorAll('strong')]
       .some(e => e.textContent.startsWith('bbb-') && e.textContent !== current);
-  const done = () => [...document.querySelectorAll('[data-testid="stAlert"]')]
+  const done = () => [...document.querySelectorAll('[data-testid="stAlert"], .atdkit-done')]
       .some(e => e.textContent.includes('Nothing left'));
   const images = () => [...document.querySelectorAll(
-      '[data-testid="stImage"] img, .atdkit-stage-img, [data-testid="atdkit-roi"] img')];
-  // the RoI: frame2 in the RoI component, or (apps before it, for --compare) the drawing canvas
+      '.atdkit-frames img, [data-testid="stImage"] img, .atdkit-stage-img, [data-testid="atdkit-roi"] img')];
+  // the task panel (frames, RoI, player), or (apps before it, for --compare) Streamlit images with
+  // the RoI component or, before that, the drawing canvas
   const roi = () => !!document.querySelector('[data-testid="atdkit-roi"] img') ||
       [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
         .some(e => e.shadowRoot && [...e.shadowRoot.querySelectorAll('canvas')].some(c => c.width > 0));
@@ -89,6 +90,7 @@ SUBMIT_AND_TIME_JS = """([button, current, timeoutMs]) => new Promise(resolve =>
     if (!other()) out.push('no other triplet id on the page');
     if (document.querySelector('[data-testid="stStatusWidget"]')) out.push('rerun still running');
     if (document.querySelector('[data-stale="true"]')) out.push('stale elements left');
+    if (document.querySelector('[data-testid="atdkit-task"][data-state="saving"]')) out.push('panel still saving');
     const imgs = images();
     if (imgs.length < 4) out.push(imgs.length + ' of 4 images');
     imgs.filter(i => !(i.complete && i.naturalWidth > 0))
@@ -205,11 +207,15 @@ class Run:
         self.reruns: list[dict] = []
 
 
+# IDLE_JS, and for apps before the task panel (--compare) their keyboard script installed
+PAGE_IDLE_JS = IDLE_JS.replace("() =>", "() => (!document.querySelector('.st-key-edit') || !!window.__atdkitKeys) &&", 1)
+
+
 async def _idle(page, settle: float = 0.15) -> None:
     await asyncio.sleep(settle)
     # polled every 50 ms, not on every animation frame: requestAnimationFrame polling would make
     # each of the 8 idle pages render 60 frames a second, CPU the browsers need for the timed work
-    await page.wait_for_function(IDLE_JS, polling=50, timeout=60000)
+    await page.wait_for_function(PAGE_IDLE_JS, polling=50, timeout=60000)
 
 
 async def _annotate(browser, url: str, token: str, n: int, think: float, run: Run, ready: asyncio.Event,

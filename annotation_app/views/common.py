@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit import config
 
-from atdkit.annotation_app import player
+from atdkit.annotation_app import task_panel
+from atdkit.annotation_app.frame_route import frame_url
 from atdkit.annotation_app.text import md_escape
 from atdkit.annotation_app.workspace import TripletView, Workspace
 from atdkit.errors import BadInput
@@ -19,19 +21,25 @@ def current_consensus(ws: Workspace) -> pd.DataFrame:
                            ws.labels.adjudications(), frame_sizes(triplets))
 
 
-def frame_row(view: TripletView) -> None:
-    """frame1, frame2, frame3 side by side (lossless PNG as encoded by the workspace)."""
-    for i, col in enumerate(st.columns(3)):
-        col.image(view.frames_png[i], caption=f"frame{i + 1}", width="stretch", output_format="PNG")
+def frame_urls(tid: str, versions: tuple[int | None, ...]) -> list[str]:
+    """The URLs of frame1–3 of ``tid`` on the session-gated frame route (a version per file)."""
+    base = config.get_option("server.baseUrlPath") or ""
+    return [frame_url(base, tid, i + 1, v or 0) for i, v in enumerate(versions)]
+
+
+def frames_data(view: TripletView) -> dict:
+    """The panel's data about a triplet's frames: id, URLs, full-resolution size."""
+    return {"tid": view.triplet_id, "frames": frame_urls(view.triplet_id, view.versions),
+            "size": [view.width, view.height]}
 
 
 def show_frames(ws: Workspace, tid: str) -> bool:
-    """The frame row and the player; False (with an error shown) when the frames cannot be read."""
+    """The frame row and the player (the task panel without judging); False (with an error
+    shown) when the frames cannot be read."""
     try:
         view = ws.view(tid)
     except BadInput as exc:
         st.error(md_escape(exc))
         return False
-    frame_row(view)
-    st.html(player.html(view.width, view.height), unsafe_allow_javascript=True)
+    task_panel.show("review-frames", {**task_panel.layout(judging=False), **frames_data(view)})
     return True

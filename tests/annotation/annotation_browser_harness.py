@@ -61,12 +61,12 @@ def launch_chromium(playwright):
 
 # No script run going on or asked for (Streamlit's run state, as its own tests read it), no
 # "running" indicator, no element left over from before the rerun (marked stale until it ends),
-# and on the task view its keyboard script installed (keys typed before that reach nothing).
+# and the task panel, where there is one, not waiting for the server to answer an action.
 IDLE_JS = """() => !['running', 'rerunRequested'].includes(
                        (document.querySelector('[data-testid="stApp"]') || {dataset: {}}).dataset.testScriptState) &&
                    !document.querySelector('[data-testid="stStatusWidget"]') &&
                    !document.querySelector('[data-stale="true"]') &&
-                   (!document.querySelector('.st-key-edit') || !!window.__atdkitKeys)"""
+                   [...document.querySelectorAll('[data-testid="atdkit-task"]')].every(p => p.dataset.state === 'ready')"""
 
 
 def wait_idle(page, settle: float = 0.15) -> None:

@@ -1,5 +1,11 @@
-"""App flows with streamlit.testing.v1.AppTest (the real app script, a real dataset root)."""
+"""App flows with streamlit.testing.v1.AppTest (the real app script, a real dataset root).
 
+The task panel is a page component, which AppTest cannot press: ``_send`` delivers what the
+panel sends on a key (its ``action`` trigger value, as Streamlit's frontend encodes it) to the
+real script run, so the app's own callback handles it; ``_panel`` reads the data the run gave
+the panel. What the panel does in the browser is tested in test_annotation_browser.py."""
+
+import itertools
 import json
 
 import pandas as pd
@@ -23,23 +29,51 @@ def _login(at: AppTest, token: str) -> AppTest:
     at.text_input(key="login-token").input(token)
     at.button[0].click().run()
     # the browser reloads the page once the session cookie is set; here the session goes on
-    assert any("Logging in" in i.value for i in at.info) and not any(b.label.startswith("Accept") for b in at.button)
+    assert any("Logging in" in i.value for i in at.info) and not at.get("bidi_component")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
+def _panel_element(at: AppTest):
+    return next(e for e in at.get("bidi_component") if e.proto.component_name == "atdkit.task_panel")
+
+
+def _panel(at: AppTest) -> dict:
+    """The data the last run gave the task panel."""
+    return json.loads(_panel_element(at).proto.json)
+
+
 def _current_tid(at: AppTest) -> str:
-    for m in at.markdown:
-        if m.value.startswith("Triplet **"):
-            return m.value.split("**")[1].replace("\\", "")
-    raise AssertionError("no triplet shown")
+    tid = _panel(at)["tid"]
+    assert tid, "no triplet shown"
+    return tid
 
 
-def _accept(at, tid, motion="translation", behavior="walking"):
-    at.radio(key=f"motion_type-{tid}").set_value(motion)
-    at.radio(key=f"behavior-{tid}").set_value(behavior)
-    return at.button(key=f"accept-{tid}").click().run()
+_SEQ = itertools.count(1)
+
+
+def _send(at: AppTest, action: str, tid: str | None = None, seq: int | None = None, **picked) -> AppTest:
+    """Run the app as after the panel sent ``action`` for ``tid`` (default: the triplet it shows),
+    with the labels, reason, note and box it starts from, changed by ``picked`` (field=value,
+    reason=, note=, box=)."""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+    data = _panel(at)
+    payload = {"action": action, "tid": data["tid"] if tid is None else tid, "seq": seq or next(_SEQ)}
+    if action in ("accept", "reject"):
+        start = {**data["start"], **{k: v for k, v in picked.items() if k not in ("note", "box")}}
+        payload |= {"labels": {k: v for k, v in start.items() if k != "reason"}, "reason": start["reason"],
+                    "note": picked.get("note", data["note"]), "box": picked.get("box", data["box"])}
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(_panel_element(at).proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "action", "value": payload}])
+    return at._run(states)
+
+
+def _accept(at, tid, motion="translation", behavior="walking", **picked):
+    return _send(at, "accept", tid, motion_type=motion, behavior=behavior, **picked)
 
 
 def test_login_refuses_wrong_token_then_accepts(root, tokens, monkeypatch):
@@ -47,7 +81,7 @@ def test_login_refuses_wrong_token_then_accepts(root, tokens, monkeypatch):
     at.text_input(key="login-token").input("wrong-token")
     at.button[0].click().run()
     assert any("Unknown or revoked token" in e.value for e in at.error)
-    assert not any(b.label.startswith("Accept") for b in at.button)
+    assert not at.get("bidi_component")
     _login(at, tokens["ann1"])
     assert _current_tid(at) == "film0-0000"
     assert [r.label for r in at.sidebar.radio] == ["Page"] and at.sidebar.radio[0].options == ["Annotate"]
@@ -56,36 +90,38 @@ def test_login_refuses_wrong_token_then_accepts(root, tokens, monkeypatch):
 def test_accept_stores_proposal_box_and_labels_then_next(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
-    assert at.radio(key=f"difficulty-{tid}").value == "easy"  # pre-filled from auto_difficulty
+    assert _panel(at)["start"]["difficulty"] == "easy"  # pre-filled from auto_difficulty
     _accept(at, tid, motion="rotation", behavior="eating")
-    assert any("Saved accept" in m.value for m in at.markdown)
+    assert "Saved accept" in _panel(at)["saved"]
     assert _current_tid(at) == "film0-0001"
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx(PROPOSAL)
     assert (ann["difficulty"], ann["motion_type"], ann["behavior"]) == ("easy", "rotation", "eating")
     assert (ann["roi_image_w"], ann["roi_image_h"]) == (96, 64)      # the frame the box was drawn on
     # film0-0001 has no proposal: the centred half-size box of the 96×64 frame
-    at.radio(key="difficulty-film0-0001").set_value("hard")
-    _accept(at, "film0-0001")
+    _accept(at, "film0-0001", difficulty="hard")
     ann = latest_annotations(root).set_index("triplet_id").loc["film0-0001"]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx((24, 16, 48, 32))
     assert ann["difficulty"] == "hard"
 
 
-def test_frames_are_shown_at_full_resolution(root, tokens, monkeypatch):
+def test_frames_are_the_stored_files_at_versioned_urls_and_the_next_ones_come_along(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
-    assert len(at.image) == 3                     # frame1-3 (the player shows these very images)
+    data = _panel(at)
+    versions = [p.stat().st_mtime_ns for p in root.frame_paths("film0-0000")]
+    assert data["frames"] == [f"/_atdkit/frame/film0-0000/{i}?v={v}" for i, v in zip((1, 2, 3), versions)]
+    assert data["size"] == [96, 64] and not at.image           # no frame goes through Streamlit's media
+    assert data["next"] and all(u.startswith("/_atdkit/frame/film0-0001/") for u in data["next"])
     assert not at.exception
 
 
 def test_missing_labels_are_refused_and_nothing_written(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
-    at.button(key=f"accept-{tid}").click().run()          # no motion type / behaviour picked
-    assert any("Not saved" in e.value and "motion type" in e.value for e in at.error)
-    at.radio(key=f"reason-{tid}").set_value("other")
-    at.button(key=f"reject-{tid}").click().run()           # "other" without text
-    assert any("needs a short explanation" in e.value for e in at.error)
+    _send(at, "accept")                                    # no motion type / behaviour picked
+    assert "Not saved" in _panel(at)["error"] and "motion type" in _panel(at)["error"]
+    _send(at, "reject", reason="other")                    # "other" without text
+    assert "needs a short explanation" in _panel(at)["error"]
     assert len(root.votes.parts()) == 0 and _current_tid(at) == tid
 
 
@@ -93,13 +129,11 @@ def test_reject_with_html_text_is_stored_verbatim_and_shown_escaped(root, tokens
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
     evil = '<script>alert("x")</script> [link](javascript:alert(1))'
-    at.radio(key=f"reason-{tid}").set_value("other")
-    at.text_input(key=f"note-{tid}").input(evil)
-    at.button(key=f"reject-{tid}").click().run()
+    _send(at, "reject", reason="other", note=evil)
     assert latest_votes(root).set_index("triplet_id").loc[tid, "reason"] == f"other: {evil}"
-    at.button[0].click().run()                             # "Edit my last (U)"
+    _send(at, "edit")                                      # "Edit my last (U)"
     assert _current_tid(at) == tid
-    assert at.text_input(key=f"note-{tid}").value == evil  # a text widget: shown as text, never as HTML
+    assert _panel(at)["note"] == evil                      # data for a text field (the panel sets .value)
     assert not any("<script>" in m.value for m in at.markdown)
 
 
@@ -107,11 +141,10 @@ def test_edit_own_last_submission_latest_wins(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
     _accept(at, tid)
-    at.button[0].click().run()                             # "Edit my last (U)"
-    assert _current_tid(at) == tid
-    assert at.radio(key=f"motion_type-{tid}").value == "translation"   # own earlier labels pre-filled
-    at.radio(key=f"reason-{tid}").set_value("near-duplicate")
-    at.button(key=f"reject-{tid}").click().run()
+    _send(at, "edit")                                      # "Edit my last (U)"
+    assert _current_tid(at) == tid and _panel(at)["editing"]
+    assert _panel(at)["start"]["motion_type"] == "translation"   # own earlier labels pre-filled
+    _send(at, "reject", reason="near-duplicate")
     v = latest_votes(root)
     assert len(v) == 1 and not v.iloc[0]["accept"] and v.iloc[0]["reason"] == "near-duplicate"
     assert _current_tid(at) == "film0-0001"
@@ -125,12 +158,10 @@ def test_two_annotators_are_blind_and_third_comes_on_disagreement(root, tokens, 
     assert _current_tid(a1) == t and _current_tid(a2) == t and _current_tid(a3) != t  # leased twice only
     _accept(a1, t, motion="scaling", behavior="fetching")
     a2.run()
-    assert a2.radio(key=f"motion_type-{t}").value is None and a2.radio(key=f"behavior-{t}").value is None
-    assert not any("editing" in m.value for m in a2.markdown)
-    a2.radio(key=f"reason-{t}").set_value("scene cut")
-    a2.button(key=f"reject-{t}").click().run()
-    a3.radio(key=f"reason-{_current_tid(a3)}").set_value("scene cut")
-    a3.button(key=f"reject-{_current_tid(a3)}").click().run()   # a3 finishes its triplet …
+    assert _panel(a2)["start"]["motion_type"] is None and _panel(a2)["start"]["behavior"] is None
+    assert not _panel(a2)["editing"]
+    _send(a2, "reject", reason="scene cut")
+    _send(a3, "reject", reason="scene cut")                      # a3 finishes its triplet …
     assert _current_tid(a3) == t                                 # … then gets the disagreement
 
 
@@ -141,18 +172,19 @@ def test_skip_unknown_id_missing_frames_corrupt_part_and_revocation(root, tokens
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     assert not at.sidebar.warning                                 # annotators never see server files
     assert (root.path / "quarantine" / "labels" / "votes" / "00000000000000000001-x.parquet").is_file()
-    next(b for b in at.button if b.label.startswith("Skip")).click().run()   # film0-0000 → film0-0001
-    assert any("cannot be shown" in e.value and "frame3.png" in e.value.replace("\\", "") for e in at.error)
-    next(b for b in at.button if b.label.startswith("Skip")).click().run()
+    _send(at, "skip")                                             # film0-0000 → film0-0001
+    assert "cannot be shown" in _panel(at)["error"] and "frame3.png" in _panel(at)["error"]
+    assert "frames" not in _panel(at)
+    _send(at, "skip")
     assert _current_tid(at) == "film0-0002"
     at.query_params["t"] = "../../etc/passwd"
     at.run()
-    assert any("Unknown triplet id" in e.value for e in at.error)
+    assert "Unknown triplet id" in _panel(at)["warning"]
     assert _current_tid(at) == "film0-0002"                      # still serving
     annotators.remove(root, "ann1")
     at.run()
     assert any("revoked" in w.value for w in at.warning)
-    assert not any(b.label.startswith("Accept") for b in at.button)
+    assert not at.get("bidi_component")
 
 
 def test_query_param_opens_a_known_triplet(root, tokens, monkeypatch):
@@ -227,26 +259,30 @@ def test_no_root_and_bad_root_are_reported(tmp_path, monkeypatch):
     assert any("not a dataset root" in e.value for e in at.error)
 
 
-def test_frames_wider_than_canvas_map_back_to_full_resolution(tmp_path, tokens, monkeypatch):
+def test_boxes_are_full_resolution_pixels_both_ways(tmp_path, tokens, monkeypatch):
+    """The panel starts from, and sends, frame2 pixels whatever size it is drawn at."""
     big = build_root(tmp_path / "big", n=2, size=(1280, 720), proposals=False)
     token = annotators.add(big, "wide")
     at = _login(_app(big, monkeypatch), token)
     tid = _current_tid(at)
-    assert at.session_state[f"box-{tid}"] == pytest.approx((160, 90, 320, 180))   # canvas 640×360
-    at.session_state[f"box-{tid}"] = (100.0, 50.0, 200.0, 100.0)                 # as drawn on the canvas
-    _accept(at, tid)
+    assert _panel(at)["box"] == pytest.approx([320, 180, 640, 360]) == _panel(at)["proposal"]
+    _accept(at, tid, box=[200.0, 100.0, 400.0, 200.0])
     ann = latest_annotations(big).iloc[0]
     assert tuple(ann[["roi_x", "roi_y", "roi_w", "roi_h"]]) == pytest.approx((200, 100, 400, 200))
+    _send(at, "edit")                                             # own earlier box, not the proposal
+    assert _panel(at)["box"] == pytest.approx([200, 100, 400, 200])
 
 
 def test_reject_without_a_chosen_reason_is_refused_and_the_error_stays(root, tokens, monkeypatch):
     at = _login(_app(root, monkeypatch), tokens["ann1"])
     tid = _current_tid(at)
-    assert at.radio(key=f"reason-{tid}").value is None            # no reason pre-selected
-    at.button(key=f"reject-{tid}").click().run()
-    assert any("Not saved" in e.value and "reject reason" in e.value for e in at.error)
+    assert _panel(at)["start"]["reason"] is None                  # no reason pre-selected
+    _send(at, "reject")
+    assert "Not saved" in _panel(at)["error"] and "reject reason" in _panel(at)["error"]
+    shown = _panel(at)["shown"]
     at.run()                                                      # another rerun: the error stays
-    assert any("Not saved" in e.value for e in at.error) and _current_tid(at) == tid
+    assert "Not saved" in _panel(at)["error"] and _current_tid(at) == tid
+    assert _panel(at)["shown"] == shown                           # and the panel keeps what was picked
     assert len(root.votes.parts()) == 0
 
 
@@ -268,11 +304,11 @@ def test_rerun_keeps_the_triplet_and_a_lost_triplet_is_refused(root, tokens, mon
     q.submit("ann3", t, lambda: add_vote(root, t, "ann3"))
     a2.run()
     assert _current_tid(a2) == t                                    # still what ann2 sees
-    assert any("no longer yours" in w.value for w in a2.warning)
+    assert "no longer yours" in _panel(a2)["warning"]
     _accept(a2, t, motion="rotation")
-    assert any("Not saved" in e.value and "no longer yours" in e.value for e in a2.error)
+    assert "Not saved" in _panel(a2)["error"] and "no longer yours" in _panel(a2)["error"]
     a2.run()
-    assert any("no longer yours" in e.value for e in a2.error)      # the message stays
+    assert "no longer yours" in _panel(a2)["error"]                 # the message stays
     assert set(latest_votes(root).query("triplet_id == @t")["annotator"]) == {"ann1", "ann3"}
 
 
@@ -316,3 +352,16 @@ def test_corrupt_part_app_and_consensus_command_do_the_same(tmp_path, monkeypatc
         assert not (r.path / "labels" / "votes" / "00000000000000000001-x.parquet").exists()
     assert pd.read_parquet(cli_root.path / "consensus.parquet").set_index("triplet_id").loc["film0-0000", "n_votes"] == 2
     assert any(m.label == "accepted" and m.value == "1" for m in at.metric)
+
+
+def test_an_action_sent_twice_is_handled_once_and_a_malformed_one_is_refused(root, tokens, monkeypatch):
+    """A message the server has handled (same seq, e.g. resent on a reconnect) never judges the
+    triplet shown after it; garbage from the page is refused in one line, nothing written."""
+    at = _login(_app(root, monkeypatch), tokens["ann1"])
+    _accept(at, "film0-0000", seq=10**6)
+    assert _current_tid(at) == "film0-0001"
+    _accept(at, "film0-0001", seq=10**6)                          # same number: ignored
+    assert list(latest_votes(root)["triplet_id"]) == ["film0-0000"] and _current_tid(at) == "film0-0001"
+    _send(at, "accept", box=["x", 0, 1, 1], seq=10**6 + 1)
+    assert _panel(at)["error"].startswith("Not saved: the page sent a box")
+    assert len(latest_votes(root)) == 1 and _current_tid(at) == "film0-0001"

@@ -222,10 +222,10 @@ def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
         order = ["frame 1", "frame 2", "frame 3"]
         i = order.index(shown.split(" ·")[0])
         assert ahead.startswith(order[(i + 2) % 3]) and "paused" in ahead
-        frames = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stImage"]')]
-            .map(b => [b.innerText.trim(), b.querySelector('img').src]))""")
+        frames = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.atdkit-frames figure')]
+            .map(f => [f.querySelector('figcaption').textContent, f.querySelector('img').src]))""")
         stage = page.locator(".atdkit-stage-img")
-        assert stage.get_attribute("src") == frames[ahead.split(" ·")[0].replace(" ", "")]
+        assert stage.evaluate("i => i.src") == frames[ahead.split(" ·")[0].replace(" ", "")]
         page.locator(".atdkit-zoom").select_option("1")                # 100 %: full resolution
         size = stage.evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
         assert size[0] == 960 and abs(size[1] - 960) < 1
@@ -239,10 +239,11 @@ def test_player_steps_changes_speed_and_zooms_to_full_resolution(server):
         assert len(seen) == 3
 
 
-def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_once(tmp_path):
-    """What the latency rests on: a label key reruns nothing, a drawn box only its fragment (no
-    page run, no frame fetched again); a submission runs the page once (server script runs
-    counted with ATDKIT_APP_TIMINGS)."""
+def test_labels_box_and_player_stay_in_the_browser_and_a_submission_runs_the_page_once(tmp_path):
+    """What the latency rests on: a label key, a drawn box, "Box = proposal" and the player run
+    nothing on the server and fetch no frame again; the next triplet's frames are fetched
+    while the current one is looked at; a submission runs the page once (server script runs
+    counted with ATDKIT_APP_TIMINGS), fetching no frame."""
     from playwright.sync_api import sync_playwright
 
     if shutil.which("chromium") is None:
@@ -251,7 +252,7 @@ def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_
     token = annotators.add(root, "ann1")
     runs = tmp_path / "runs.jsonl"
     srv = StreamlitServer(root.path, env={"ATDKIT_APP_TIMINGS": str(runs)})
-    media: list[str] = []
+    frames: list[str] = []
 
     def kinds_after(action) -> list[str]:
         before = len(runs.read_text().splitlines())
@@ -263,10 +264,12 @@ def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_
             browser = launch_chromium(p)
             try:
                 page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
-                page.on("request", lambda r: "/media/" in r.url and media.append(r.url))
+                page.on("response", lambda r: ("/_atdkit/frame/" in r.url or "/media/" in r.url)
+                        and frames.append(r.url))
                 log_in(page, srv.url, token)
                 wait_idle(page, settle=1.0)
-                fetched = len(media)
+                fetched = len(frames)
+                assert sum("/film0-0001/" in u for u in frames) == 3               # the next triplet's, ahead
 
                 def key(k):
                     page.keyboard.press(k)
@@ -280,13 +283,15 @@ def test_label_keys_and_drawing_rerun_only_their_part_and_a_submission_the_page_
                     page.get_by_text("RoI on frame2 (full-resolution px): x=150").wait_for(timeout=30000)
                     wait_idle(page, settle=0.5)
 
-                drawn = kinds_after(drag)
-                assert drawn and set(drawn) == {"canvas fragment"}
-                assert len(media) == fetched                                         # no frame sent again
+                assert kinds_after(drag) == []
+                assert kinds_after(lambda: (key("p"), key("k"), key("l"))) == []     # proposal, pause, step
+                assert page.get_by_text("RoI on frame2 (full-resolution px): x=240").count() == 1
+                kinds_after(drag)
+                assert len(frames) == fetched                                        # no frame sent again
                 submitted = kinds_after(lambda: (key("7"), key("a"), wait_for_triplet(page, "film0-0001")))
-                # the form sends the labels with A and the page runs once, nothing else (the RoI
-                # sends nothing when the next triplet's box mounts)
+                # A sends the labels and the box, and the page runs once, nothing else
                 assert submitted == ["page"] and "film0-0001" == shown_triplet(page)
+                assert not [u for u in frames[fetched:] if "/film0-0001/" in u]    # shown from the cache
             finally:
                 browser.close()
     finally:
@@ -302,8 +307,8 @@ def test_keys_typed_fast_reach_the_server_in_order(server):
     typed after it. (Keys that each waited on their own for the rerun to end went out in
     whatever order their retries happened to fire, a submission before its label; a radio
     clicked while the page was still being drawn could lose its value.) Only the first page
-    after logging in is waited for until its keyboard script runs (keys typed before the page
-    has loaded its scripts reach nothing)."""
+    after logging in is waited for until its panel is there (keys typed before the page has
+    loaded its scripts reach nothing)."""
     root, tokens, srv = server
     from playwright.sync_api import sync_playwright
 
@@ -315,7 +320,7 @@ def test_keys_typed_fast_reach_the_server_in_order(server):
             page.goto(srv.url)                                      # logged in, the first page still loading
             page.get_by_label("Access token").fill(tokens["ann1"])
             page.keyboard.press("Enter")
-            page.wait_for_function("() => !!window.__atdkitKeys", timeout=30000)
+            page.locator("[data-testid=atdkit-task]").wait_for(timeout=30000)
             for tid, (motion, behaviour) in typed.items():
                 page.locator("strong", has_text=tid).first.wait_for(timeout=30000)   # not waiting for the rerun
                 for key in (motion, behaviour, "a"):
@@ -330,11 +335,11 @@ def test_keys_typed_fast_reach_the_server_in_order(server):
         assert (ann.loc[tid, "motion_type"], ann.loc[tid, "behavior"]) == expected
 
 
-def test_a_key_clicks_the_widget_of_the_triplet_on_screen_not_a_lookalike(server):
-    """Keys find the widgets keyed with the triplet on screen: a leftover of an earlier render
-    with the same labels (here a copy of the panel, put first in the page) is never clicked.
-    (Keys that looked widgets up by their label text clicked the copy: the label went nowhere
-    and A was refused for a missing motion type.)"""
+def test_keys_act_on_the_panel_on_screen_not_a_lookalike(server):
+    """Keys act on the panel's own controls: a copy of the whole panel put first in the page
+    (like a leftover of an earlier render) is never touched. (Keys that looked controls up by
+    their label text clicked the copy: the label went nowhere and A was refused for a missing
+    motion type.)"""
     from playwright.sync_api import sync_playwright
 
     root, tokens, srv = server
@@ -344,23 +349,19 @@ def test_a_key_clicks_the_widget_of_the_triplet_on_screen_not_a_lookalike(server
             page = browser.new_context(viewport={"width": 1500, "height": 1300}).new_page()
             log_in(page, srv.url, tokens["ann1"])
             tid = shown_triplet(page)
-            copied = page.evaluate("""() => {
-                const radios = [...document.querySelectorAll('[data-testid="stRadio"]')].filter(r => r.innerText.includes('(keys'));
-                const accept = [...document.querySelectorAll('button')].find(b => b.innerText.includes('Accept & submit'));
-                const copy = document.createElement('div');
-                for (const el of [...radios, accept]) {
-                  const c = el.cloneNode(true);
-                  c.querySelectorAll('input').forEach(i => i.removeAttribute('id'));
-                  copy.appendChild(c);
-                }
+            page.evaluate("""() => {
+                const copy = document.querySelector('[data-testid="atdkit-task"]').cloneNode(true);
+                copy.dataset.testid = 'copy';
+                copy.querySelectorAll('input').forEach(i => { i.name = 'copy-' + i.name; });
                 document.body.prepend(copy);
-                return radios.length;
             }""")
-            assert copied == 4                                   # difficulty, motion, behaviour, reason
-            for key in ("w", "7", "a"):                          # rotation, sporting, accept
+            for key in ("w", "7"):                               # rotation, sporting
                 page.keyboard.press(key)
-                wait_idle(page)
-            page.locator("strong", has_text="film0-0001").first.wait_for(timeout=30000)
+            checked = page.evaluate("""() => [...document.querySelectorAll('[data-testid="copy"] input:checked')]
+                .map(i => i.value)""")
+            assert "rotation" not in checked and "sporting" not in checked
+            page.keyboard.press("a")
+            page.locator("[data-testid=atdkit-task] strong", has_text="film0-0001").wait_for(timeout=30000)
         finally:
             browser.close()
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]

@@ -85,17 +85,16 @@ def test_label_keys_do_not_collide_with_the_app_keys():
     assert len(every) == len(set(every)), every
 
 
-def test_keys_name_the_widgets_of_the_triplet_on_screen():
-    """A label or submit key clicks the widget keyed with the triplet it was pressed for (the
-    class Streamlit derives from the widget key), never one found by its label text."""
-    from atdkit.annotation_app.keys import key_map, widget_class
+def test_every_label_value_reason_and_action_has_one_key_and_review_only_the_player_s():
+    from atdkit.annotation_app.keys import ACTION_KEYS, PLAYER_ACTIONS, REASON_KEYS, key_map
     from atdkit.store.label_fields import LABEL_FIELDS
+    from atdkit.store.schema import REJECT_REASONS
 
-    assert widget_class("motion_type-film 0.0001/x") == "st-key-motion_type-film-0-0001-x"
-    m = key_map({"back": "Back (J)"}, {"edit": "edit", "accept": "accept-f.1"}, "f.1")
-    assert m["j"] == {"button": "Back (J)"} and m["u"] == {"widget": "st-key-edit"}
-    assert m["a"] == {"widget": "st-key-accept-f-1"}
+    m = key_map(judging=True)
+    assert m["a"] == {"action": "accept"} and m["u"] == {"action": "edit"}
     motion = next(f for f in LABEL_FIELDS if f.name == "motion_type")
-    assert m[motion.keys[1]] == {"widget": "st-key-motion_type-f-1", "value": motion.values[1]}
-    assert m["z"]["widget"] == "st-key-reason-f-1"
-    assert set(key_map({}, None, None)) == set()  # no triplet on screen: no label keys
+    assert m[motion.keys[1]] == {"field": "motion_type", "value": motion.values[1]}
+    assert {(w["field"], w["value"]) for w in m.values() if "field" in w} == \
+        {(f.name, v) for f in LABEL_FIELDS for v in f.values} | {("reason", r) for r in REJECT_REASONS}
+    assert len(m) == len(ACTION_KEYS) + sum(len(f.values) for f in LABEL_FIELDS) + len(REASON_KEYS)
+    assert key_map(judging=False) == {ACTION_KEYS[a]: {"action": a} for a in PLAYER_ACTIONS}

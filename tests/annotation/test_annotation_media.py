@@ -1,5 +1,6 @@
 """Frames are served only to logged-in annotators: `atdkit annotate` in Debian's chromium, the
-frame URLs a logged-in page loads, fetched again by a client without a session (plain HTTP)."""
+frame URLs a logged-in page loads (the frame route, and Streamlit's media files where a page
+shows any), fetched again by a client without a session (plain HTTP)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 # frame1–3 of the task view, once decoded: their URLs (None while any is not shown yet)
 FRAMES_JS = """() => {
-  const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  const imgs = [...document.querySelectorAll('.atdkit-frames img')];
   if (imgs.length < 3 || !imgs.every(i => i.complete && i.naturalWidth > 0)) return null;
   return imgs.map(i => i.src);
 }"""
@@ -49,11 +50,12 @@ def test_frames_need_a_session_and_stop_when_the_token_is_revoked(tmp_path):
             try:
                 context = browser.new_context(viewport={"width": 1400, "height": 1100})
                 page = context.new_page()
-                page.on("response", lambda r: "/media/" in r.url and media_statuses.append((r.url, r.status)))
+                page.on("response", lambda r: ("/media/" in r.url or "/_atdkit/frame/" in r.url)
+                        and media_statuses.append((r.url, r.status)))
                 log_in(page, srv.url, token)
                 frames = page.wait_for_function(FRAMES_JS, timeout=30000).json_value()
-                assert all("/media/" in url for url in frames) and len(set(frames)) == 3
-                # the logged-in page got every media file it asked for, from the first load on
+                assert all("/_atdkit/frame/film0-0000/" in url for url in frames) and len(set(frames)) == 3
+                # the logged-in page got every frame it asked for (the next triplet's too), from the first load on
                 assert media_statuses and all(status == 200 for _, status in media_statuses), media_statuses
                 session = next(c for c in context.cookies() if c["name"] == "atdkit_session")
                 cookie = f"atdkit_session={session['value']}"

@@ -1,19 +1,27 @@
-"""RoI boxes from the page component, the proposal fallback, and escaping untrusted text."""
+"""What the task panel sends, the proposal fallback, and escaping untrusted text."""
 
 import pytest
 
-from atdkit.annotation_app.roi import MIN_BOX_PX, box_from_component
+from atdkit.annotation_app.task_panel import read_action
 from atdkit.annotation_app.text import md_escape
 from atdkit.annotation_app.workspace import proposal_box
+from atdkit.errors import BadInput
 from atdkit.labels.judgements import Box
 
 
-def test_a_box_from_the_component_is_four_finite_numbers_at_least_min_box_px():
-    assert box_from_component([10, 20.5, 30, 40]) == Box(10, 20.5, 30, 40)
-    assert box_from_component((0, 0, MIN_BOX_PX, MIN_BOX_PX)) == Box(0, 0, MIN_BOX_PX, MIN_BOX_PX)
-    for bad in (None, [], [1, 2, 3], [1, 2, 3, 4, 5], [0, 0, MIN_BOX_PX - 1, 50], [0, 0, 50, 0.5],
-                [0, 0, float("nan"), 9], ["a", 0, 9, 9], {"x": 1}, "1,2,3,4"):
-        assert box_from_component(bad) is None, bad
+def test_the_panel_s_action_is_read_strictly_and_names_its_triplet():
+    sent = {"action": "accept", "tid": "f-1", "seq": 7, "labels": {"motion_type": "rotation", "bogus": "x"},
+            "reason": None, "note": "", "box": [10, 20.5, 30, 40]}
+    a = read_action(sent)
+    assert (a.action, a.tid, a.seq, a.box) == ("accept", "f-1", 7, Box(10, 20.5, 30, 40))
+    assert a.labels == {"difficulty": None, "motion_type": "rotation", "behavior": None}  # only known fields
+    assert read_action({"action": "edit", "tid": None, "seq": 8}).tid is None
+    for bad in (None, "accept", {"action": "delete", "tid": "f-1", "seq": 1}, {"action": "skip", "seq": 1},
+                {"action": "accept", "tid": "f-1"}, {"action": "accept", "tid": "f-1", "seq": True},
+                {**sent, "box": [0, 0, float("nan"), 9]}, {**sent, "box": [1, 2, 3]}, {**sent, "box": ["a", 0, 9, 9]},
+                {**sent, "labels": ["rotation"]}, {**sent, "reason": 3}, {**sent, "tid": 5}):
+        with pytest.raises(BadInput, match="the page sent"):
+            read_action(bad)
 
 
 def test_proposal_box_clips_and_falls_back_to_centre():
