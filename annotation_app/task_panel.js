@@ -3,6 +3,7 @@
 // in the browser; the server hears from the panel once per submission, skip or "edit my last"
 // (one trigger value, "action", naming the triplet it was drawn for).
 
+const ANSWER_TIMEOUT_MS = 60000;  // a submission is the server's to answer for this long
 const G = window.__atdkitTask || (window.__atdkitTask = {panel: null, listening: false});
 
 const make = (tag, props = {}, ...children) => {
@@ -15,7 +16,7 @@ const shown = (el, on) => { el.hidden = !on; };
 
 // ---- building (once per mounted panel) -----------------------------------------------------
 function build(root, data) {
-  const P = {root, shown: null, pending: null, box: null, player: {i: 1, playing: true, ms: data.player.speeds[2],
+  const P = {root, shown: null, pending: null, ack: 0, box: null, player: {i: 1, playing: true, ms: data.player.speeds[2],
              zoom: 0, timer: null}, prefetched: []};
   const L = data.labels;
   const button = (act, text, cls = "") => {
@@ -172,7 +173,10 @@ function chosen(P, field) {
 }
 function update(P, data) {
   const U = P.ui, task = data.mode === "task";
-  if (P.pending !== null && data.ack >= P.pending) P.pending = null;
+  // the server answered the action (its number acknowledged), or it lost the session (the
+  // acknowledged number went back: a server restart) and will never answer it
+  if (P.pending !== null && ((data.ack || 0) >= P.pending || (data.ack || 0) < P.ack)) P.pending = null;
+  P.ack = data.ack || 0;
   P.keys = data.keys; P.minBox = data.min_box; P.send = P.send || (() => {});
   const has = !!data.tid;
   P.view.dataset.tid = data.tid || "";
@@ -237,6 +241,12 @@ function perform(P, what) {
   P.view.dataset.state = "saving";
   setText(P.ui.status, "Saving…");
   P.send("action", payload);
+  setTimeout(() => {  // no answer at all (a lost connection): the keys work again; pressing again is safe
+    if (P.pending !== payload.seq) return;
+    P.pending = null;
+    P.view.dataset.state = "ready";
+    setText(P.ui.status, "No answer from the server yet: press again if nothing changes.");
+  }, ANSWER_TIMEOUT_MS);
 }
 const typing = el => el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable ||
     (el.tagName === "INPUT" && !["radio", "checkbox", "button", "range"].includes(el.type)));

@@ -366,3 +366,36 @@ def test_keys_act_on_the_panel_on_screen_not_a_lookalike(server):
             browser.close()
     ann = latest_annotations(root).set_index("triplet_id").loc[tid]
     assert (ann["motion_type"], ann["behavior"]) == ("rotation", "sporting")
+
+
+def test_keys_pressed_while_a_submission_is_unanswered_do_not_judge_the_next_triplet(server):
+    """Between A and the server's answer the old triplet is still on screen: a label key or
+    another A pressed then acts on nothing (the panel says it is saving), so the next triplet
+    starts from its own defaults and is not judged unseen. The server is held (SIGSTOP) so
+    that the window is certain."""
+    import os
+    import signal
+
+    root, tokens, srv = server
+    with logged_in_page(srv.url, tokens["ann1"], width=1500, height=1300) as page:
+        first = shown_triplet(page)
+        for key in ("w", "7"):
+            page.keyboard.press(key)
+        os.killpg(srv.proc.pid, signal.SIGSTOP)
+        try:
+            page.keyboard.press("a")
+            page.locator("[data-testid=atdkit-task][data-state=saving]").wait_for(timeout=5000)
+            for key in ("e", "8", "a"):                          # typed while the answer is out
+                page.keyboard.press(key)
+            assert "wait for the next triplet" in page.locator(".atdkit-status").inner_text()
+        finally:
+            os.killpg(srv.proc.pid, signal.SIGCONT)
+        page.locator("[data-testid=atdkit-task] strong", has_text="film0-0001").wait_for(timeout=30000)
+        wait_idle(page)
+        assert not page.get_by_role("radio", name="scaling").is_checked()
+        assert not page.get_by_role("radio", name="fetching").is_checked()
+        time.sleep(1.0)                                           # nothing else was sent
+    votes = latest_votes(root)
+    assert list(votes["triplet_id"]) == [first]
+    ann = latest_annotations(root).set_index("triplet_id").loc[first]
+    assert (ann["motion_type"], ann["behavior"]) == ("rotation", "sporting")
