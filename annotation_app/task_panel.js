@@ -177,7 +177,7 @@ function update(P, data) {
   // acknowledged number went back: a server restart) and will never answer it
   if (P.pending !== null && ((data.ack || 0) >= P.pending || (data.ack || 0) < P.ack)) P.pending = null;
   P.ack = data.ack || 0;
-  P.keys = data.keys; P.minBox = data.min_box; P.send = P.send || (() => {});
+  P.keys = data.keys; P.minBox = data.min_box;
   const has = !!data.tid;
   P.view.dataset.tid = data.tid || "";
   P.view.dataset.state = P.pending === null ? "ready" : "saving";
