@@ -54,7 +54,10 @@ def test_every_row_written_is_there_exactly_once(tmp_path):
     assert [p.exitcode for p in (*writers, rebuilder)] == [0] * 5
     assert int(rounds.read_text()) >= 1
     starts, ends = zip(*(map(float, s.read_text().split()) for s in spans))
-    assert max(starts) < min(ends), "the writers did not run at the same time"
+    # every writer ran while mining did (the longest writer; a submitter takes well under a
+    # second, so on a loaded machine it may end before another short writer has started)
+    assert all(s < ends[0] and starts[0] < e for s, e in zip(starts, ends)), \
+        f"a writer did not run while mining did: {list(zip(starts, ends))}"
 
     ds = DatasetRoot(root)
     # mining: the films and triplets of both batches, each once, as when mined one batch after the other
