@@ -70,7 +70,8 @@ def layout(judging: bool) -> dict:
 
 def show(key: str, data: dict, on_action=None) -> None:
     """Mount (or update) the panel under ``key``; ``on_action`` runs (before the script, as
-    Streamlit callbacks do) when the panel sent an action: read it with :func:`sent_action`."""
+    Streamlit callbacks do) when the panel sent an action, which it finds in
+    ``st.session_state[key]["action"]`` (check it with :func:`read_action`)."""
     _component()(key=key, data=data, width="stretch", on_action_change=on_action or (lambda: None))
 
 

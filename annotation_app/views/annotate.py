@@ -17,6 +17,7 @@ and the query parameters as plain mappings, so it is tested without a browser.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from dataclasses import astuple
 
 import pandas as pd
 import streamlit as st
@@ -170,8 +171,7 @@ def panel_data(ws: Workspace, user: Annotator, ss: Session, tid: str | None) -> 
         box = judgements.Box(prev_ann["roi_x"], prev_ann["roi_y"], prev_ann["roi_w"], prev_ann["roi_h"])
     start, note = _start(ws, tid, prev_vote, prev_ann)
     data.update(frames_data(view), editing=prev_vote is not None, start=start, note=note,
-                box=[box.x, box.y, box.w, box.h], proposal=[view.proposal.x, view.proposal.y,
-                                                             view.proposal.w, view.proposal.h])
+                box=list(astuple(box)), proposal=list(astuple(view.proposal)))
     return data
 
 
