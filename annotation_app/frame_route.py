@@ -9,7 +9,8 @@ cookie of an active annotator (403 and nothing of the file otherwise, at once af
 The ``v`` of the file's current version makes the answer ``immutable`` for a year (private: the
 browser's cache only), so the page can fetch the next triplet's frames ahead of time and show
 them from the cache; a rewritten frame has another ``v``, so another URL. An old ``v`` still
-gets the current file, but ``no-cache``.
+gets the current file, but ``no-cache``: the browser asks again with the file's ETag and gets
+304 while the file is unchanged.
 
 A request names a triplet id and an index, never a path: the id must be in ``triplets.parquet``
 (re-read when it changes) and becomes a path only through ``DatasetRoot.frame_paths``.
@@ -17,12 +18,14 @@ A request names a triplet id and an index, never a path: the id must be in ``tri
 
 from __future__ import annotations
 
+import os
 import stat
+from email.utils import formatdate
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from atdkit.annotation_app.session_route import session_in
 from atdkit.annotation_app.workspace import Workspace
@@ -57,22 +60,30 @@ class FrameRoute:
         self.workspace = Workspace(root, prefetch=False)
         self.sessions = sessions.ActiveSessions(self.workspace.root)
 
-    def _answer(self, session: str | None, triplet_id: str, index: str, version: str | None) -> Response:
-        # blocking (table reads when a file changed, stat): run on a worker thread
+    def _answer(self, session: str | None, triplet_id: str, index: str, version: str | None,
+                if_none_match: str | None) -> Response:
+        # blocking (table reads when a file changed, the file itself): run on a worker thread
         if not self.sessions.valid(session):
             return _refusal("log in to see this frame", 403)
         if index not in INDICES or self.workspace.triplet(triplet_id) is None:
             return _refusal(f"no frame {index!r} of a triplet {triplet_id!r}", 404)
         path = self.workspace.root.frame_paths(triplet_id)[int(index) - 1]
-        try:
-            found = path.stat()
+        try:  # one open file: its version and bytes agree while the file is replaced (O_NONBLOCK: a FIFO cannot hang us)
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+                found = os.fstat(fh.fileno())
+                if not stat.S_ISREG(found.st_mode):
+                    return _refusal(f"frame {index} of triplet {triplet_id!r} is missing", 404)
+                headers = {"Cache-Control": IMMUTABLE if version == str(found.st_mtime_ns) else REVALIDATE,
+                           "ETag": f'"{found.st_mtime_ns:x}-{found.st_size:x}"',
+                           "Last-Modified": formatdate(found.st_mtime, usegmt=True)}
+                if if_none_match and headers["ETag"] in (t.strip() for t in if_none_match.split(",")):
+                    return Response(status_code=304, headers=headers)  # the browser's copy is this file
+                body = fh.read()
         except OSError:
-            found = None
-        if found is None or not stat.S_ISREG(found.st_mode):
             return _refusal(f"frame {index} of triplet {triplet_id!r} is missing", 404)
-        cache = IMMUTABLE if version == str(found.st_mtime_ns) else REVALIDATE
-        return FileResponse(path, media_type="image/png", stat_result=found, headers={"Cache-Control": cache})
+        return Response(body, media_type="image/png", headers=headers)
 
     async def handle(self, request: Request) -> Response:
         return await run_in_threadpool(self._answer, session_in(request.scope), request.path_params["triplet_id"],
-                                       request.path_params["index"], request.query_params.get("v"))
+                                       request.path_params["index"], request.query_params.get("v"),
+                                       request.headers.get("if-none-match"))

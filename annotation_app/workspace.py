@@ -24,7 +24,7 @@ from atdkit.labels import annotators
 from atdkit.labels.judgements import Box
 from atdkit.labels.queue import Queue
 from atdkit.store.dataset import DatasetRoot
-from atdkit.store.frames import read_rgb
+from atdkit.store.frames import png_size, read_rgb
 from atdkit.store.labels import LabelsCache
 
 PROPOSAL_FRACTION = 0.5     # centred fallback box: this fraction of width and height
@@ -33,7 +33,7 @@ TRIPLETS_RECHECK_S = 1.0    # triplets.parquet is looked at (stat) at most this 
 
 @dataclass(frozen=True)
 class TripletView:
-    """What the task view needs about one triplet, with its frames loaded."""
+    """What the task view needs about one triplet whose frames were checked."""
 
     triplet_id: str
     width: int                      # full-resolution frame2 size in pixels
@@ -136,9 +136,9 @@ class Workspace:
 
     # ---- frames ---------------------------------------------------------------------
     def view(self, triplet_id: str) -> TripletView:
-        """Size, proposal and frame versions of a known triplet whose three frames decode to one
-        size (checked here, once per version, so that the page never shows a broken frame);
-        BadInput for unknown ids or bad frames."""
+        """Size, proposal and frame versions of a known triplet whose three frames are whole PNGs
+        of one size (checked here, once per version, without decoding: ``png_size``, so that the
+        page never shows a broken frame); BadInput for unknown ids or bad frames."""
         row = self.triplet(triplet_id)
         if row is None:
             raise BadInput(f"unknown triplet id {triplet_id!r}")
@@ -147,10 +147,10 @@ class Workspace:
         cached = self._views.get(key)
         if cached is not None:
             return cached
-        frames = [read_rgb(p) for p in paths]
-        if len({f.shape for f in frames}) != 1:
-            raise BadInput(f"{paths[0].parent}: frames of different sizes {[f.shape for f in frames]}")
-        h, w = frames[1].shape[:2]
+        sizes = [png_size(p) for p in paths]
+        if len(set(sizes)) != 1:
+            raise BadInput(f"{paths[0].parent}: frames of different sizes {sizes} (width, height)")
+        w, h = sizes[1]
         view = TripletView(triplet_id=triplet_id, width=w, height=h, proposal=proposal_box(row, w, h),
                            versions=key[1])
         self._views.put(key, view)

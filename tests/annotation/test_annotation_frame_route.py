@@ -121,6 +121,33 @@ def test_a_rewritten_frame_has_a_new_url(served):
     assert headers["Cache-Control"].endswith("immutable") and body == path.read_bytes()
 
 
+def test_an_unchanged_frame_answers_304_to_its_etag_and_a_changed_one_the_new_file(served):
+    root, client, cookie = served
+    stale = frame_url("", TID, 1, root.frame_paths(TID)[0].stat().st_mtime_ns - 1)   # revalidated each time
+    status, headers, body = client.get(stale, cookie)
+    etag = headers["ETag"]
+    assert status == 200 and etag and body
+    status, headers, body = client.get(stale, {**cookie, "If-None-Match": f'"other", {etag}'})
+    assert status == 304 and body == b"" and headers["ETag"] == etag
+    assert client.get(stale, {**cookie, "If-None-Match": etag})[0] == 304
+    assert client.get(stale, {"If-None-Match": etag})[0] == 403                      # never without a session
+    path = root.frame_paths(TID)[0]
+    write_png(path, moving_square(64, 48, 30, seed=9))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))              # another version
+    status, headers, body = client.get(stale, {**cookie, "If-None-Match": etag})
+    assert status == 200 and body == path.read_bytes() and headers["ETag"] != etag
+
+
+def test_a_frame_that_is_not_a_file_is_missing_without_hanging(served):
+    root, client, cookie = served
+    path = root.frame_paths(TID)[2]
+    path.unlink()
+    os.mkfifo(path)                                                               # opening it to read would block
+    status, _, body = client.get(_url(root, index=3), cookie)
+    assert status == 404 and b"missing" in body
+
+
 def test_no_valid_session_gets_403_and_nothing_of_the_file(served):
     root, client, cookie = served
     value = cookie["Cookie"].split("=", 1)[1]
