@@ -78,8 +78,8 @@ def encode_png(image: np.ndarray) -> bytes:
 
 def _png_problem(data: bytes) -> str | tuple[int, int]:
     """(width, height) of a whole, intact PNG, else what is wrong: the signature, every chunk's
-    length and CRC-32, IHDR first, an IDAT, IEND last at the file's end. The pixels are not
-    decompressed (a damaged or cut-off file fails a CRC or misses its IEND)."""
+    length and CRC-32, IHDR first, an IDAT, an IEND (bytes after it are ignored, as decoders do).
+    The pixels are not decompressed (a damaged or cut-off file fails a CRC or misses its IEND)."""
     if not data.startswith(_PNG_SIGNATURE):
         return "no PNG signature"
     at, kinds, size = len(_PNG_SIGNATURE), [], None
@@ -101,8 +101,8 @@ def _png_problem(data: bytes) -> str | tuple[int, int]:
         at = end
         if kind == b"IEND":
             break
-    if not kinds or kinds[-1] != b"IEND" or at != len(data):
-        return "no IEND chunk at the end"
+    if not kinds or kinds[-1] != b"IEND":
+        return "no IEND chunk"
     if b"IDAT" not in kinds:
         return "no IDAT chunk"
     if not size[0] or not size[1]:
